@@ -1,0 +1,59 @@
+# The two commands a user needs are `make demo` and `make test`; see README.md.
+SHELL := /bin/bash
+GO ?= go
+FUZZTIME ?= 30s
+BENCHCOUNT ?= 6
+BENCHTIME ?= 1s
+BENCHOUT ?= bench/out
+
+.PHONY: all generate check-generated vet test test-unit bench-smoke bench fuzz demo soak tools
+
+all: test
+
+## generate: regenerate gen/ from schemas/ (crdtgen)
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when `go generate ./...` would change the tree
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- gen internal/codegen/testdata)" ]; then \
+		echo "generated code is stale: run 'make generate' and commit the result" >&2; \
+		git status --porcelain -- gen internal/codegen/testdata >&2; \
+		git --no-pager diff --stat -- gen >&2; exit 1; fi
+
+## vet: go vet both modules
+vet:
+	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
+
+## test: vet, the generated-code check, all tests with -race (fuzz seed corpora included), bench smoke run
+test: vet check-generated test-unit bench-smoke
+
+test-unit:
+	$(GO) test -race -timeout 12m ./...
+
+## bench-smoke: compile and run every peer benchmark once so they never rot
+bench-smoke:
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
+
+## bench: side-by-side benchmarks against peer libraries, benchstat tables in $(BENCHOUT)
+bench:
+	@mkdir -p $(BENCHOUT)
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m ./... | tee $(abspath $(BENCHOUT))/raw.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl $(BENCHOUT)/raw.txt | tee $(BENCHOUT)/benchstat.txt
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; done
+
+## soak: longer randomised runs (more seeds) than make test
+soak:
+	SOAK=1 $(GO) test -race -timeout 60m -run 'Linearizab|Soak|Random' ./runtime/...
+
+## demo: the README's main command
+demo:
+	$(GO) run ./cmd/dwnode/demo

@@ -1,0 +1,3 @@
+// Package swim implements SWIM group membership and failure detection with
+// the Lifeguard extensions.
+package swim
