@@ -1,8 +1,16 @@
 package raft
 
 import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
 	"github.com/dwsdk/distributed/gen/raftwire"
 )
+
+// testHookBecomeLeader, when set, is called on the core goroutine each time
+// a server becomes leader; the invariant tests use it.
+var testHookBecomeLeader atomic.Pointer[func(*Node)]
 
 // step handles one inbound message on the core goroutine.
 func (n *Node) step(m *raftwire.Message) {
@@ -38,7 +46,7 @@ func (n *Node) tick() {
 		if n.cfg.CheckQuorum && now-n.lastQuorumCheck >= int64(n.cfg.ElectionTimeoutMin) {
 			n.lastQuorumCheck = now
 			if !n.quorumActive(now) {
-				n.logger.Warn("raft: lost contact with a quorum, stepping down")
+				n.logger.Warn("raft: lost contact with a quorum, stepping down", "peers", n.peerAges(now))
 				n.becomeFollower(n.term.Load(), "", "")
 				return
 			}
@@ -250,6 +258,9 @@ func (n *Node) becomeLeader() {
 	now := nanotime()
 	n.lastQuorumCheck = now
 	n.leaderFirstIndex = n.log.lastIndex() + 1
+	if h := testHookBecomeLeader.Load(); h != nil {
+		(*h)(n)
+	}
 	n.syncReplicators()
 	// A no-op entry of the new term commits everything before it.
 	f := newFuture(nil, uint8(raftwire.EntryNoop))
@@ -262,4 +273,13 @@ func (n *Node) handleTimeoutNow(t *raftwire.TimeoutNow) {
 	}
 	n.logger.Info("raft: leadership transferred to this server, campaigning")
 	n.campaign(false, true)
+}
+
+// peerAges describes how long ago each follower answered, for logs.
+func (n *Node) peerAges(now int64) string {
+	out := ""
+	for id, r := range n.replicators {
+		out += fmt.Sprintf("%s:%v ", id, time.Duration(now-r.lastContact.Load()))
+	}
+	return out
 }

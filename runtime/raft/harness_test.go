@@ -152,9 +152,9 @@ type cluster struct {
 func testConfig(id string) Config {
 	c := DefaultConfig()
 	c.LocalID = id
-	c.HeartbeatInterval = 20 * time.Millisecond
-	c.ElectionTimeoutMin = 150 * time.Millisecond
-	c.ElectionTimeoutMax = 300 * time.Millisecond
+	c.HeartbeatInterval = 25 * time.Millisecond
+	c.ElectionTimeoutMin = 250 * time.Millisecond
+	c.ElectionTimeoutMax = 500 * time.Millisecond
 	c.LogStallTimeout = time.Second
 	c.Logger = testLogger()
 	return c
@@ -169,23 +169,7 @@ func testLogger() *slog.Logger {
 }
 
 func newCluster(t testing.TB, size int, seed uint64, tweak func(*Config)) *cluster {
-	c := &cluster{
-		t: t, net: NewNetwork(seed), nodes: map[string]*Node{}, fsms: map[string]*kvFSM{},
-		stores: map[string]*testStores{}, tweak: tweak,
-	}
-	var conf raftwire.Configuration
-	for i := range size {
-		id := fmt.Sprintf("n%d", i+1)
-		c.ids = append(c.ids, id)
-		conf.Servers = append(conf.Servers, raftwire.Server{ID: id, Address: id, Suffrage: raftwire.Voter})
-		c.stores[id] = &testStores{NewMemLogStore(), NewMemStableStore(), NewMemSnapshotStore()}
-	}
-	for _, id := range c.ids {
-		c.start(id)
-		require.NoError(t, c.node(id).Bootstrap(context.Background(), conf))
-	}
-	t.Cleanup(c.close)
-	return c
+	return newClusterWith(t, size, seed, tweak, nil)
 }
 
 func (c *cluster) start(id string) *Node {
@@ -293,6 +277,27 @@ func (c *cluster) propose(ctx context.Context, cmd []byte) (Result, error) {
 		select {
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// do runs fn on the current leader, retrying while leadership moves.
+func (c *cluster) do(ctx context.Context, fn func(*Node) error) error {
+	for {
+		var err error = ErrNotLeader
+		for _, n := range c.running() {
+			if n.Role() == Leader {
+				err = fn(n)
+				break
+			}
+		}
+		if !errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrLeadershipLost) && !errors.Is(err, ErrConfigChangePending) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

@@ -224,7 +224,7 @@ func (l *raftLog) trimTailLocked() {
 	if drop <= 0 {
 		return
 	}
-	nt := make([]raftwire.Entry, len(l.tail)-drop, l.maxTailCache+1024)
+	nt := make([]raftwire.Entry, len(l.tail)-drop, max(len(l.tail)-drop, l.maxTailCache)+1024)
 	copy(nt, l.tail[drop:])
 	l.tail = nt
 	l.tailStart += uint64(drop)

@@ -165,9 +165,20 @@ func (r *replicator) checkProgress() {
 	timeout := int64(max(2*r.n.cfg.HeartbeatInterval, r.n.cfg.ElectionTimeoutMin/2))
 	switch {
 	case r.snap != nil:
-		if now-r.lastProgress > timeout {
-			r.sendChunk()
+		if now-r.lastProgress <= timeout {
+			break
 		}
+		if now-r.lastContact.Load() < int64(r.n.cfg.ElectionTimeoutMin) {
+			r.sendChunk()
+			break
+		}
+		// The follower went silent: abandon the stream and release the
+		// log, so a dead follower cannot stop compaction.
+		r.closeSnap()
+		r.hold.Store(0)
+		r.probing = true
+		r.inflight = r.inflight[:0]
+		r.next = r.match.Load() + 1
 	case len(r.inflight) > 0:
 		if now-r.lastProgress > timeout {
 			r.inflight = r.inflight[:0]
@@ -310,6 +321,11 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 func (r *replicator) startSnapshot() {
 	now := nanotime()
 	if now < r.snapRetryAt {
+		return
+	}
+	if now-r.lastContact.Load() > int64(r.n.cfg.ElectionTimeoutMin) {
+		// Only stream to a follower that answers; try again later.
+		r.snapRetryAt = now + int64(r.n.cfg.HeartbeatInterval)
 		return
 	}
 	r.hold.Store(1) // no compaction while we learn which snapshot we send
