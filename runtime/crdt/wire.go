@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/mailru/easyjson/jlexer"
@@ -347,9 +348,10 @@ func (k *kernel[K, P]) writeJSON(w *jwriter.Writer, names kernelJSON, kc *Codec[
 func (k *kernel[K, P]) readJSON(l *jlexer.Lexer, names kernelJSON, kc *Codec[K], readVal func(*jlexer.Lexer) P, extra func(field string) bool) {
 	var out kernel[K, P]
 	type entry struct {
-		key K
-		dot Dot
-		val P
+		key    K
+		dot    Dot
+		val    P
+		hasVal bool
 	}
 	var entries []entry
 	if l.IsNull() {
@@ -381,7 +383,7 @@ func (k *kernel[K, P]) readJSON(l *jlexer.Lexer, names kernelJSON, kc *Codec[K],
 						e.dot = readDotJSON(l)
 					case names.val:
 						if readVal != nil {
-							e.val = readVal(l)
+							e.val, e.hasVal = readVal(l), true
 						} else {
 							l.SkipRecursive()
 						}
@@ -411,7 +413,11 @@ func (k *kernel[K, P]) readJSON(l *jlexer.Lexer, names kernelJSON, kc *Codec[K],
 	}
 	for _, e := range entries {
 		if _, dup := out.dots[e.dot]; dup || !out.ctx.Contains(e.dot) {
-			jsonFail(l, names.typ, "entries.dot", ErrInvalid)
+			jsonFail(l, names.typ, "entries.dot", fmt.Errorf("%w: dot %s:%d duplicated or not in the context", ErrInvalid, e.dot.Replica, e.dot.Counter))
+			return
+		}
+		if readVal != nil && !e.hasVal {
+			jsonFail(l, names.typ, "entries."+names.val, fmt.Errorf("%w: entry without a value", ErrInvalid))
 			return
 		}
 		out.insert(e.dot, e.key, e.val)
