@@ -160,7 +160,7 @@ func (n *Node) after(d time.Duration, f func()) Timer {
 // locking timers.
 type lockedClock struct{ n *Node }
 
-func (c lockedClock) Now() time.Time                           { return c.n.clock.Now() }
+func (c lockedClock) Now() time.Time                            { return c.n.clock.Now() }
 func (c lockedClock) AfterFunc(d time.Duration, f func()) Timer { return c.n.after(d, f) }
 
 func (n *Node) now() int64 { return n.clock.Now().UnixNano() }

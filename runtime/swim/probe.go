@@ -1,7 +1,6 @@
 package swim
 
 import (
-	"time"
 	"github.com/dwsdk/distributed/gen/swimwire"
 )
 
@@ -42,7 +41,6 @@ func (n *Node) nextProbeTarget() *member {
 func (n *Node) probeNode(target *member) {
 	n.m.probes.Add(1)
 	id, name, addr, inc := target.id, n.names.name(target.id), target.info.addr, target.inc
-	sentAt := n.clock.Now()
 	interval := n.aware.scale(n.cfg.ProbeInterval)
 	timeout := n.aware.scale(n.cfg.ProbeTimeout)
 	seq := n.nextSeq()
@@ -77,9 +75,6 @@ func (n *Node) probeNode(target *member) {
 		}
 		n.aware.apply(delta)
 		n.m.probeFailures.Add(1)
-		if debugProbe != nil {
-			debugProbe(n, name, sentAt)
-		}
 		n.suspectNode(&swimwire.Suspect{Incarnation: inc, Node: name, From: n.cfg.Name})
 	})
 	n.send(addr, msgs...)
@@ -146,4 +141,3 @@ func (n *Node) randomMembers(k int, ok func(*member) bool) []*member {
 	}
 	return out
 }
-var debugProbe func(n *Node, target string, sent time.Time)

@@ -227,9 +227,9 @@ type simEndpoint struct {
 var errSimUnreachable = errors.New("swim: sim: unreachable")
 
 func (e *simEndpoint) Start(h Handler) error { e.h = h; return nil }
-func (e *simEndpoint) LocalAddr() string      { return e.addr }
-func (e *simEndpoint) Close() error           { e.closed = true; return nil }
-func (e *simEndpoint) Now() time.Time         { return time.Unix(0, e.sim.now).UTC() }
+func (e *simEndpoint) LocalAddr() string     { return e.addr }
+func (e *simEndpoint) Close() error          { e.closed = true; return nil }
+func (e *simEndpoint) Now() time.Time        { return time.Unix(0, e.sim.now).UTC() }
 
 func (e *simEndpoint) AfterFunc(d time.Duration, f func()) Timer {
 	return simTimer{e.sim.schedule(e, e.sim.now+int64(max(d, 0)), classTimer, f)}

@@ -1,8 +1,8 @@
 package swim
 
 import (
-	"math/rand/v2"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
