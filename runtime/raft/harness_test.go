@@ -22,6 +22,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(killChildEnv); dir != "" {
+		os.Exit(runKillChild(dir)) // this process is the child of TestSIGKILLNoAckedEntryLost
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -145,6 +148,9 @@ type cluster struct {
 	fsms   map[string]*kvFSM
 	stores map[string]*testStores
 	tweak  func(*Config)
+	// reopen, when set, reopens a crashed server's stores from disk.
+	reopen  func(id string) *testStores
+	crashed map[string]bool
 	// history of every FSM of every incarnation, for safety checks
 	allFSMs []*kvFSM
 }
@@ -174,6 +180,10 @@ func newCluster(t testing.TB, size int, seed uint64, tweak func(*Config)) *clust
 
 func (c *cluster) start(id string) *Node {
 	c.t.Helper()
+	if c.reopen != nil && c.crashed[id] {
+		c.stores[id] = c.reopen(id)
+	}
+	delete(c.crashed, id)
 	tr, err := c.net.Transport(id)
 	require.NoError(c.t, err)
 	cfg := testConfig(id)
@@ -204,6 +214,13 @@ func (c *cluster) crash(id string) {
 	c.mu.Unlock()
 	if n != nil {
 		n.Close()
+		if c.reopen != nil {
+			c.stores[id].logs.Close()
+		}
+		if c.crashed == nil {
+			c.crashed = map[string]bool{}
+		}
+		c.crashed[id] = true
 	}
 }
 
@@ -212,8 +229,11 @@ func (c *cluster) close() {
 	nodes := c.nodes
 	c.nodes = map[string]*Node{}
 	c.mu.Unlock()
-	for _, n := range nodes {
+	for id, n := range nodes {
 		n.Close()
+		if c.reopen != nil {
+			c.stores[id].logs.Close()
+		}
 	}
 	c.net.Close()
 }

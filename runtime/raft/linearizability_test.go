@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -70,6 +71,23 @@ func TestLinearizability(t *testing.T) {
 	}
 }
 
+// TestLinearizabilityWAL is TestLinearizability with every server on the
+// real WAL, stable store and snapshot store, crashed servers reopening their
+// stores from disk. 5 seeds by default, 50 with SOAK=1.
+func TestLinearizabilityWAL(t *testing.T) {
+	for _, seed := range seeds(t, 5, 50) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Logf("seed %d (replay with RAFT_SEED=%d)", seed, seed)
+			dir := t.TempDir()
+			runLinearizability(t, seed, func(id string) *testStores {
+				logs, stable, snaps, err := openDurableStores(filepath.Join(dir, id))
+				require.NoError(t, err)
+				return &testStores{logs, stable, snaps}
+			})
+		})
+	}
+}
+
 func newMemStoresFactory() func(id string) *testStores {
 	return func(string) *testStores {
 		return &testStores{NewMemLogStore(), NewMemStableStore(), NewMemSnapshotStore()}
@@ -86,6 +104,7 @@ func runLinearizability(t *testing.T, seed uint64, stores func(id string) *testS
 		cfg.TrailingLogs = 8
 		cfg.SnapshotChunkSize = 128
 	}, func(id string, s *testStores) { *s = *stores(id) })
+	c.reopen = stores
 	st := c.trackInvariants()
 	c.net.SetFaults(Faults{Loss: 0.02, Duplicate: 0.02, Reorder: 0.05, ReorderDelay: 10 * time.Millisecond, MaxDelay: time.Millisecond})
 
