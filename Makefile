@@ -55,5 +55,5 @@ soak:
 	SOAK=1 $(GO) test -race -timeout 60m -run 'Linearizab|Soak|Random' ./runtime/...
 
 ## demo: the README's main command
-demo:
+demo: generate
 	$(GO) run ./cmd/dwnode/demo

@@ -1,0 +1,188 @@
+package autoscale
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// metricSpec is one metric a scaler reads each evaluation.
+type metricSpec struct {
+	name    string // the name in readings
+	source  string // the name asked of the MetricProvider
+	perNode bool   // divide by the node count
+	t       Thresholds
+}
+
+// specs lists the enabled metrics in a fixed order: cpu, memory, queue depth
+// per node, then the custom metrics as configured.
+func (c *Config) specs() []metricSpec {
+	var out []metricSpec
+	if !c.CPU.Disabled {
+		out = append(out, metricSpec{name: MetricCPU, source: MetricCPU, t: c.CPU})
+	}
+	if !c.Memory.Disabled {
+		out = append(out, metricSpec{name: MetricMemory, source: MetricMemory, t: c.Memory})
+	}
+	if !c.QueueDepth.Disabled {
+		out = append(out, metricSpec{name: MetricQueueDepthPerNode, source: MetricQueueDepth, perNode: true, t: c.QueueDepth})
+	}
+	for _, m := range c.Custom {
+		if !m.Disabled {
+			out = append(out, metricSpec{name: m.Name, source: m.Name, t: m.Thresholds})
+		}
+	}
+	return out
+}
+
+// sample is one metric as read, with its projection when predictive.
+type sample struct {
+	spec      metricSpec
+	value     float64
+	err       error
+	projected float64
+	hasProj   bool
+	horizon   time.Duration
+}
+
+// effective is the value compared with the thresholds: the larger of the
+// reading and its projection, so a rising trend can scale up early and a
+// falling one never scales down early.
+func (s sample) effective() float64 {
+	if s.hasProj && s.projected > s.value {
+		return s.projected
+	}
+	return s.value
+}
+
+// judge turns a sample into a reading with its vote.
+func judge(s sample) MetricReading {
+	r := MetricReading{Name: s.spec.name, Value: s.value, Up: s.spec.t.Up, Down: s.spec.t.Down}
+	if s.err == nil && !finite(s.value) {
+		s.err = fmt.Errorf("read %v, not a finite number", s.value)
+	}
+	if s.err != nil {
+		r.Value, r.Vote, r.Reason = 0, VoteUnreadable, "unreadable: "+s.err.Error()
+		return r
+	}
+	v := s.effective()
+	what := fmt.Sprintf("%.4g", s.value)
+	if s.hasProj {
+		what += fmt.Sprintf(" (projected %.4g in %v)", s.projected, s.horizon)
+	}
+	switch {
+	case v > s.spec.t.Up:
+		r.Vote, r.Reason = VoteUp, what+fmt.Sprintf(" above up threshold %.4g", s.spec.t.Up)
+	case v < s.spec.t.Down:
+		r.Vote, r.Reason = VoteDown, what+fmt.Sprintf(" below down threshold %.4g", s.spec.t.Down)
+	default:
+		r.Vote, r.Reason = VoteHold, what+fmt.Sprintf(" within [%.4g, %.4g]", s.spec.t.Down, s.spec.t.Up)
+	}
+	return r
+}
+
+// plan applies the rules to the samples of one evaluation: the metric vote,
+// the step sizes, the node bounds and the cooldown. Health checks and the
+// executor come after it. lastEvent is zero when there was no scale event.
+func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent time.Time) Decision {
+	d := Decision{AtUnixMilli: now.UnixMilli(), Current: int32(current)}
+	var up, down, unreadable []string
+	var upSamples []sample
+	for _, s := range samples {
+		r := judge(s)
+		d.Readings = append(d.Readings, r)
+		switch r.Vote {
+		case VoteUp:
+			up = append(up, r.Name)
+			upSamples = append(upSamples, s)
+		case VoteDown:
+			down = append(down, r.Name)
+		case VoteUnreadable:
+			unreadable = append(unreadable, r.Name)
+		}
+	}
+
+	wanted := current
+	switch {
+	case len(up) > 0:
+		step := c.scaleUpStep(current, upSamples)
+		wanted = current + step
+		d.Reason = fmt.Sprintf("scale up by %d: %s above up threshold", step, strings.Join(up, ", "))
+	case len(samples) > 0 && len(down) == len(samples):
+		wanted = current - c.ScaleDownStep
+		d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", c.ScaleDownStep)
+	case len(down) > 0 && len(down)+len(unreadable) == len(samples):
+		d.Blocked = append(d.Blocked, Block{Kind: BlockUnreadable,
+			Detail: "scale-down refused: cannot read " + strings.Join(unreadable, ", ")})
+		d.Reason = "hold: unreadable metrics never allow a scale-down"
+	case len(unreadable) > 0:
+		d.Reason = "hold: no metric above its up threshold (unreadable: " + strings.Join(unreadable, ", ") + ")"
+	default:
+		d.Reason = "hold: no metric above its up threshold and not every metric below its down threshold"
+	}
+	d.Wanted = int32(wanted)
+
+	// Bounds. A cluster outside them is brought back regardless of the
+	// metrics and of the cooldown.
+	target, forced := wanted, false
+	switch {
+	case current < c.MinNodes && target < c.MinNodes:
+		target, forced = c.MinNodes, true
+		d.Reason = fmt.Sprintf("scale up to the minimum of %d nodes", c.MinNodes)
+		d.Wanted = int32(target)
+	case current > c.MaxNodes && target > c.MaxNodes:
+		target, forced = c.MaxNodes, true
+		d.Reason = fmt.Sprintf("scale down to the maximum of %d nodes", c.MaxNodes)
+		d.Wanted = int32(target)
+	case target > c.MaxNodes:
+		d.Blocked = append(d.Blocked, Block{Kind: BlockBounds,
+			Detail: fmt.Sprintf("wanted %d nodes, max is %d", target, c.MaxNodes)})
+		target = max(c.MaxNodes, current)
+	case target < c.MinNodes:
+		d.Blocked = append(d.Blocked, Block{Kind: BlockBounds,
+			Detail: fmt.Sprintf("wanted %d nodes, min is %d", target, c.MinNodes)})
+		target = min(c.MinNodes, current)
+	}
+
+	if target != current && !forced && !lastEvent.IsZero() {
+		if since := now.Sub(lastEvent); since < c.Cooldown {
+			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown,
+				Detail: fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)})
+			target = current
+		}
+	}
+	setDelta(&d, target-current)
+	return d
+}
+
+// setDelta records a decided change and its action.
+func setDelta(d *Decision, delta int) {
+	d.Delta = int32(delta)
+	switch {
+	case delta > 0:
+		d.Action = ActionScaleUp
+	case delta < 0:
+		d.Action = ActionScaleDown
+	default:
+		d.Action = ActionNone
+	}
+}
+
+// scaleUpStep is max(ceil(current*ScaleUpPercent/100), ScaleUpMin), or with
+// Predictive what brings every rising metric to Target of its up threshold
+// if that is more.
+func (c *Config) scaleUpStep(current int, up []sample) int {
+	step := max(int(math.Ceil(float64(current)*c.ScaleUpPercent/100)), c.ScaleUpMin)
+	if c.Predictive == nil {
+		return step
+	}
+	for _, s := range up {
+		// Utilisation and per-node queue depth spread over the nodes:
+		// current*v/goal nodes bring v down to goal.
+		goal := c.Predictive.Target * s.spec.t.Up
+		n := int(math.Ceil(float64(max(current, 1)) * s.effective() / goal))
+		step = max(step, n-current)
+	}
+	return step
+}

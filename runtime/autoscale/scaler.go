@@ -1,0 +1,189 @@
+package autoscale
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Scaler is the auto-scaler contract (the seed's IAutoScaler). Evaluate reads
+// the metrics once, decides and carries the decision out; Run evaluates every
+// Config.Interval until its context ends. Implementations are safe for
+// concurrent use: concurrent Evaluate calls are serialised, so two of them
+// never act on the same reading twice.
+type Scaler interface {
+	Evaluate(ctx context.Context) (Decision, error)
+	Run(ctx context.Context) error
+}
+
+// Autoscaler is the production Scaler: it reads metrics from a
+// MetricProvider, applies the Config's rules, asks the health checks, and
+// acts through an Executor.
+type Autoscaler struct {
+	cfg     Config
+	specs   []metricSpec
+	metrics MetricProvider
+	exec    Executor
+	clock   Clock
+	log     *slog.Logger
+
+	mu        sync.Mutex // serialises evaluations; guards the fields below
+	lastEvent time.Time
+	history   map[string]*series
+	observer  func(Decision)
+}
+
+var _ Scaler = (*Autoscaler)(nil)
+
+// New returns a production scaler, or an error naming the first invalid
+// setting.
+func New(cfg Config, metrics MetricProvider, exec Executor) (*Autoscaler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if metrics == nil || exec == nil {
+		return nil, fmt.Errorf("%w: New needs a MetricProvider and an Executor", ErrInvalidConfig)
+	}
+	a := &Autoscaler{cfg: cfg, specs: cfg.specs(), metrics: metrics, exec: exec,
+		clock: cfg.Clock, log: cfg.Logger, history: map[string]*series{}}
+	if a.clock == nil {
+		a.clock = SystemClock{}
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	return a, nil
+}
+
+// Config returns the configuration the scaler runs with.
+func (a *Autoscaler) Config() Config { return a.cfg }
+
+// OnDecision registers f to be called with every decision, synchronously
+// at the end of Evaluate. f must not call Evaluate.
+func (a *Autoscaler) OnDecision(f func(Decision)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.observer = f
+}
+
+// Evaluate reads every metric, decides and, when the decision changes the
+// cluster, calls the Executor. The returned Decision describes the outcome
+// even when err is not nil (an executor failure is in Decision.Event.Error
+// and Blocked as well). It returns an error without a decision only when the
+// node count cannot be read or ctx is done.
+func (a *Autoscaler) Evaluate(ctx context.Context) (Decision, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return Decision{}, err
+	}
+	now := a.clock.Now()
+	current, err := a.exec.Nodes(ctx)
+	if err != nil {
+		return Decision{}, fmt.Errorf("autoscale: read node count: %w", err)
+	}
+	d := a.cfg.plan(now, current, a.read(ctx, now, current), a.lastEvent)
+	if d.Delta != 0 {
+		a.vetoIfUnhealthy(ctx, &d)
+	}
+	if d.Delta != 0 {
+		err = a.execute(ctx, &d)
+	}
+	if a.observer != nil {
+		a.observer(d)
+	}
+	return d, err
+}
+
+// read samples every metric; with Predictive it also projects each one.
+func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sample {
+	out := make([]sample, 0, len(a.specs))
+	for _, spec := range a.specs {
+		s := sample{spec: spec}
+		s.value, s.err = a.metrics.Metric(ctx, spec.source)
+		if s.err == nil && spec.perNode {
+			s.value /= float64(max(current, 1))
+		}
+		if s.err != nil {
+			a.log.Warn("autoscale: metric unreadable", "metric", spec.name, "err", s.err)
+		}
+		if p := a.cfg.Predictive; p != nil && s.err == nil && finite(s.value) {
+			h := a.history[spec.name]
+			if h == nil {
+				h = &series{}
+				a.history[spec.name] = h
+			}
+			h.add(now, s.value, p.Window)
+			if slope, ok := h.slope(); ok {
+				s.projected, s.hasProj, s.horizon = s.value+slope*p.Horizon.Seconds(), true, p.Horizon
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// vetoIfUnhealthy runs the health checks and cancels the change if any fails.
+func (a *Autoscaler) vetoIfUnhealthy(ctx context.Context, d *Decision) {
+	var failed []Block
+	for _, h := range a.cfg.HealthChecks {
+		if err := h.Check(ctx); err != nil {
+			failed = append(failed, Block{Kind: BlockHealth, Detail: fmt.Sprintf("health check %q: %v", h.Name, err)})
+		}
+	}
+	if len(failed) > 0 {
+		d.Blocked = append(d.Blocked, failed...)
+		setDelta(d, 0)
+	}
+}
+
+// execute carries a decided change out and records it.
+func (a *Autoscaler) execute(ctx context.Context, d *Decision) error {
+	n := int(d.Delta)
+	var res Result
+	var err error
+	if n > 0 {
+		res, err = a.exec.ScaleUp(ctx, n)
+	} else {
+		n = -n
+		res, err = a.exec.ScaleDown(ctx, n)
+	}
+	ev := &ScaleEvent{AtUnixMilli: a.clock.Now().UnixMilli(), Action: d.Action, Requested: int32(n),
+		Nodes: res.Nodes, Before: int32(res.Before), After: int32(res.After)}
+	d.Event = ev
+	if res.Changed > 0 {
+		a.lastEvent = a.clock.Now()
+	}
+	if err != nil {
+		ev.Error = err.Error()
+		d.Blocked = append(d.Blocked, Block{Kind: BlockExecutor, Detail: fmt.Sprintf("changed %d of %d nodes: %v", res.Changed, n, err)})
+		a.log.Error("autoscale: scale event failed", "action", ActionString(d.Action), "requested", n, "changed", res.Changed, "err", err)
+		return fmt.Errorf("autoscale: %s by %d: %w", ActionString(d.Action), n, err)
+	}
+	if res.Changed < n {
+		d.Blocked = append(d.Blocked, Block{Kind: BlockExecutor, Detail: fmt.Sprintf("changed %d of %d nodes", res.Changed, n)})
+	}
+	a.log.Info("autoscale: scale event", "action", ActionString(d.Action), "requested", n, "changed", res.Changed,
+		"before", res.Before, "after", res.After, "reason", d.Reason)
+	return nil
+}
+
+// Run evaluates every Config.Interval until ctx is done, logging failed
+// evaluations, and returns ctx.Err().
+func (a *Autoscaler) Run(ctx context.Context) error {
+	t := a.clock.NewTicker(a.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C():
+			if _, err := a.Evaluate(ctx); err != nil && !errors.Is(err, ctx.Err()) {
+				a.log.Error("autoscale: evaluation failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package autoscale
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestConcurrentEvaluate: many goroutines evaluate at once under -race;
+// evaluations are serialised, so exactly one scale-up happens and every
+// other evaluation sees the cooldown.
+func TestConcurrentEvaluate(t *testing.T) {
+	s, _ := newTestScaler(t, 4, nil)
+	s.Metrics.Set(MetricCPU, 95)
+
+	const n = 16
+	var wg sync.WaitGroup
+	decisions := make(chan Decision, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := s.Evaluate(context.Background())
+			if err == nil {
+				decisions <- d
+			}
+		}()
+	}
+	wg.Wait()
+	close(decisions)
+	ups, cooled := 0, 0
+	for d := range decisions {
+		if d.Action == ActionScaleUp {
+			ups++
+		}
+		if Blocked(d, BlockCooldown) {
+			cooled++
+		}
+	}
+	require.Equal(t, 1, ups)
+	require.Equal(t, n-1, cooled)
+	require.Len(t, s.Recorder.Names(), 6)
+	require.Len(t, s.Recorder.Calls(), 1)
+}
+
+// TestRunEvaluatesEveryInterval drives Run with a manual clock and stops it
+// through its context.
+func TestRunEvaluatesEveryInterval(t *testing.T) {
+	s, clock := newTestScaler(t, 1, func(c *Config) {
+		c.Cooldown = 0
+	})
+	s.Metrics.Set(MetricCPU, 95)
+	seen := make(chan Decision, 10)
+	s.OnDecision(func(d Decision) { seen <- d })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	<-clock.TickerCreated()
+
+	clock.Advance(14 * time.Second)
+	select {
+	case d := <-seen:
+		t.Fatalf("evaluated before the interval: %+v", d)
+	default:
+	}
+	for want := 2; want <= 3; want++ {
+		clock.Advance(15 * time.Second)
+		d := <-seen
+		require.Equal(t, ActionScaleUp, d.Action)
+		require.Equal(t, int32(want), d.Event.After)
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}
+
+func TestEvaluateErrors(t *testing.T) {
+	s, err := NewInMemory(DefaultConfig(), 1)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.Evaluate(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+
+	_, err = New(DefaultConfig(), nil, NewRecorder(1))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+
+	bad := DefaultConfig()
+	bad.MaxNodes = 0
+	_, err = NewInMemory(bad, 1)
+	require.ErrorIs(t, err, ErrInvalidConfig)
+
+	a, err := New(DefaultConfig(), NewStaticMetrics(nil), &brokenExecutor{})
+	require.NoError(t, err)
+	_, err = a.Evaluate(context.Background())
+	require.ErrorContains(t, err, "read node count")
+}
+
+type brokenExecutor struct{ Recorder }
+
+func (*brokenExecutor) Nodes(context.Context) (int, error) { return 0, errors.New("api down") }
+
+// TestPredictiveScalesAheadOfTheThreshold: with the look-ahead, a CPU rising
+// 1 %/s from 50 % is projected past 80 % within the 60 s horizon and scaled
+// for before it gets there; the seed policy waits.
+func TestPredictiveScalesAheadOfTheThreshold(t *testing.T) {
+	for _, predictive := range []bool{false, true} {
+		clock := NewManualClock(t0)
+		cfg := DefaultConfig()
+		cfg.Clock = clock
+		if predictive {
+			cfg.Predictive = DefaultPredictive(60 * time.Second)
+		}
+		s, err := NewInMemory(cfg, 10)
+		require.NoError(t, err)
+		s.Metrics.Set(MetricMemory, 50)
+		var first Decision
+		for i := range 4 {
+			s.Metrics.Set(MetricCPU, 50+15*float64(i))
+			d, err := s.Evaluate(context.Background())
+			require.NoError(t, err)
+			if d.Action == ActionScaleUp {
+				first = d
+				break
+			}
+			clock.Advance(15 * time.Second)
+		}
+		if !predictive {
+			require.Equal(t, ActionScaleUp, first.Action)
+			require.InDelta(t, 95, first.Readings[0].Value, 1e-9, "seed policy waits until 95 %% exceeds 80 %%")
+			continue
+		}
+		require.Equal(t, ActionScaleUp, first.Action)
+		require.Equal(t, int32(10), first.Current)
+		// The third reading (80 %, the first with a trend) rises 1 %/s:
+		// 140 % is projected 60 s ahead. Sized for 0.75*80 = 60 %:
+		// ceil(10*140/60) = 24 nodes, 14 more (more than the 50 % step of 5).
+		require.Equal(t, int32(14), first.Delta, first.Readings)
+		require.InDelta(t, 80, first.Readings[0].Value, 1e-9)
+	}
+}
+
+// TestPredictiveNeverScalesDownOnAFallingProjection: a falling trend alone
+// cannot trigger a scale-down while the current reading is above the down
+// threshold.
+func TestPredictiveNeverScalesDownOnAFallingProjection(t *testing.T) {
+	s, clock := newTestScaler(t, 10, func(c *Config) {
+		c.Predictive = DefaultPredictive(60 * time.Second)
+	})
+	s.Metrics.Set(MetricMemory, 10)
+	for _, cpu := range []float64{60, 50, 40, 35} {
+		s.Metrics.Set(MetricCPU, cpu)
+		d, err := s.Evaluate(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, ActionNone, d.Action, d.Readings)
+		clock.Advance(15 * time.Second)
+	}
+}
