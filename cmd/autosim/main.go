@@ -35,9 +35,10 @@ func run(args []string, out io.Writer) error {
 	startup := fs.Duration("startup", def.Startup, "node start-up delay")
 	slo := fs.Duration("slo", def.SLO, "longest acceptable queueing delay")
 	hpaTarget := fs.Float64("hpa-target", 50, "HPA target CPU utilisation, percent")
-	svg := fs.String("svg", "", "write an SVG plot here")
+	svg := fs.String("svg", "", "write the plot here (.svg; .png and .pdf also work)")
 	plotFrom := fs.Duration("plot-from", 12*24*time.Hour, "plot window start (simulated time)")
 	plotLen := fs.Duration("plot-length", 2*24*time.Hour, "plot window length (simulated time)")
+	sampleEvery := fs.Int64("plot-every", 120, "plot one sample per this many simulated seconds")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func run(args []string, out io.Writer) error {
 	policies := append(sim.DefaultPolicies(m, *hpaTarget), sim.StaticPeak(load, m))
 	opt := sim.Options{}
 	if *svg != "" {
-		opt.SampleEvery = 60
+		opt.SampleEvery = *sampleEvery
 	}
 	results, err := sim.Compare(load, m, policies, opt)
 	if err != nil {
@@ -62,7 +63,7 @@ func run(args []string, out io.Writer) error {
 		*trace, len(raw), scaling, m.Capacity, m.Startup, m.SLO)
 	fmt.Fprint(out, sim.Table(results))
 	if *svg != "" {
-		if err := plotSVG(*svg, results, m, *plotFrom, *plotLen); err != nil {
+		if err := plotSVG(*svg, results, *plotFrom, *plotLen); err != nil {
 			return err
 		}
 	}

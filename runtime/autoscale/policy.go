@@ -44,6 +44,9 @@ type sample struct {
 	projected float64 // the linear trend at the horizon
 	peak      float64 // highest reading of the window
 	hasProj   bool
+	// young is a reading of a predictive scaler without enough history
+	// for a trend yet: it may scale up but not down.
+	young bool
 	horizon   time.Duration
 }
 
@@ -83,6 +86,8 @@ func judge(s sample) MetricReading {
 	switch {
 	case s.upValue() > s.spec.t.Up:
 		r.Vote, r.Reason = VoteUp, what+fmt.Sprintf(" above up threshold %.4g", s.spec.t.Up)
+	case s.downValue() < s.spec.t.Down && s.young:
+		r.Vote, r.Reason = VoteHold, what+fmt.Sprintf(" below down threshold %.4g, but too little history for a trend", s.spec.t.Down)
 	case s.downValue() < s.spec.t.Down:
 		r.Vote, r.Reason = VoteDown, what+fmt.Sprintf(" below down threshold %.4g", s.spec.t.Down)
 	default:
@@ -197,7 +202,9 @@ func (c *Config) scaleUpStep(current int, up []sample) int {
 		n := int(math.Ceil(float64(max(current, 1)) * s.upValue() / goal))
 		step = max(step, n-current)
 	}
-	return step
+	// A projection from a saturated or restarting metric can ask for any
+	// number; like the HPA's default policy, at most double per event.
+	return min(step, max(current, c.ScaleUpMin, int(math.Ceil(float64(current)*c.ScaleUpPercent/100))))
 }
 
 // scaleDownStep is ScaleDownStep, or with Predictive what still keeps every

@@ -120,6 +120,8 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 			if slope, ok := h.slope(); ok {
 				s.projected = s.value + slope*p.Horizon.Seconds()
 				s.peak, s.hasProj, s.horizon = h.peak(), true, p.Horizon
+			} else {
+				s.young = true
 			}
 		}
 		out = append(out, s)

@@ -50,7 +50,7 @@ func LoadTraceFile(path string) ([]float64, error) {
 	if strings.HasSuffix(path, ".gz") {
 		z, err := gzip.NewReader(f)
 		if err != nil {
-			return nil, fmt.Errorf("sim: trace %s: %w", path, err)
+			return nil, fmt.Errorf("sim: trace %s: reading gzip: %w", path, err)
 		}
 		defer z.Close()
 		r = z
