@@ -1,0 +1,67 @@
+package swim
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestQueueNewerNewsInvalidatesOlder(t *testing.T) {
+	var q queue
+	done := make(chan struct{})
+	q.push("a", []byte("old-a"), done)
+	q.push("b", []byte("b"), nil)
+	q.push("a", []byte("new-a"), nil)
+	require.Equal(t, 2, q.len())
+	select {
+	case <-done:
+	default:
+		t.Fatal("the invalidated broadcast's done channel was not closed")
+	}
+	got, _ := q.take(nil, 1000, 10, 1)
+	require.Equal(t, [][]byte{[]byte("new-a"), []byte("b")}, got, "newest first")
+}
+
+func TestQueueFewestTransmittedFirstAndLimit(t *testing.T) {
+	var q queue
+	q.push("", []byte("1111"), nil)
+	got, used := q.take(nil, 4, 2, 1) // room for one
+	require.Equal(t, [][]byte{[]byte("1111")}, got)
+	require.Equal(t, 4, used)
+	q.push("", []byte("2222"), nil)
+	got, _ = q.take(nil, 4, 2, 2)
+	require.Equal(t, [][]byte{[]byte("2222")}, got, "the untransmitted message goes before the once-transmitted one")
+	got, _ = q.take(nil, 100, 2, 3)
+	require.Len(t, got, 2)
+	require.Zero(t, q.len(), "both reached the retransmit limit")
+}
+
+func TestQueueSamePacketTakesOnce(t *testing.T) {
+	var q queue
+	q.push("", []byte("x"), nil)
+	got, _ := q.take(nil, 100, 10, 7)
+	got, _ = q.take(got, 100, 10, 7)
+	require.Len(t, got, 1)
+}
+
+func TestPiggybackUserNotStarved(t *testing.T) {
+	s := NewSim(1)
+	n, err := s.AddNode(func() Config { c := DefaultLANConfig(); c.Name = "a"; return c }())
+	require.NoError(t, err)
+	defer n.Shutdown()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.live = 1000
+	for i := 0; i < 500; i++ { // far more membership news than fits a packet
+		n.sys.push(string(rune('a'+i%26))+string(rune(i)), make([]byte, 50), nil)
+	}
+	n.user.push("", []byte("user-news"), nil)
+	msgs := n.piggyback(nil, 1300)
+	require.Contains(t, msgs, []byte("user-news"))
+	size := 0
+	for _, m := range msgs {
+		size += len(m)
+	}
+	require.LessOrEqual(t, size, 1300)
+	require.Greater(t, size, 1200, "the room left by user news goes to membership news")
+}

@@ -1,0 +1,77 @@
+package swim
+
+import (
+	"math"
+	"time"
+
+	"github.com/dwsdk/distributed/gen/swimwire"
+)
+
+// gossipTick sends queued broadcasts to GossipNodes random members (alive,
+// suspect, or recently dead so that they can refute).
+func (n *Node) gossipTick() {
+	n.gossipTimer = n.after(n.cfg.GossipInterval, n.gossipTick)
+	if n.sys.len()+n.user.len() == 0 {
+		return
+	}
+	deadline := n.now() - int64(n.cfg.GossipToTheDeadTime)
+	targets := n.randomMembers(n.cfg.GossipNodes, func(m *member) bool {
+		return m.state <= StateSuspect || (m.state == StateDead && m.since > deadline)
+	})
+	limit := n.cfg.MTU - overhead(n.kr, n.cfg.Label)
+	addrs := make([]string, len(targets))
+	for i, t := range targets {
+		addrs[i] = t.info.addr
+	}
+	for _, addr := range addrs {
+		msgs := n.piggyback(nil, limit)
+		if len(msgs) == 0 {
+			return
+		}
+		n.sendCompound(addr, msgs)
+	}
+}
+
+// pushPullScale stretches the push-pull interval in large clusters so the
+// full-state traffic per member stays bounded.
+func pushPullScale(interval time.Duration, n int) time.Duration {
+	if n <= 32 {
+		return interval
+	}
+	return interval * time.Duration(math.Ceil(math.Log2(float64(n))-math.Log2(32))+1)
+}
+
+func (n *Node) pushPullTick() {
+	n.pushPullTimer = n.after(pushPullScale(n.cfg.PushPullInterval, n.live), n.pushPullTick)
+	if n.leaving {
+		return
+	}
+	peers := n.randomMembers(1, func(m *member) bool { return m.state == StateAlive })
+	if len(peers) == 1 {
+		n.pushPull(peers[0].info.addr, false, nil)
+	}
+}
+
+// pushPull exchanges full state with addr over a stream.
+func (n *Node) pushPull(addr string, join bool, done func(error)) {
+	req := mustEncode(msgPushPull, &swimwire.PushPull{Join: join, Nodes: n.localState()})
+	n.request(addr, req, n.cfg.TCPTimeout, func(reply []frame, err error) {
+		if err == nil {
+			var pp any
+			if len(reply) == 1 && reply[0].t == msgPushPull {
+				pp, err = decodeFrame(reply[0])
+			} else {
+				err = ErrMalformed
+			}
+			if err == nil {
+				n.mergeState(pp.(*swimwire.PushPull).Nodes)
+			}
+		}
+		if err != nil {
+			n.log.Debug("swim: push-pull", "with", addr, "err", err)
+		}
+		if done != nil {
+			done(err)
+		}
+	})
+}

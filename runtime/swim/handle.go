@@ -1,0 +1,254 @@
+package swim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dwsdk/distributed/gen/swimwire"
+)
+
+// ackHandler waits for the ack (or nack) of one sequence number.
+type ackHandler struct {
+	onAck  func()
+	onNack func()
+	timer  Timer
+}
+
+func (n *Node) nextSeq() uint32 {
+	n.seq++
+	return n.seq
+}
+
+// expectAck registers h for seq; after timeout it is dropped and onTimeout runs.
+func (n *Node) expectAck(seq uint32, h *ackHandler, timeout time.Duration, onTimeout func()) {
+	n.acks[seq] = h
+	h.timer = n.after(timeout, func() {
+		if n.acks[seq] == h {
+			delete(n.acks, seq)
+		}
+		if onTimeout != nil {
+			onTimeout()
+		}
+	})
+}
+
+// send builds a packet of msgs plus as many queued broadcasts as fit in
+// the MTU, and sends it.
+func (n *Node) send(addr string, msgs ...[]byte) {
+	limit := n.cfg.MTU - overhead(n.kr, n.cfg.Label)
+	for _, m := range msgs {
+		limit -= len(m)
+	}
+	msgs = n.piggyback(msgs, limit)
+	n.sendCompound(addr, msgs)
+}
+
+func (n *Node) sendCompound(addr string, msgs [][]byte) {
+	size := 0
+	for _, m := range msgs {
+		size += len(m)
+	}
+	p, err := seal(n.kr, n.cfg.Label, compound(make([]byte, 0, size), msgs))
+	if err != nil {
+		n.log.Warn("swim: seal packet", "err", err)
+		return
+	}
+	n.m.packetsSent.Add(1)
+	n.m.bytesSent.Add(uint64(len(p)))
+	if err := n.tr.SendPacket(addr, p); err != nil {
+		n.log.Debug("swim: send packet", "to", addr, "err", err)
+	}
+}
+
+// piggyback appends queued broadcasts within avail bytes. User broadcasts
+// may take half the room first, then membership news, then users again:
+// neither queue can starve the other.
+func (n *Node) piggyback(msgs [][]byte, avail int) [][]byte {
+	limit := retransmitLimit(n.cfg.RetransmitMult, n.live)
+	n.stamp++
+	var u, s int
+	msgs, u = n.user.take(msgs, avail/2, limit, n.stamp)
+	msgs, s = n.sys.take(msgs, avail-u, limit, n.stamp)
+	msgs, _ = n.user.take(msgs, avail-u-s, limit, n.stamp)
+	return msgs
+}
+
+// request sends one message over a stream; done runs with the lock held.
+func (n *Node) request(addr string, msg []byte, timeout time.Duration, done func([]frame, error)) {
+	p, err := seal(n.kr, n.cfg.Label, msg)
+	if err != nil {
+		done(nil, err)
+		return
+	}
+	n.m.streamsSent.Add(1)
+	n.tr.Request(addr, p, timeout, func(reply []byte, err error) {
+		var frames []frame
+		if err == nil {
+			frames, err = n.open(reply)
+		}
+		if n.closed.Load() {
+			done(nil, ErrShutdown)
+			return
+		}
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.closed.Load() {
+			err = ErrShutdown
+		}
+		done(frames, err)
+	})
+}
+
+// open checks the security layer and splits a packet, counting drops.
+func (n *Node) open(p []byte) ([]frame, error) {
+	plain, err := unseal(n.kr, n.cfg.Label, p)
+	switch {
+	case errors.Is(err, errLabel):
+		n.m.droppedLabel.Add(1)
+		return nil, err
+	case errors.Is(err, ErrMalformed):
+		n.m.droppedMalformed.Add(1)
+		return nil, err
+	case err != nil:
+		n.m.droppedAuth.Add(1)
+		return nil, err
+	}
+	frames, err := splitFrames(plain)
+	if err != nil {
+		n.m.droppedMalformed.Add(1)
+		return nil, err
+	}
+	return frames, nil
+}
+
+// decoded is one decoded message of a packet.
+type decoded struct {
+	t msgType
+	m any
+}
+
+func (n *Node) decodeAll(frames []frame) ([]decoded, error) {
+	out := make([]decoded, 0, len(frames))
+	for _, f := range frames {
+		m, err := decodeFrame(f)
+		if err != nil {
+			n.m.droppedMalformed.Add(1)
+			return nil, err
+		}
+		if m != nil {
+			out = append(out, decoded{f.t, m})
+		}
+	}
+	return out, nil
+}
+
+// HandlePacket implements Handler: it authenticates, decodes and applies
+// one packet. Bad packets are dropped and counted in Metrics.
+func (n *Node) HandlePacket(from string, p []byte) {
+	if n.closed.Load() {
+		return
+	}
+	n.m.packetsReceived.Add(1)
+	n.m.bytesReceived.Add(uint64(len(p)))
+	frames, err := n.open(p)
+	if err != nil {
+		n.log.Debug("swim: drop packet", "from", from, "err", err)
+		return
+	}
+	msgs, err := n.decodeAll(frames)
+	if err != nil {
+		n.log.Debug("swim: drop packet", "from", from, "err", err)
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed.Load() {
+		return
+	}
+	for _, d := range msgs {
+		n.handleMsg(from, d)
+	}
+}
+
+func (n *Node) handleMsg(from string, d decoded) {
+	switch m := d.m.(type) {
+	case *swimwire.Ping:
+		if m.Target != "" && m.Target != n.cfg.Name {
+			return // meant for a previous member at this address
+		}
+		n.send(from, mustEncode(msgAck, &swimwire.Ack{SeqNo: m.SeqNo}))
+	case *swimwire.IndirectPing:
+		n.indirectPing(from, m)
+	case *swimwire.Ack:
+		if h := n.acks[m.SeqNo]; h != nil {
+			delete(n.acks, m.SeqNo)
+			h.timer.Stop()
+			if h.onAck != nil {
+				h.onAck()
+			}
+		}
+	case *swimwire.Nack:
+		if h := n.acks[m.SeqNo]; h != nil && h.onNack != nil {
+			h.onNack()
+		}
+	case *swimwire.Alive:
+		n.aliveNode(m, false)
+	case *swimwire.Suspect:
+		n.suspectNode(m)
+	case *swimwire.Dead:
+		n.deadNode(m)
+	case *swimwire.UserMsg:
+		if n.cfg.OnMessage != nil {
+			msg := Message{Payload: m.Payload, Broadcast: d.t == msgUser}
+			if !msg.Broadcast {
+				msg.From = from
+			}
+			n.cfg.OnMessage(msg)
+		}
+	}
+}
+
+// HandleRequest implements Handler: it answers a stream request (push-pull,
+// fallback ping, direct user message).
+func (n *Node) HandleRequest(from string, req []byte) ([]byte, error) {
+	if n.closed.Load() {
+		return nil, ErrShutdown
+	}
+	n.m.streamsReceived.Add(1)
+	frames, err := n.open(req)
+	if err != nil {
+		return nil, fmt.Errorf("swim: request from %s: %w", from, err)
+	}
+	msgs, err := n.decodeAll(frames)
+	if err != nil {
+		return nil, fmt.Errorf("swim: request from %s: %w", from, err)
+	}
+	if len(msgs) != 1 {
+		n.m.droppedMalformed.Add(1)
+		return nil, fmt.Errorf("%w: request from %s holds %d messages, want 1", ErrMalformed, from, len(msgs))
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed.Load() {
+		return nil, ErrShutdown
+	}
+	var reply []byte
+	switch m := msgs[0].m.(type) {
+	case *swimwire.PushPull:
+		reply = mustEncode(msgPushPull, &swimwire.PushPull{Nodes: n.localState()})
+		n.mergeState(m.Nodes)
+	case *swimwire.Ping:
+		if m.Target != "" && m.Target != n.cfg.Name {
+			return nil, fmt.Errorf("swim: fallback ping from %s for %q, this is %q", from, m.Target, n.cfg.Name)
+		}
+		reply = mustEncode(msgAck, &swimwire.Ack{SeqNo: m.SeqNo})
+	case *swimwire.UserMsg:
+		n.handleMsg(from, msgs[0])
+		reply = mustEncode(msgAck, &swimwire.Ack{})
+	default:
+		n.m.droppedMalformed.Add(1)
+		return nil, fmt.Errorf("%w: request from %s: unexpected %v", ErrMalformed, from, msgs[0].t)
+	}
+	return seal(n.kr, n.cfg.Label, reply)
+}

@@ -1,0 +1,51 @@
+package swim
+
+import "sync/atomic"
+
+// metrics are the Node's counters, updated atomically.
+type metrics struct {
+	packetsSent, packetsReceived atomic.Uint64
+	bytesSent, bytesReceived     atomic.Uint64
+	streamsSent, streamsReceived atomic.Uint64
+	droppedAuth                  atomic.Uint64
+	droppedLabel                 atomic.Uint64
+	droppedMalformed             atomic.Uint64
+	probes, probeFailures        atomic.Uint64
+	suspicionsRaised             atomic.Uint64
+	refutations                  atomic.Uint64
+	deathsDeclared               atomic.Uint64
+}
+
+// Metrics is a snapshot of a Node's counters, for export (the reference
+// node publishes them to Prometheus).
+type Metrics struct {
+	PacketsSent, PacketsReceived uint64
+	BytesSent, BytesReceived     uint64 // packets only, security layer included
+	StreamsSent, StreamsReceived uint64
+	// DroppedAuth counts packets that failed to authenticate (unknown key,
+	// wrong label under encryption, or plain while encrypting).
+	DroppedAuth uint64
+	// DroppedLabel counts plain packets with another cluster label.
+	DroppedLabel uint64
+	// DroppedMalformed counts packets that did not decode.
+	DroppedMalformed uint64
+	Probes           uint64
+	ProbeFailures    uint64 // probes after which the target was suspected
+	SuspicionsRaised uint64 // members this node suspected itself
+	Refutations      uint64 // suspicions or deaths of this node it refuted
+	DeathsDeclared   uint64 // members this node declared dead itself
+	HealthScore      int    // Lifeguard local health score, 0 is best
+}
+
+func (m *metrics) snapshot() Metrics {
+	return Metrics{
+		PacketsSent: m.packetsSent.Load(), PacketsReceived: m.packetsReceived.Load(),
+		BytesSent: m.bytesSent.Load(), BytesReceived: m.bytesReceived.Load(),
+		StreamsSent: m.streamsSent.Load(), StreamsReceived: m.streamsReceived.Load(),
+		DroppedAuth: m.droppedAuth.Load(), DroppedLabel: m.droppedLabel.Load(),
+		DroppedMalformed: m.droppedMalformed.Load(),
+		Probes:           m.probes.Load(), ProbeFailures: m.probeFailures.Load(),
+		SuspicionsRaised: m.suspicionsRaised.Load(), Refutations: m.refutations.Load(),
+		DeathsDeclared: m.deathsDeclared.Load(),
+	}
+}

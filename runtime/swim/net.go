@@ -1,0 +1,259 @@
+package swim
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// NetTransport is the real Transport: UDP for packets and TCP for streams,
+// both on the same port. Stream frames are a 4-byte big-endian length and
+// the sealed message; a reply starts with a status byte (0 ok, 1 error
+// text).
+type NetTransport struct {
+	udp *net.UDPConn
+	tcp *net.TCPListener
+	log *slog.Logger
+	h   Handler
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{}
+}
+
+// MaxStreamSize bounds a stream message (a push-pull of ~100,000 members).
+const MaxStreamSize = 32 << 20
+
+// ErrTransportClosed is returned after Close.
+var ErrTransportClosed = errors.New("swim: transport closed")
+
+// NewNetTransport listens on bind ("host:port"; port 0 picks one free for
+// both UDP and TCP).
+func NewNetTransport(bind string, log *slog.Logger) (*NetTransport, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	var lastErr error
+	for attempt := 0; attempt < 10; attempt++ {
+		tcpAddr, err := net.ResolveTCPAddr("tcp", bind)
+		if err != nil {
+			return nil, fmt.Errorf("swim: transport: resolve %q: %w", bind, err)
+		}
+		tl, err := net.ListenTCP("tcp", tcpAddr)
+		if err != nil {
+			return nil, fmt.Errorf("swim: transport: listen tcp %s: %w", bind, err)
+		}
+		bound := tl.Addr().(*net.TCPAddr)
+		ul, err := net.ListenUDP("udp", &net.UDPAddr{IP: bound.IP, Port: bound.Port})
+		if err != nil {
+			tl.Close()
+			lastErr = err
+			if tcpAddr.Port != 0 {
+				break
+			}
+			continue // the UDP port was taken: try another
+		}
+		_ = ul.SetReadBuffer(2 << 20)
+		ctx, cancel := context.WithCancel(context.Background())
+		return &NetTransport{udp: ul, tcp: tl, log: log, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
+	}
+	return nil, fmt.Errorf("swim: transport: listen udp %s: %w", bind, lastErr)
+}
+
+// LocalAddr implements Transport.
+func (t *NetTransport) LocalAddr() string { return t.tcp.Addr().String() }
+
+// Start implements Transport.
+func (t *NetTransport) Start(h Handler) error {
+	t.h = h
+	t.wg.Add(2)
+	go t.readPackets()
+	go t.acceptStreams()
+	return nil
+}
+
+func (t *NetTransport) readPackets() {
+	defer t.wg.Done()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := t.udp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if t.ctx.Err() != nil {
+				return
+			}
+			t.log.Warn("swim: read udp", "err", err)
+			continue
+		}
+		if n == 0 {
+			continue
+		}
+		p := make([]byte, n)
+		copy(p, buf[:n])
+		t.h.HandlePacket(from.String(), p)
+	}
+}
+
+// SendPacket implements Transport.
+func (t *NetTransport) SendPacket(addr string, b []byte) error {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return fmt.Errorf("swim: send to %q: %w", addr, err)
+	}
+	if _, err := t.udp.WriteToUDP(b, ua); err != nil {
+		return fmt.Errorf("swim: send to %s: %w", addr, err)
+	}
+	return nil
+}
+
+func (t *NetTransport) track(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.conns[c] = struct{}{}
+	return true
+}
+
+func (t *NetTransport) untrack(c net.Conn) {
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+	c.Close()
+}
+
+func (t *NetTransport) acceptStreams() {
+	defer t.wg.Done()
+	for {
+		c, err := t.tcp.AcceptTCP()
+		if err != nil {
+			if t.ctx.Err() != nil {
+				return
+			}
+			t.log.Warn("swim: accept", "err", err)
+			continue
+		}
+		if !t.track(c) {
+			c.Close()
+			return
+		}
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			defer t.untrack(c)
+			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+			req, err := readFrame(c)
+			if err != nil {
+				t.log.Debug("swim: read stream", "from", c.RemoteAddr(), "err", err)
+				return
+			}
+			reply, err := t.h.HandleRequest(c.RemoteAddr().String(), req)
+			if err != nil {
+				_ = writeFrame(c, []byte{1}, []byte(err.Error()))
+				return
+			}
+			_ = writeFrame(c, []byte{0}, reply)
+		}()
+	}
+}
+
+// Request implements Transport.
+func (t *NetTransport) Request(addr string, req []byte, timeout time.Duration, done func([]byte, error)) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		go done(nil, ErrTransportClosed)
+		return
+	}
+	t.wg.Add(1)
+	t.mu.Unlock()
+	go func() {
+		defer t.wg.Done()
+		done(t.exchange(addr, req, timeout))
+	}()
+}
+
+func (t *NetTransport) exchange(addr string, req []byte, timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("swim: stream to %s: %w", addr, err)
+	}
+	if !t.track(c) {
+		c.Close()
+		return nil, ErrTransportClosed
+	}
+	defer t.untrack(c)
+	dl, _ := ctx.Deadline()
+	_ = c.SetDeadline(dl)
+	if err := writeFrame(c, nil, req); err != nil {
+		return nil, fmt.Errorf("swim: stream to %s: %w", addr, err)
+	}
+	var status [1]byte
+	if _, err := io.ReadFull(c, status[:]); err != nil {
+		return nil, fmt.Errorf("swim: stream to %s: read reply: %w", addr, err)
+	}
+	reply, err := readFrame(c)
+	if err != nil {
+		return nil, fmt.Errorf("swim: stream to %s: read reply: %w", addr, err)
+	}
+	if status[0] != 0 {
+		return nil, fmt.Errorf("swim: stream to %s: remote error: %s", addr, reply)
+	}
+	return reply, nil
+}
+
+// writeFrame writes prefix, then b with its length.
+func writeFrame(w io.Writer, prefix []byte, b []byte) error {
+	hdr := make([]byte, 0, len(prefix)+4+len(b))
+	hdr = append(hdr, prefix...)
+	hdr = binary.BigEndian.AppendUint32(hdr, uint32(len(b)))
+	_, err := w.Write(append(hdr, b...))
+	return err
+}
+
+func readFrame(r io.Reader) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > MaxStreamSize {
+		return nil, fmt.Errorf("%w: stream frame of %d bytes, at most %d", ErrMalformed, n, MaxStreamSize)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close implements Transport.
+func (t *NetTransport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	for c := range t.conns {
+		c.Close()
+	}
+	t.mu.Unlock()
+	t.cancel()
+	err := errors.Join(t.udp.Close(), t.tcp.Close())
+	t.wg.Wait()
+	return err
+}

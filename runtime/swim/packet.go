@@ -1,0 +1,124 @@
+package swim
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dwsdk/distributed/gen/swimwire"
+)
+
+// Packet layout (after the security layer, see security.go): a compound of
+// messages, each a type byte, a uvarint body length and the body, which is
+// the generated binary encoding of a gen/swimwire message. A packet holds
+// as many messages as fit in the MTU; unknown message types are skipped, so
+// a newer member can add types without breaking older ones.
+type msgType uint8
+
+const (
+	msgPing msgType = iota + 1
+	msgIndirectPing
+	msgAck
+	msgNack
+	msgSuspect
+	msgAlive
+	msgDead
+	msgPushPull
+	msgUser       // user broadcast
+	msgUserDirect // direct user message
+)
+
+func (t msgType) String() string {
+	names := [...]string{"invalid", "ping", "indirect-ping", "ack", "nack", "suspect", "alive", "dead", "push-pull", "user", "user-direct"}
+	if int(t) < len(names) {
+		return names[t]
+	}
+	return fmt.Sprintf("msgType(%d)", uint8(t))
+}
+
+// ErrMalformed is wrapped by every decoding error.
+var ErrMalformed = errors.New("swim: malformed packet")
+
+// encodeMsg appends one framed message.
+func encodeMsg(b []byte, t msgType, m any) ([]byte, error) {
+	body, err := appendBody(nil, m)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, byte(t))
+	b = binary.AppendUvarint(b, uint64(len(body)))
+	return append(b, body...), nil
+}
+
+// mustEncode encodes a message the Node built itself; the interim and the
+// generated codecs only fail on types they do not know.
+func mustEncode(t msgType, m any) []byte {
+	b, err := encodeMsg(nil, t, m)
+	if err != nil {
+		panic(err) // a programming error: every message type has a codec
+	}
+	return b
+}
+
+// frame is one message of a decoded packet.
+type frame struct {
+	t    msgType
+	body []byte
+	off  int
+}
+
+// splitFrames splits a compound into its messages without copying.
+func splitFrames(p []byte) ([]frame, error) {
+	var out []frame
+	off := 0
+	for off < len(p) {
+		t := msgType(p[off])
+		n, w := binary.Uvarint(p[off+1:])
+		if w <= 0 || n > uint64(len(p)-off-1-w) {
+			return out, fmt.Errorf("%w: message %d (%v) at offset %d: bad length", ErrMalformed, len(out), t, off)
+		}
+		start := off + 1 + w
+		out = append(out, frame{t: t, body: p[start : start+int(n)], off: off})
+		off = start + int(n)
+	}
+	return out, nil
+}
+
+// decodeFrame decodes one message body into its generated type.
+func decodeFrame(f frame) (any, error) {
+	var m any
+	switch f.t {
+	case msgPing:
+		m = new(swimwire.Ping)
+	case msgIndirectPing:
+		m = new(swimwire.IndirectPing)
+	case msgAck:
+		m = new(swimwire.Ack)
+	case msgNack:
+		m = new(swimwire.Nack)
+	case msgSuspect:
+		m = new(swimwire.Suspect)
+	case msgAlive:
+		m = new(swimwire.Alive)
+	case msgDead:
+		m = new(swimwire.Dead)
+	case msgPushPull:
+		m = new(swimwire.PushPull)
+	case msgUser, msgUserDirect:
+		m = new(swimwire.UserMsg)
+	default:
+		return nil, nil // unknown: skipped
+	}
+	if err := unmarshalBody(f.body, m); err != nil {
+		return nil, fmt.Errorf("%w: %v at offset %d: %v", ErrMalformed, f.t, f.off, err)
+	}
+	return m, nil
+}
+
+// compound concatenates framed messages.
+func compound(dst []byte, msgs [][]byte) []byte {
+	for _, m := range msgs {
+		dst = append(dst, m...)
+	}
+	return dst
+}

@@ -1,0 +1,158 @@
+package swim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// simCluster builds n nodes on a Sim with cfg's timings; the events of
+// every node go to the recorder.
+type recorder struct {
+	events []Event
+	by     []string
+}
+
+func simCluster(t *testing.T, s *Sim, n int, cfg Config, rec *recorder) []*Node {
+	t.Helper()
+	nodes := make([]*Node, n)
+	for i := range nodes {
+		c := cfg
+		c.Name = fmt.Sprintf("node-%04d", i)
+		if rec != nil {
+			name := c.Name
+			c.Events = func(e Event) { rec.events = append(rec.events, e); rec.by = append(rec.by, name) }
+		}
+		node, err := s.AddNode(c)
+		require.NoError(t, err)
+		nodes[i] = node
+	}
+	return nodes
+}
+
+func allSee(nodes []*Node, want int) func() bool {
+	return func() bool {
+		for _, n := range nodes {
+			if n.NumMembers() != want {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func TestSimJoinAndDetect(t *testing.T) {
+	s := NewSim(testSeed(t, 1))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 20, DefaultLANConfig(), rec)
+	for _, n := range nodes[1:] {
+		s.Join(n, nodes[0].tr.LocalAddr())
+	}
+	require.True(t, s.RunUntil(time.Minute, allSee(nodes, 20)), "join did not converge")
+
+	victim := nodes[7]
+	s.Kill(victim)
+	live := append(append([]*Node{}, nodes[:7]...), nodes[8:]...)
+	require.True(t, s.RunUntil(2*time.Minute, func() bool {
+		for _, n := range live {
+			if m, ok := n.Member(victim.cfg.Name); !ok || m.State != StateDead {
+				return false
+			}
+		}
+		return true
+	}), "victim not declared dead by all")
+	for i, e := range rec.events {
+		if e.Type == EventFailed {
+			require.Equal(t, victim.cfg.Name, e.Member.Name, "false death seen by %s", rec.by[i])
+		}
+	}
+}
+
+// TestSimLossyThousand: 1,000 members, 5% packet loss: nobody healthy is
+// declared dead, and every member learns of a real failure.
+func TestSimLossyThousand(t *testing.T) {
+	size := 1000
+	if testing.Short() {
+		size = 200
+	}
+	s := NewSim(testSeed(t, 2))
+	s.Loss = 0.05
+	rec := &recorder{}
+	nodes := simCluster(t, s, size, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	s.Run(20 * time.Second)
+
+	victim := nodes[size/2]
+	s.Kill(victim)
+	killedAt := s.Now()
+	live := append(append([]*Node{}, nodes[:size/2]...), nodes[size/2+1:]...)
+	require.True(t, s.RunUntil(5*time.Minute, func() bool {
+		for _, n := range live {
+			if m, ok := n.Member(victim.cfg.Name); ok && m.State < StateDead {
+				return false
+			}
+		}
+		return true
+	}), "not every member learned of the failure")
+	t.Logf("all %d members saw the failure after %v; %d packets delivered, %d dropped", len(live), s.Now().Sub(killedAt), s.Delivered, s.Dropped)
+	falseDeaths := 0
+	for _, e := range rec.events {
+		if e.Type == EventFailed && e.Member.Name != victim.cfg.Name {
+			falseDeaths++
+		}
+	}
+	require.Zero(t, falseDeaths, "false deaths")
+}
+
+// stallRun runs a cluster in which one member stalls for 2 s at a time and
+// returns the number of distinct suspicions of healthy members.
+func stallRun(t *testing.T, seed uint64, lifeguard bool, rounds int) int {
+	s := NewSim(seed)
+	cfg := DefaultLANConfig()
+	if !lifeguard {
+		cfg.AwarenessMaxMultiplier = 1
+		cfg.SuspicionMaxTimeoutMult = 1
+	}
+	rec := &recorder{}
+	nodes := simCluster(t, s, 32, cfg, rec)
+	s.Bootstrap(nodes...)
+	s.Run(5 * time.Second)
+	slow := nodes[0]
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for range rounds {
+		s.Stall(slow, 2*time.Second)
+		s.Run(2*time.Second + time.Second/2 + time.Duration(rng.Int64N(int64(time.Second))))
+	}
+	type key struct {
+		name, from string
+		inc        uint32
+	}
+	seen := map[key]bool{}
+	for _, e := range rec.events {
+		if e.Type == EventSuspect && e.Member.Name != slow.cfg.Name {
+			seen[key{e.Member.Name, e.From, e.Member.Incarnation}] = true
+		}
+		if lifeguard {
+			require.False(t, e.Type == EventFailed && e.Member.Name != slow.cfg.Name, "false death of %s", e.Member.Name)
+		}
+	}
+	return len(seen)
+}
+
+// TestSimLifeguardStall: a member that stalls for 2 s at a time accuses
+// healthy members at least 10x less often with Lifeguard than without.
+func TestSimLifeguardStall(t *testing.T) {
+	seed := testSeed(t, 3)
+	rounds := 120
+	if soak() {
+		rounds = 300
+	}
+	on := stallRun(t, seed, true, rounds)
+	off := stallRun(t, seed, false, rounds)
+	t.Logf("false suspicions of healthy members over %d stalls: lifeguard on %d, off %d", rounds, on, off)
+	require.Positive(t, off, "the scenario must provoke false suspicions without Lifeguard")
+	require.LessOrEqual(t, on*10, off)
+}

@@ -1,0 +1,273 @@
+package swim
+
+import (
+	"bytes"
+
+	"github.com/dwsdk/distributed/gen/swimwire"
+)
+
+// The member table and the rules for news about members (SWIM with
+// incarnation numbers): news about a member is applied only if it carries
+// a higher incarnation, or the same incarnation and a worse state
+// (alive < suspect < dead). A member that hears it is suspected or dead
+// refutes with a higher incarnation. All of it runs under the Node's lock.
+
+func (n *Node) get(id uint32) *member {
+	if int(id) >= len(n.index) || n.index[id] < 0 {
+		return nil
+	}
+	return &n.members[n.index[id]]
+}
+
+func (n *Node) lookupName(name string) (uint32, *member) {
+	id, ok := n.names.lookup(name)
+	if !ok {
+		return 0, nil
+	}
+	return id, n.get(id)
+}
+
+// insert adds a member at a random position of the probe order.
+func (n *Node) insert(m member) *member {
+	for int(m.id) >= len(n.index) {
+		n.index = append(n.index, -1)
+	}
+	n.members = append(n.members, m)
+	last := len(n.members) - 1
+	n.index[m.id] = int32(last)
+	if m.state <= StateSuspect {
+		n.live++
+	}
+	if last > 0 {
+		j := n.rng.IntN(last + 1)
+		n.swap(j, last)
+		return &n.members[j]
+	}
+	return &n.members[last]
+}
+
+func (n *Node) swap(i, j int) {
+	n.members[i], n.members[j] = n.members[j], n.members[i]
+	n.index[n.members[i].id] = int32(i)
+	n.index[n.members[j].id] = int32(j)
+}
+
+// remove forgets the member at position i (reaping).
+func (n *Node) remove(i int) {
+	m := &n.members[i]
+	if m.state <= StateSuspect {
+		n.live--
+	}
+	n.index[m.id] = -1
+	last := len(n.members) - 1
+	if i != last {
+		n.members[i] = n.members[last]
+		n.index[n.members[i].id] = int32(i)
+	}
+	n.members = n.members[:last]
+}
+
+func (n *Node) setState(m *member, s State) {
+	if (m.state <= StateSuspect) != (s <= StateSuspect) {
+		if s <= StateSuspect {
+			n.live++
+		} else {
+			n.live--
+		}
+	}
+	m.state = s
+	m.since = n.now()
+}
+
+func (n *Node) emit(t EventType, m *member, from string) {
+	if n.cfg.Events != nil && m.id != n.self {
+		n.cfg.Events(Event{Type: t, Member: n.snapshot(m), From: from})
+	}
+}
+
+func (n *Node) broadcastAlive(m *member) {
+	name := n.names.name(m.id)
+	n.sys.push(name, mustEncode(msgAlive, &swimwire.Alive{Incarnation: m.inc, Node: name, Addr: m.info.addr, Meta: m.info.meta}), nil)
+}
+
+// refute answers a suspicion or death of this node at incarnation inc.
+func (n *Node) refute(inc uint32) {
+	self := n.get(n.self)
+	if inc >= self.inc {
+		self.inc = inc + 1
+	}
+	n.m.refutations.Add(1)
+	n.aware.apply(1)
+	n.broadcastAlive(self)
+}
+
+func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
+	id := n.names.id(a.Node)
+	m := n.get(id)
+	if id == n.self {
+		// News about ourselves from an earlier life or a stale view: make
+		// sure ours wins.
+		if m.state <= StateSuspect && (a.Incarnation > m.inc || (a.Incarnation == m.inc && (a.Addr != m.info.addr || !bytes.Equal(a.Meta, m.info.meta)))) {
+			n.refute(a.Incarnation)
+		}
+		return
+	}
+	if m == nil {
+		m = n.insert(member{info: &nodeInfo{addr: a.Addr, meta: a.Meta}, id: id, inc: a.Incarnation, state: StateAlive, since: n.now()})
+		if !quiet {
+			n.broadcastAlive(m)
+			n.emit(EventJoin, m, "")
+		}
+		return
+	}
+	gone := m.state >= StateDead
+	restarted := gone && a.Addr != m.info.addr
+	if a.Incarnation <= m.inc && !restarted {
+		return
+	}
+	prev := m.state
+	changed := a.Addr != m.info.addr || !bytes.Equal(a.Meta, m.info.meta)
+	if changed {
+		m.info = &nodeInfo{addr: a.Addr, meta: a.Meta}
+	}
+	m.inc = a.Incarnation
+	if prev != StateAlive {
+		n.setState(m, StateAlive)
+	}
+	if s := n.susp[id]; s != nil {
+		s.stop()
+		delete(n.susp, id)
+	}
+	n.broadcastAlive(m)
+	switch {
+	case gone:
+		n.emit(EventJoin, m, "")
+	case changed:
+		n.emit(EventUpdate, m, "")
+	case prev == StateSuspect:
+		n.emit(EventAlive, m, "")
+	}
+}
+
+func (n *Node) suspectNode(s *swimwire.Suspect) {
+	id, m := n.lookupName(s.Node)
+	if m == nil || s.Incarnation < m.inc || m.state >= StateDead {
+		return
+	}
+	if id == n.self {
+		if !n.leaving {
+			n.refute(s.Incarnation)
+		}
+		return
+	}
+	if m.state == StateSuspect {
+		if t := n.susp[id]; t != nil && t.confirm(s.From) {
+			n.sys.push(s.Node, mustEncode(msgSuspect, s), nil)
+		}
+		return
+	}
+	m.inc = s.Incarnation
+	n.setState(m, StateSuspect)
+	n.sys.push(s.Node, mustEncode(msgSuspect, s), nil)
+	if s.From == n.cfg.Name {
+		n.m.suspicionsRaised.Add(1)
+	}
+	k := n.cfg.SuspicionMult - 2
+	if n.live-2 < k {
+		k = 0
+	}
+	lo, hi := suspicionTimeouts(n.cfg.SuspicionMult, n.cfg.SuspicionMaxTimeoutMult, n.live, n.cfg.ProbeInterval)
+	inc := m.inc
+	n.susp[id] = newSuspicion(lockedClock{n}, s.From, k, lo, hi, func() {
+		delete(n.susp, id)
+		if m := n.get(id); m != nil && m.state == StateSuspect && m.inc == inc {
+			n.deadNode(&swimwire.Dead{Incarnation: inc, Node: s.Node, From: n.cfg.Name})
+		}
+	})
+	n.emit(EventSuspect, m, s.From)
+}
+
+func (n *Node) deadNode(d *swimwire.Dead) {
+	id, m := n.lookupName(d.Node)
+	if m == nil || d.Incarnation < m.inc || m.state >= StateDead {
+		return
+	}
+	if id == n.self {
+		if !n.leaving {
+			n.refute(d.Incarnation)
+		}
+		return
+	}
+	if s := n.susp[id]; s != nil {
+		s.stop()
+		delete(n.susp, id)
+	}
+	m.inc = d.Incarnation
+	left := d.From == d.Node
+	if left {
+		n.setState(m, StateLeft)
+	} else {
+		n.setState(m, StateDead)
+		if d.From == n.cfg.Name {
+			n.m.deathsDeclared.Add(1)
+		}
+	}
+	n.sys.push(d.Node, mustEncode(msgDead, d), nil)
+	if left {
+		n.emit(EventLeave, m, d.From)
+	} else {
+		n.emit(EventFailed, m, d.From)
+	}
+}
+
+// localState is the full member table for a push-pull exchange.
+func (n *Node) localState() []swimwire.PushNodeState {
+	out := make([]swimwire.PushNodeState, len(n.members))
+	for i := range n.members {
+		m := &n.members[i]
+		out[i] = swimwire.PushNodeState{Name: n.names.name(m.id), Addr: m.info.addr, Meta: m.info.meta,
+			Incarnation: m.inc, State: swimwire.State(m.state)}
+	}
+	return out
+}
+
+// mergeState applies a remote member table. A remote death is only taken
+// as a suspicion: this node gives the member its own chance to refute.
+func (n *Node) mergeState(nodes []swimwire.PushNodeState) {
+	for i := range nodes {
+		r := &nodes[i]
+		switch State(r.State) {
+		case StateAlive:
+			n.aliveNode(&swimwire.Alive{Incarnation: r.Incarnation, Node: r.Name, Addr: r.Addr, Meta: r.Meta}, false)
+		case StateLeft:
+			n.deadNode(&swimwire.Dead{Incarnation: r.Incarnation, Node: r.Name, From: r.Name})
+		default:
+			if _, m := n.lookupName(r.Name); m == nil {
+				continue // do not learn of members only as dead
+			}
+			n.suspectNode(&swimwire.Suspect{Incarnation: r.Incarnation, Node: r.Name, From: n.cfg.Name})
+		}
+	}
+}
+
+// reapTick forgets dead and left members after ReapTime.
+func (n *Node) reapTick() {
+	cutoff := n.now() - int64(n.cfg.ReapTime)
+	for i := len(n.members) - 1; i >= 0; i-- {
+		if m := &n.members[i]; m.state >= StateDead && m.since <= cutoff && m.id != n.self {
+			n.remove(i)
+		}
+	}
+	if n.probeIdx > len(n.members) {
+		n.probeIdx = len(n.members)
+	}
+	n.reapTimer = n.after(n.reapInterval(), n.reapTick)
+}
+
+// aliveNodeInfo learns of a member as alive without gossip or events
+// (Sim.Bootstrap).
+func (n *Node) aliveNodeInfo(id uint32, info *nodeInfo, inc uint32) {
+	if n.get(id) == nil {
+		n.insert(member{info: info, id: id, inc: inc, state: StateAlive, since: n.now()})
+	}
+}
