@@ -79,6 +79,10 @@ type AppendEntries struct {
 	// ReadContext is echoed in the response; ReadIndex uses it to confirm
 	// leadership with a quorum.
 	ReadContext uint64 `json:"read_context" wire:"7"`
+	// Heartbeat marks an AppendEntries that carries no entries and no log
+	// position: LeaderCommit is already capped at the follower's match index,
+	// so the follower needs no log lookup to handle it.
+	Heartbeat bool `json:"heartbeat" wire:"8"`
 }
 
 // AppendEntriesResponse answers an AppendEntries. On a mismatch ConflictTerm
@@ -91,6 +95,11 @@ type AppendEntriesResponse struct {
 	ConflictIndex uint64 `json:"conflict_index" wire:"5"`
 	ReadContext   uint64 `json:"read_context" wire:"6"`
 	FollowerID    string `json:"follower_id" wire:"7"`
+	// Heartbeat echoes AppendEntries.Heartbeat.
+	Heartbeat bool `json:"heartbeat" wire:"8"`
+	// RejectIndex is the PrevLogIndex that did not match (Success false), so
+	// the leader can discard stale rejections.
+	RejectIndex uint64 `json:"reject_index" wire:"9"`
 }
 
 // InstallSnapshot carries one chunk of a snapshot.
@@ -157,4 +166,7 @@ type Message struct {
 	InstallSnapshotResponse *InstallSnapshotResponse `json:"install_snapshot_response" wire:"8"`
 	TimeoutNow              *TimeoutNow              `json:"timeout_now" wire:"9"`
 	TimeoutNowResponse      *TimeoutNowResponse      `json:"timeout_now_response" wire:"10"`
+	// FromAddr is the sender's transport address, so a server can answer a
+	// peer it has no configuration entry for yet (a server being added).
+	FromAddr string `json:"from_addr" wire:"11"`
 }

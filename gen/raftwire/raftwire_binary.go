@@ -705,6 +705,10 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x38)
 		b = wire.AppendUvarint(b, uint64(x.ReadContext))
 	}
+	if x.Heartbeat {
+		b = append(b, 0x40)
+		b = wire.AppendBool(b, x.Heartbeat)
+	}
 	return b, nil
 }
 
@@ -740,6 +744,10 @@ func (x *AppendEntries) size() int {
 	if x.ReadContext != 0 {
 		n += 1
 		n += wire.SizeUvarint(uint64(x.ReadContext))
+	}
+	if x.Heartbeat {
+		n += 1
+		n += 1
 	}
 	return n
 }
@@ -823,6 +831,14 @@ func (x *AppendEntries) decodeBinary(d *wire.Decoder) error {
 				}
 				x.ReadContext = uint64(val)
 			}
+		case 8:
+			{
+				val, err := d.Bool(typ)
+				if err != nil {
+					return wire.InField(err, "Heartbeat")
+				}
+				x.Heartbeat = val
+			}
 		default:
 			if err := d.Skip(typ); err != nil {
 				return err
@@ -898,6 +914,14 @@ func (x *AppendEntriesResponse) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x3a)
 		b = wire.AppendString(b, x.FollowerID)
 	}
+	if x.Heartbeat {
+		b = append(b, 0x40)
+		b = wire.AppendBool(b, x.Heartbeat)
+	}
+	if x.RejectIndex != 0 {
+		b = append(b, 0x48)
+		b = wire.AppendUvarint(b, uint64(x.RejectIndex))
+	}
 	return b, nil
 }
 
@@ -930,6 +954,14 @@ func (x *AppendEntriesResponse) size() int {
 	if x.FollowerID != "" {
 		n += 1
 		n += wire.SizeString(x.FollowerID)
+	}
+	if x.Heartbeat {
+		n += 1
+		n += 1
+	}
+	if x.RejectIndex != 0 {
+		n += 1
+		n += wire.SizeUvarint(uint64(x.RejectIndex))
 	}
 	return n
 }
@@ -996,6 +1028,22 @@ func (x *AppendEntriesResponse) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "FollowerID")
 				}
 				x.FollowerID = val
+			}
+		case 8:
+			{
+				val, err := d.Bool(typ)
+				if err != nil {
+					return wire.InField(err, "Heartbeat")
+				}
+				x.Heartbeat = val
+			}
+		case 9:
+			{
+				val, err := d.Uvarint(typ, 64)
+				if err != nil {
+					return wire.InField(err, "RejectIndex")
+				}
+				x.RejectIndex = uint64(val)
 			}
 		default:
 			if err := d.Skip(typ); err != nil {
@@ -1854,6 +1902,10 @@ func (x *Message) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.TimeoutNowResponse.size()))
 		b, _ = x.TimeoutNowResponse.appendBinary(b)
 	}
+	if x.FromAddr != "" {
+		b = append(b, 0x5a)
+		b = wire.AppendString(b, x.FromAddr)
+	}
 	return b, nil
 }
 
@@ -1898,6 +1950,10 @@ func (x *Message) size() int {
 	if x.TimeoutNowResponse != nil {
 		n += 1
 		n += wire.SizeLen(x.TimeoutNowResponse.size())
+	}
+	if x.FromAddr != "" {
+		n += 1
+		n += wire.SizeString(x.FromAddr)
 	}
 	return n
 }
@@ -2044,6 +2100,14 @@ func (x *Message) decodeBinary(d *wire.Decoder) error {
 					d.EndMessage(fr)
 				}
 				x.TimeoutNowResponse = p
+			}
+		case 11:
+			{
+				val, err := d.String(typ)
+				if err != nil {
+					return wire.InField(err, "FromAddr")
+				}
+				x.FromAddr = val
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

@@ -411,6 +411,7 @@ func genAppendEntries(r *wiretest.Rand, depth int) AppendEntries {
 	}
 	x.LeaderCommit = uint64(r.Uint(64))
 	x.ReadContext = uint64(r.Uint(64))
+	x.Heartbeat = r.Bool()
 	return x
 }
 
@@ -427,6 +428,7 @@ type jsonMirrorAppendEntries struct {
 	Entries      []jsonMirrorEntry `json:"entries"`
 	LeaderCommit uint64            `json:"leader_commit"`
 	ReadContext  uint64            `json:"read_context"`
+	Heartbeat    bool              `json:"heartbeat"`
 }
 
 func (x AppendEntries) jsonMirror() jsonMirrorAppendEntries {
@@ -443,6 +445,7 @@ func (x AppendEntries) jsonMirror() jsonMirrorAppendEntries {
 	}
 	y.LeaderCommit = x.LeaderCommit
 	y.ReadContext = x.ReadContext
+	y.Heartbeat = x.Heartbeat
 	return y
 }
 
@@ -472,6 +475,8 @@ func genAppendEntriesResponse(r *wiretest.Rand, depth int) AppendEntriesResponse
 	x.ConflictIndex = uint64(r.Uint(64))
 	x.ReadContext = uint64(r.Uint(64))
 	x.FollowerID = r.String()
+	x.Heartbeat = r.Bool()
+	x.RejectIndex = uint64(r.Uint(64))
 	return x
 }
 
@@ -488,6 +493,8 @@ type jsonMirrorAppendEntriesResponse struct {
 	ConflictIndex uint64 `json:"conflict_index"`
 	ReadContext   uint64 `json:"read_context"`
 	FollowerID    string `json:"follower_id"`
+	Heartbeat     bool   `json:"heartbeat"`
+	RejectIndex   uint64 `json:"reject_index"`
 }
 
 func (x AppendEntriesResponse) jsonMirror() jsonMirrorAppendEntriesResponse {
@@ -499,6 +506,8 @@ func (x AppendEntriesResponse) jsonMirror() jsonMirrorAppendEntriesResponse {
 	y.ConflictIndex = x.ConflictIndex
 	y.ReadContext = x.ReadContext
 	y.FollowerID = x.FollowerID
+	y.Heartbeat = x.Heartbeat
+	y.RejectIndex = x.RejectIndex
 	return y
 }
 
@@ -829,6 +838,7 @@ func genMessage(r *wiretest.Rand, depth int) Message {
 	if r.Maybe(depth) {
 		x.TimeoutNowResponse = genPtrTimeoutNowResponse(r, depth+1)
 	}
+	x.FromAddr = r.String()
 	return x
 }
 
@@ -848,6 +858,7 @@ type jsonMirrorMessage struct {
 	InstallSnapshotResponse *jsonMirrorInstallSnapshotResponse `json:"install_snapshot_response"`
 	TimeoutNow              *jsonMirrorTimeoutNow              `json:"timeout_now"`
 	TimeoutNowResponse      *jsonMirrorTimeoutNowResponse      `json:"timeout_now_response"`
+	FromAddr                string                             `json:"from_addr"`
 }
 
 func (x Message) jsonMirror() jsonMirrorMessage {
@@ -862,6 +873,7 @@ func (x Message) jsonMirror() jsonMirrorMessage {
 	y.InstallSnapshotResponse = jsonMirrorPtrInstallSnapshotResponse(x.InstallSnapshotResponse)
 	y.TimeoutNow = jsonMirrorPtrTimeoutNow(x.TimeoutNow)
 	y.TimeoutNowResponse = jsonMirrorPtrTimeoutNowResponse(x.TimeoutNowResponse)
+	y.FromAddr = x.FromAddr
 	return y
 }
 

@@ -944,10 +944,12 @@ func (x *AppendEntries) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendUint(b, uint64(x.LeaderCommit), 10)
 	b = append(b, ",\"read_context\":"...)
 	b = strconv.AppendUint(b, uint64(x.ReadContext), 10)
+	b = append(b, ",\"heartbeat\":"...)
+	b = strconv.AppendBool(b, x.Heartbeat)
 	return append(b, '}'), nil
 }
 
-var jsonFieldsAppendEntries = [...]string{"term", "leader_id", "prev_log_index", "prev_log_term", "entries", "leader_commit", "read_context"}
+var jsonFieldsAppendEntries = [...]string{"term", "leader_id", "prev_log_index", "prev_log_term", "entries", "leader_commit", "read_context", "heartbeat"}
 
 func (x *AppendEntries) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -980,6 +982,8 @@ func (x *AppendEntries) decodeJSON(r *wire.JSONReader) error {
 			f = 6
 		case "read_context":
 			f = 7
+		case "heartbeat":
+			f = 8
 		default:
 			f = wire.FoldIndex(key, jsonFieldsAppendEntries[:])
 		}
@@ -1054,6 +1058,14 @@ func (x *AppendEntries) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "ReadContext")
 				}
 				x.ReadContext = uint64(val)
+			}
+		case 8:
+			{
+				val, err := r.Bool()
+				if err != nil {
+					return wire.InField(err, "Heartbeat")
+				}
+				x.Heartbeat = val
 			}
 		default:
 			if err := r.SkipField(key); err != nil {
@@ -1160,10 +1172,14 @@ func (x *AppendEntriesResponse) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendUint(b, uint64(x.ReadContext), 10)
 	b = append(b, ",\"follower_id\":"...)
 	b = wire.AppendJSONString(b, x.FollowerID)
+	b = append(b, ",\"heartbeat\":"...)
+	b = strconv.AppendBool(b, x.Heartbeat)
+	b = append(b, ",\"reject_index\":"...)
+	b = strconv.AppendUint(b, uint64(x.RejectIndex), 10)
 	return append(b, '}'), nil
 }
 
-var jsonFieldsAppendEntriesResponse = [...]string{"term", "success", "last_log_index", "conflict_term", "conflict_index", "read_context", "follower_id"}
+var jsonFieldsAppendEntriesResponse = [...]string{"term", "success", "last_log_index", "conflict_term", "conflict_index", "read_context", "follower_id", "heartbeat", "reject_index"}
 
 func (x *AppendEntriesResponse) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -1196,6 +1212,10 @@ func (x *AppendEntriesResponse) decodeJSON(r *wire.JSONReader) error {
 			f = 6
 		case "follower_id":
 			f = 7
+		case "heartbeat":
+			f = 8
+		case "reject_index":
+			f = 9
 		default:
 			f = wire.FoldIndex(key, jsonFieldsAppendEntriesResponse[:])
 		}
@@ -1255,6 +1275,22 @@ func (x *AppendEntriesResponse) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "FollowerID")
 				}
 				x.FollowerID = val
+			}
+		case 8:
+			{
+				val, err := r.Bool()
+				if err != nil {
+					return wire.InField(err, "Heartbeat")
+				}
+				x.Heartbeat = val
+			}
+		case 9:
+			{
+				val, err := r.Uint(64)
+				if err != nil {
+					return wire.InField(err, "RejectIndex")
+				}
+				x.RejectIndex = uint64(val)
 			}
 		default:
 			if err := r.SkipField(key); err != nil {
@@ -2381,10 +2417,12 @@ func (x *Message) appendJSON(b []byte) ([]byte, error) {
 	} else {
 		b, _ = x.TimeoutNowResponse.appendJSON(b)
 	}
+	b = append(b, ",\"from_addr\":"...)
+	b = wire.AppendJSONString(b, x.FromAddr)
 	return append(b, '}'), nil
 }
 
-var jsonFieldsMessage = [...]string{"from", "to", "request_vote", "request_vote_response", "append_entries", "append_entries_response", "install_snapshot", "install_snapshot_response", "timeout_now", "timeout_now_response"}
+var jsonFieldsMessage = [...]string{"from", "to", "request_vote", "request_vote_response", "append_entries", "append_entries_response", "install_snapshot", "install_snapshot_response", "timeout_now", "timeout_now_response", "from_addr"}
 
 func (x *Message) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -2423,6 +2461,8 @@ func (x *Message) decodeJSON(r *wire.JSONReader) error {
 			f = 9
 		case "timeout_now_response":
 			f = 10
+		case "from_addr":
+			f = 11
 		default:
 			f = wire.FoldIndex(key, jsonFieldsMessage[:])
 		}
@@ -2522,6 +2562,14 @@ func (x *Message) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "TimeoutNowResponse")
 				}
 				x.TimeoutNowResponse = p
+			}
+		case 11:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "FromAddr")
+				}
+				x.FromAddr = val
 			}
 		default:
 			if err := r.SkipField(key); err != nil {
