@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,8 @@ var command = bytes.Repeat([]byte{'x'}, cmdSize)
 
 // cluster is what the benchmarks drive, for either implementation.
 type cluster interface {
-	// waitLeader blocks until a server leads and returns its position.
+	// waitLeader blocks until a server leads and returns its position; with
+	// a nil tb it returns -1 when none appears in time.
 	waitLeader(tb testing.TB) int
 	// propose commits cmd through the leader and waits until it is applied.
 	propose(cmd []byte) error
@@ -122,22 +124,26 @@ func (c *oursCluster) waitLeader(tb testing.TB) int {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
-	tb.Fatal("ours: no leader")
+	if tb != nil {
+		tb.Fatal("ours: no leader")
+	}
 	return -1
 }
 
+// propose retries through the new leader when leadership moved.
 func (c *oursCluster) propose(cmd []byte) error {
-	for {
+	for range 100 {
 		l := c.leader.Load()
 		if l == nil {
 			return errors.New("no leader")
 		}
 		_, err := l.Propose(context.Background(), cmd)
-		if errors.Is(err, raft.ErrNotLeader) {
-			continue
+		if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
+			return err
 		}
-		return err
+		c.waitLeader(nil)
 	}
+	return errors.New("ours: leadership keeps moving")
 }
 
 func (c *oursCluster) kill(i int) {
@@ -146,6 +152,13 @@ func (c *oursCluster) kill(i int) {
 }
 
 func (c *oursCluster) close() {
+	if os.Getenv("RAFT_BENCH_DEBUG") != "" {
+		for _, n := range c.nodes {
+			if n != nil {
+				fmt.Fprintf(os.Stderr, "%s %+v\n", n.ID(), n.Metrics())
+			}
+		}
+	}
 	for _, n := range c.nodes {
 		if n != nil {
 			n.Close()
@@ -214,16 +227,26 @@ func (c *hcCluster) waitLeader(tb testing.TB) int {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
-	tb.Fatal("hashicorp: no leader")
+	if tb != nil {
+		tb.Fatal("hashicorp: no leader")
+	}
 	return -1
 }
 
+// propose retries through the new leader when leadership moved.
 func (c *hcCluster) propose(cmd []byte) error {
-	l := c.leader.Load()
-	if l == nil {
-		return errors.New("no leader")
+	for range 100 {
+		l := c.leader.Load()
+		if l == nil {
+			return errors.New("no leader")
+		}
+		err := l.Apply(cmd, 0).Error()
+		if !errors.Is(err, hraft.ErrNotLeader) && !errors.Is(err, hraft.ErrLeadershipLost) {
+			return err
+		}
+		c.waitLeader(nil)
 	}
-	return l.Apply(cmd, 0).Error()
+	return errors.New("hashicorp: leadership keeps moving")
 }
 
 func (c *hcCluster) kill(i int) {
@@ -254,6 +277,7 @@ func BenchmarkThroughput(b *testing.B) {
 			var next atomic.Int64
 			var wg sync.WaitGroup
 			var failed atomic.Int64
+			var firstErr atomic.Pointer[error]
 			b.ResetTimer()
 			start := time.Now()
 			for range proposers {
@@ -263,6 +287,7 @@ func BenchmarkThroughput(b *testing.B) {
 					for next.Add(1) <= int64(b.N) {
 						if err := c.propose(command); err != nil {
 							failed.Add(1)
+							firstErr.CompareAndSwap(nil, &err)
 						}
 					}
 				}()
@@ -271,7 +296,7 @@ func BenchmarkThroughput(b *testing.B) {
 			el := time.Since(start)
 			b.StopTimer()
 			if failed.Load() > 0 {
-				b.Fatalf("%d proposals failed", failed.Load())
+				b.Fatalf("%d proposals failed, first: %v", failed.Load(), *firstErr.Load())
 			}
 			b.ReportMetric(float64(b.N)/el.Seconds(), "proposals/s")
 		})

@@ -441,23 +441,30 @@ func TestConfigurationCodec(t *testing.T) {
 		{ID: "a", Address: "127.0.0.1:1", Suffrage: raftwire.Voter},
 		{ID: "b", Address: "127.0.0.1:2", Suffrage: raftwire.Learner},
 	}}
-	got, err := decodeConfiguration(encodeConfiguration(c))
+	b, err := encodeConfiguration(c)
+	require.NoError(t, err)
+	got, err := decodeConfiguration(b)
 	require.NoError(t, err)
 	require.Equal(t, c, got)
-	b := encodeConfiguration(c)
-	for i := range b {
-		_, err := decodeConfiguration(b[:i])
-		require.Error(t, err, "prefix %d", i)
-	}
+	_, err = decodeConfiguration([]byte{0xff, 0xff, 0xff})
+	require.ErrorIs(t, err, ErrBadConfiguration)
+	empty, err := encodeConfiguration(raftwire.Configuration{})
+	require.NoError(t, err)
+	_, err = decodeConfiguration(empty)
+	require.ErrorIs(t, err, ErrBadConfiguration, "no voter")
 }
 
 func FuzzDecodeConfiguration(f *testing.F) {
-	f.Add(encodeConfiguration(raftwire.Configuration{Servers: []raftwire.Server{{ID: "a", Address: "x"}}}))
+	seed, err := encodeConfiguration(raftwire.Configuration{Servers: []raftwire.Server{{ID: "a", Address: "x"}}})
+	require.NoError(f, err)
+	f.Add(seed)
 	f.Add([]byte{1, 200, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := decodeConfiguration(b)
 		if err == nil {
-			got, err := decodeConfiguration(encodeConfiguration(c))
+			b, err := encodeConfiguration(c)
+			require.NoError(t, err)
+			got, err := decodeConfiguration(b)
 			require.NoError(t, err)
 			require.Equal(t, c, got)
 		}

@@ -37,6 +37,7 @@ type kvFSM struct {
 	applied []appliedEntry // since the last restore
 	base    uint64         // index the last restore covered
 	restore int
+	name    string // server and incarnation, for failure messages
 }
 
 type appliedEntry struct {
@@ -191,6 +192,7 @@ func (c *cluster) start(id string) *Node {
 		c.tweak(&cfg)
 	}
 	fsm := newKV()
+	fsm.name = fmt.Sprintf("%s#%d", id, len(c.allFSMs))
 	st := c.stores[id]
 	n, err := NewNode(cfg, Deps{FSM: fsm, Logs: st.logs, Stable: st.stable, Snapshots: st.snaps, Transport: tr})
 	require.NoError(c.t, err)
@@ -341,6 +343,7 @@ func (c *cluster) waitApplied(d time.Duration, index uint64) {
 func (c *cluster) checkStateMachineSafety() {
 	c.t.Helper()
 	seen := map[uint64]string{}
+	who := map[uint64]string{}
 	c.mu.Lock()
 	fsms := append([]*kvFSM(nil), c.allFSMs...)
 	c.mu.Unlock()
@@ -355,9 +358,10 @@ func (c *cluster) checkStateMachineSafety() {
 			prev = e.index
 			if s, ok := seen[e.index]; ok && s != e.cmd {
 				f.mu.Unlock()
-				c.t.Fatalf("state machine safety violated at index %d: %q vs %q", e.index, s, e.cmd)
+				c.t.Fatalf("state machine safety violated at index %d: %q (%s) vs %q (%s, restored %d times)", e.index, s, who[e.index], e.cmd, f.name, f.restore)
 			}
 			seen[e.index] = e.cmd
+			who[e.index] = fmt.Sprintf("%s, restored %d times", f.name, f.restore)
 		}
 		f.mu.Unlock()
 	}

@@ -455,7 +455,12 @@ func (n *Node) Bootstrap(ctx context.Context, c raftwire.Configuration) error {
 			err = ErrNotBootstrappable
 			return
 		}
-		e := raftwire.Entry{Index: 1, Term: 1, Type: raftwire.EntryConfig, Data: encodeConfiguration(c)}
+		data, eerr := encodeConfiguration(c)
+		if eerr != nil {
+			err = eerr
+			return
+		}
+		e := raftwire.Entry{Index: 1, Term: 1, Type: raftwire.EntryConfig, Data: data}
 		if werr := n.log.store.Append([]raftwire.Entry{e}); werr != nil {
 			err = fmt.Errorf("%w: bootstrap: %v", ErrStorage, werr)
 			return
@@ -512,11 +517,30 @@ func (n *Node) proposeAsync(ctx context.Context, cmd []byte, typ raftwire.EntryT
 // Propose replicates cmd and returns once it was applied, with the FSM's
 // response. On a ctx error the entry may still be applied later.
 func (n *Node) Propose(ctx context.Context, cmd []byte) (Result, error) {
-	f, err := n.ProposeAsync(ctx, cmd)
-	if err != nil {
+	if err := n.err(); err != nil {
 		return Result{}, err
 	}
-	return f.Wait(ctx)
+	if n.currentRole() != Leader {
+		return Result{}, ErrNotLeader
+	}
+	// Unlike ProposeAsync, wait for the outcome only: one wake-up per
+	// proposal instead of two.
+	f := newFuture(cmd, uint8(raftwire.EntryNormal))
+	select {
+	case n.proposeCh <- f:
+	case <-n.stopCh:
+		return Result{}, ErrClosed
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	select {
+	case <-f.done:
+		return f.Result()
+	case <-n.stopCh:
+		return Result{}, ErrClosed
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
 }
 
 // handleProposals appends every queued proposal as one batch.
