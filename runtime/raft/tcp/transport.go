@@ -111,7 +111,7 @@ func (t *Transport) Send(addr string, m *raftwire.Message) error {
 		t.stats.refused.Add(1)
 		return fmt.Errorf("tcp: send to %q at %s: %w", m.To, addr, raft.ErrUnknownPeer)
 	}
-	if n := messageSize(m); n > t.cfg.MaxFrameSize {
+	if n := m.Size(); n > t.cfg.MaxFrameSize {
 		t.stats.tooLarge.Add(1)
 		return fmt.Errorf("tcp: send to %q: %w: message of %d bytes, max %d", m.To, ErrFrameTooLarge, n, t.cfg.MaxFrameSize)
 	}

@@ -102,7 +102,7 @@ func (w *WAL) enqueue(entries []raftwire.Entry, ch chan error) error {
 		var start int
 		var err error
 		b.buf, start = beginRecord(b.buf)
-		if b.buf, err = appendEntry(b.buf, e); err != nil {
+		if b.buf, err = e.AppendBinary(b.buf); err != nil {
 			b.buf, b.recs = b.buf[:mark], b.recs[:nrecs]
 			return fmt.Errorf("wal: encode entry %d: %w", e.Index, err)
 		}
