@@ -286,7 +286,7 @@ func TestUnreachablePeerDropsAndBacksOff(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens there now
-	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4 * time.Millisecond })
+	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4*time.Millisecond })
 	for i := uint64(0); i < 3; i++ {
 		require.NoError(t, a.Send(addr, appendMsg("a", "b", i)))
 	}

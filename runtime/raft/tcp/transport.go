@@ -34,7 +34,7 @@ type Transport struct {
 	peers   atomic.Pointer[map[string]bool] // allowed server IDs; nil allows all
 
 	mu     sync.Mutex
-	out    map[string]*peer       // by address
+	out    map[string]*peer      // by address
 	conns  map[net.Conn]struct{} // open incoming connections
 	closed bool
 
