@@ -184,11 +184,18 @@ func TestOversizeFrame(t *testing.T) {
 	requireClosedByPeer(t, c)
 	require.Eventually(t, func() bool { return b.Stats().TooLarge == 1 }, waitFor, time.Millisecond)
 
-	// The limit is inclusive of what fits: a message just under it passes.
-	ok := appendMsg("a", "b", 2)
-	ok.AppendEntries.Entries[0].Data = make([]byte, 2000)
-	require.NoError(t, a.Send(b.LocalAddr(), ok))
-	require.Len(t, recv(t, b).AppendEntries.Entries[0].Data, 2000)
+	// The limit is inclusive: a message of exactly MaxFrameSize bytes
+	// passes, one byte more does not.
+	exact := appendMsg("a", "b", 2)
+	for exact.Size() < 4096 {
+		exact.AppendEntries.Entries[0].Data = append(exact.AppendEntries.Entries[0].Data, 'x')
+	}
+	require.Equal(t, 4096, exact.Size())
+	require.NoError(t, a.Send(b.LocalAddr(), exact))
+	require.Equal(t, exact.AppendEntries.Entries[0].Data, recv(t, b).AppendEntries.Entries[0].Data)
+	exact.AppendEntries.Entries[0].Data = append(exact.AppendEntries.Entries[0].Data, 'x')
+	require.Equal(t, 4097, exact.Size())
+	require.ErrorIs(t, a.Send(b.LocalAddr(), exact), tcp.ErrFrameTooLarge)
 }
 
 // rawConn opens a connection to addr and says hello as id.
@@ -279,7 +286,7 @@ func TestUnreachablePeerDropsAndBacksOff(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens there now
-	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4 * time.Millisecond })
+	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4*time.Millisecond })
 	for i := uint64(0); i < 3; i++ {
 		require.NoError(t, a.Send(addr, appendMsg("a", "b", i)))
 	}

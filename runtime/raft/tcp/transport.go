@@ -34,7 +34,7 @@ type Transport struct {
 	peers   atomic.Pointer[map[string]bool] // allowed server IDs; nil allows all
 
 	mu     sync.Mutex
-	out    map[string]*peer       // by address
+	out    map[string]*peer      // by address
 	conns  map[net.Conn]struct{} // open incoming connections
 	closed bool
 
@@ -111,7 +111,7 @@ func (t *Transport) Send(addr string, m *raftwire.Message) error {
 		t.stats.refused.Add(1)
 		return fmt.Errorf("tcp: send to %q at %s: %w", m.To, addr, raft.ErrUnknownPeer)
 	}
-	if n := messageSize(m); n > t.cfg.MaxFrameSize {
+	if n := m.Size(); n > t.cfg.MaxFrameSize {
 		t.stats.tooLarge.Add(1)
 		return fmt.Errorf("tcp: send to %q: %w: message of %d bytes, max %d", m.To, ErrFrameTooLarge, n, t.cfg.MaxFrameSize)
 	}
