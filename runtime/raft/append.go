@@ -106,7 +106,7 @@ func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
 		break
 	}
 	if len(entries) > 0 {
-		n.appendLocal(entries)
+		n.appendEntries(entries, true)
 	}
 	match := a.PrevLogIndex + uint64(len(a.Entries))
 	n.commitTo(min(a.LeaderCommit, match))
