@@ -24,9 +24,7 @@ import (
 // 50 ms heartbeats for 2 s: there must be none, while heartbeats flow.
 func TestHeartbeatPathTakesNoLock(t *testing.T) {
 	c := newCluster(t, 5, 4, func(cfg *Config) {
-		cfg.HeartbeatInterval = 50 * time.Millisecond
-		cfg.ElectionTimeoutMin = 500 * time.Millisecond
-		cfg.ElectionTimeoutMax = 1000 * time.Millisecond
+		patientElections(cfg) // 50 ms heartbeats
 	})
 	l := c.leader(10 * time.Second)
 	r, err := l.Propose(context.Background(), putCmd("k", "v"))
@@ -303,7 +301,7 @@ func TestMembershipChanges(t *testing.T) {
 }
 
 func TestTransferLeadership(t *testing.T) {
-	c := newCluster(t, 3, 8, nil)
+	c := newCluster(t, 3, 8, patientElections)
 	l := c.leader(5 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -327,7 +325,7 @@ func TestTransferLeadership(t *testing.T) {
 }
 
 func TestReadIndex(t *testing.T) {
-	c := newCluster(t, 3, 9, nil)
+	c := newCluster(t, 3, 9, patientElections)
 	l := c.leader(5 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

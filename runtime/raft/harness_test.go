@@ -167,6 +167,16 @@ func testConfig(id string) Config {
 	return c
 }
 
+// patientElections is for tests that drive one leader and are not about
+// elections: on a loaded machine a process can be descheduled for longer
+// than a short election timeout, and check-quorum then rightly deposes the
+// leader.
+func patientElections(c *Config) {
+	c.HeartbeatInterval = 50 * time.Millisecond
+	c.ElectionTimeoutMin = time.Second
+	c.ElectionTimeoutMax = 2 * time.Second
+}
+
 func testLogger() *slog.Logger {
 	level := slog.LevelError + 4
 	if os.Getenv("RAFT_DEBUG") != "" {
