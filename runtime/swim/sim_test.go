@@ -156,3 +156,27 @@ func TestSimLifeguardStall(t *testing.T) {
 	require.Positive(t, off, "the scenario must provoke false suspicions without Lifeguard")
 	require.LessOrEqual(t, on*10, off)
 }
+
+// TestSimReapAndPartition: dead members are forgotten after ReapTime
+// (memberlist #253), and a partition is seen as failures on both sides.
+func TestSimReapAndPartition(t *testing.T) {
+	s := NewSim(testSeed(t, 5))
+	cfg := DefaultLANConfig()
+	cfg.ReapTime = 20 * time.Second
+	nodes := simCluster(t, s, 10, cfg, nil)
+	s.Bootstrap(nodes...)
+	s.Kill(nodes[9])
+	require.True(t, s.RunUntil(time.Minute, func() bool { return stateOf(nodes[0], "node-0009") == StateDead }))
+	_, known := nodes[0].Member("node-0009")
+	require.True(t, known, "a dead member is kept for a while so its death propagates")
+	s.Run(cfg.ReapTime + cfg.ReapTime/4 + time.Second)
+	_, known = nodes[0].Member("node-0009")
+	require.False(t, known, "reaped after ReapTime")
+
+	s.Partition(1, nodes[5:9]...)
+	require.True(t, s.RunUntil(3*time.Minute, func() bool {
+		return nodes[0].NumMembers() == 5 && nodes[8].NumMembers() == 4
+	}), "each side declares the other dead: %d and %d members", nodes[0].NumMembers(), nodes[8].NumMembers())
+	require.Equal(t, StateDead, stateOf(nodes[0], "node-0008"))
+	require.Equal(t, StateDead, stateOf(nodes[8], "node-0000"))
+}
