@@ -54,6 +54,7 @@ type events struct {
 
 func (e *events) NotifyJoin(*memberlist.Node)   {}
 func (e *events) NotifyUpdate(*memberlist.Node) {}
+
 // NotifyLeave is called for dead and left members alike (memberlist does
 // not set Node.State); the scenarios have no graceful leave, so each call
 // is a failure.
