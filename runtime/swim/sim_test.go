@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwsdk/distributed/gen/swimwire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -105,6 +106,7 @@ func TestSimLossyThousand(t *testing.T) {
 		}
 	}
 	require.Zero(t, falseDeaths, "false deaths")
+	require.LessOrEqual(t, s.MaxPacket, DefaultLANConfig().MTU, "packets are compounded up to the MTU, never beyond")
 }
 
 // stallRun runs a cluster in which one member stalls for 2 s at a time and
@@ -179,4 +181,22 @@ func TestSimReapAndPartition(t *testing.T) {
 	}), "each side declares the other dead: %d and %d members", nodes[0].NumMembers(), nodes[8].NumMembers())
 	require.Equal(t, StateDead, stateOf(nodes[0], "node-0008"))
 	require.Equal(t, StateDead, stateOf(nodes[8], "node-0000"))
+}
+
+// TestSimBuddySystem: a probe of a suspect member carries the suspicion,
+// so the suspect refutes even when no gossip reaches it.
+func TestSimBuddySystem(t *testing.T) {
+	s := NewSim(testSeed(t, 6))
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a, b := nodes[0], nodes[1]
+	a.mu.Lock()
+	a.suspectNode(&swimwire.Suspect{Incarnation: 0, Node: "node-0001", From: "node-0002"})
+	a.sys.reset() // the suspicion is not gossiped: only a's probes carry it
+	a.mu.Unlock()
+	require.Equal(t, StateSuspect, stateOf(a, "node-0001"))
+	// Before the suspicion could time out (4 s) and a death be gossiped.
+	require.True(t, s.RunUntil(3500*time.Millisecond, func() bool { return b.LocalNode().Incarnation > 0 }), "the suspect did not refute")
+	require.True(t, s.RunUntil(10*time.Second, func() bool { return stateOf(a, "node-0001") == StateAlive }))
+	require.Equal(t, uint64(1), b.Metrics().Refutations)
 }
