@@ -52,42 +52,52 @@ type impl interface {
 // recorder timestamps failure events.
 type recorder struct {
 	mu     sync.Mutex
-	deaths map[string]map[string]time.Time // member -> observer -> when
+	deaths map[string][]death // by member
 }
 
-func newRecorder() *recorder { return &recorder{deaths: map[string]map[string]time.Time{}} }
+type death struct {
+	observer string
+	at       time.Time
+}
+
+func newRecorder() *recorder { return &recorder{deaths: map[string][]death{}} }
 
 func (r *recorder) failed(observer, member string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.deaths[member]
-	if m == nil {
-		m = map[string]time.Time{}
-		r.deaths[member] = m
-	}
-	if _, ok := m[observer]; !ok {
-		m[observer] = time.Now()
-	}
+	r.deaths[member] = append(r.deaths[member], death{observer, time.Now()})
 }
 
-func (r *recorder) seenBy(member string) []time.Time {
+// seenBy returns, for each observer, the first time it declared member dead
+// at or after since, sorted.
+func (r *recorder) seenBy(member string, since time.Time) []time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []time.Time
-	for _, at := range r.deaths[member] {
+	first := map[string]time.Time{}
+	for _, d := range r.deaths[member] {
+		if t, ok := first[d.observer]; !d.at.Before(since) && (!ok || d.at.Before(t)) {
+			first[d.observer] = d.at
+		}
+	}
+	out := make([]time.Time, 0, len(first))
+	for _, at := range first {
 		out = append(out, at)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out
 }
 
-func (r *recorder) falseDeaths(victim string) int {
+// falseDeaths counts declarations of healthy members: any member but the
+// victim, and the victim before it was killed.
+func (r *recorder) falseDeaths(victim string, killed time.Time) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for member, obs := range r.deaths {
-		if member != victim {
-			n += len(obs)
+	for member, ds := range r.deaths {
+		for _, d := range ds {
+			if member != victim || d.at.Before(killed) {
+				n++
+			}
 		}
 	}
 	return n
@@ -188,16 +198,16 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	im.kill(victim)
 	killed := time.Now()
 	waitFor(tb, 3*time.Minute, "every survivor to declare the victim dead", func() bool {
-		return len(rec.seenBy(name(victim))) >= n-1
+		return len(rec.seenBy(name(victim), killed)) >= n-1
 	})
-	seen := rec.seenBy(name(victim))
+	seen := rec.seenBy(name(victim), killed)
 	res.firstDetect = seen[0].Sub(killed)
 	res.lastDetect = seen[len(seen)-1].Sub(killed)
 	b1, p1 := traffic()
 	secs := time.Since(t0).Seconds() * float64(n-1)
 	res.bytesPerMemberSec = float64(b1-b0) / secs
 	res.packetsPerMemberSec = float64(p1-p0) / secs
-	res.falseDeaths = rec.falseDeaths(name(victim))
+	res.falseDeaths = rec.falseDeaths(name(victim), killed)
 	return res
 }
 

@@ -55,7 +55,7 @@ func (n *Node) probeNode(target *member) {
 		},
 		onNack: func() { nacks++ },
 	}
-	ping := mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: name, SourceNode: n.cfg.Name, SourceAddr: n.addr})
+	ping := mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: name})
 	msgs := [][]byte{ping}
 	if target.state == StateSuspect {
 		// Buddy system: tell the suspect, so it can refute at once.
@@ -83,7 +83,7 @@ func (n *Node) probeNode(target *member) {
 		if acked || n.acks[seq] != h {
 			return
 		}
-		ind := mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: seq, Target: name, TargetAddr: addr, Nack: true, SourceNode: n.cfg.Name, SourceAddr: n.addr})
+		ind := mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: seq, Target: name, TargetAddr: addr, Nack: true})
 		for _, via := range n.randomMembers(n.cfg.IndirectChecks, func(m *member) bool {
 			return m.id != id && m.state == StateAlive
 		}) {
@@ -119,7 +119,7 @@ func (n *Node) indirectPing(from string, req *swimwire.IndirectPing) {
 			n.send(from, mustEncode(msgNack, &swimwire.Nack{SeqNo: req.SeqNo}))
 		}
 	})
-	n.send(req.TargetAddr, mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: req.Target, SourceNode: n.cfg.Name, SourceAddr: n.addr}))
+	n.send(req.TargetAddr, mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: req.Target}))
 }
 
 // randomMembers picks up to k distinct members other than this one that

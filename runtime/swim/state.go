@@ -99,6 +99,7 @@ func (n *Node) refute(inc uint32) {
 	n.m.refutations.Add(1)
 	n.aware.apply(1)
 	n.broadcastAlive(self)
+	n.eagerGossip()
 }
 
 func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
@@ -213,6 +214,7 @@ func (n *Node) deadNode(d *swimwire.Dead) {
 		}
 	}
 	n.sys.push(d.Node, mustEncode(msgDead, d), nil)
+	n.eagerGossip()
 	if left {
 		n.emit(EventLeave, m, d.From)
 	} else {
