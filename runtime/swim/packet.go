@@ -41,13 +41,16 @@ var ErrMalformed = errors.New("swim: malformed packet")
 
 // encodeMsg appends one framed message.
 func encodeMsg(b []byte, t msgType, m any) ([]byte, error) {
-	body, err := appendBody(nil, m)
+	size, err := bodySize(m)
 	if err != nil {
 		return b, err
 	}
+	if b == nil {
+		b = make([]byte, 0, 1+binary.MaxVarintLen32+size)
+	}
 	b = append(b, byte(t))
-	b = binary.AppendUvarint(b, uint64(len(body)))
-	return append(b, body...), nil
+	b = binary.AppendUvarint(b, uint64(size))
+	return appendBody(b, m)
 }
 
 // mustEncode encodes a message the Node built itself. The codecs only fail

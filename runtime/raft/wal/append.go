@@ -70,18 +70,23 @@ func (w *WAL) enqueue(entries []raftwire.Entry, ch chan error) error {
 		return err
 	}
 	idx := entries[0].Index
-	switch {
-	case idx > w.next:
-		return fmt.Errorf("wal: append at index %d would leave a gap after %d: %w", idx, w.next-1, raft.ErrUnavailable)
-	case idx < w.first:
-		return fmt.Errorf("wal: append at index %d below first index %d: %w", idx, w.first, raft.ErrCompacted)
-	case idx < w.next:
-		if err := w.waitQuietLocked(); err != nil {
-			return err
-		}
-		if err := w.truncateSuffixLocked(idx); err != nil {
-			w.err = err
-			return err
+	for idx != w.next {
+		switch {
+		case idx > w.next:
+			return fmt.Errorf("wal: append at index %d would leave a gap after %d: %w", idx, w.next-1, raft.ErrUnavailable)
+		case idx < w.first:
+			return fmt.Errorf("wal: append at index %d below first index %d: %w", idx, w.first, raft.ErrCompacted)
+		case w.busy || len(w.pending.recs) > 0:
+			// The conflicting suffix may still be in flight: let it land,
+			// then look again (the log may have changed meanwhile).
+			if err := w.waitQuietLocked(); err != nil {
+				return err
+			}
+		default:
+			if err := w.truncateSuffixLocked(idx); err != nil {
+				w.err = err
+				return err
+			}
 		}
 	}
 
@@ -97,7 +102,7 @@ func (w *WAL) enqueue(entries []raftwire.Entry, ch chan error) error {
 		var start int
 		var err error
 		b.buf, start = beginRecord(b.buf)
-		if b.buf, err = appendEntry(b.buf, e); err != nil {
+		if b.buf, err = e.AppendBinary(b.buf); err != nil {
 			b.buf, b.recs = b.buf[:mark], b.recs[:nrecs]
 			return fmt.Errorf("wal: encode entry %d: %w", e.Index, err)
 		}

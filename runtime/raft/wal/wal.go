@@ -215,7 +215,7 @@ func (w *WAL) loadSegment(si uint64, last bool) error {
 			return s.truncate(int64(off))
 		}
 		var e raftwire.Entry
-		if err := decodeEntry(payload, &e); err != nil {
+		if err := e.UnmarshalBinary(payload); err != nil {
 			return corruptf(path, int64(off), "decode entry: %v", err)
 		}
 		if e.Index != next {
@@ -336,7 +336,7 @@ func (w *WAL) Entries(lo, hi, maxBytes uint64) ([]raftwire.Entry, error) {
 				return nil, corruptf(p.seg.path, p.off, "%v", st)
 			}
 			var e raftwire.Entry
-			if err := decodeEntry(payload, &e); err != nil {
+			if err := e.UnmarshalBinary(payload); err != nil {
 				return nil, corruptf(p.seg.path, p.off, "decode entry: %v", err)
 			}
 			if e.Index != i {

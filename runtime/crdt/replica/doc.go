@@ -1,0 +1,49 @@
+// Package replica is the transport-agnostic anti-entropy engine that moves
+// the deltas of a delta-state CRDT between replicas.
+//
+// An Engine replicates one State: anything that can hand out its local
+// changes as an encoded delta, merge a peer's delta or full state, and
+// encode itself. It never sees a concrete CRDT type (the generated records of
+// gen/ are adapted to State by the caller), so it works for any record.
+//
+// The protocol, per pair of nodes:
+//
+//   - Every node numbers the deltas it takes from its own State 1, 2, 3, ...
+//     within its epoch (its incarnation; a restarted node starts a new one).
+//   - Deltas are sent to every peer (broadcast when the transport can and the
+//     delta is small), kept in a bounded buffer, and resent (go-back-N) until
+//     the peer acknowledges them. A delta is reclaimed from the buffer once
+//     every live peer has acknowledged it.
+//   - Delivery is causal per origin: a receiver applies delta n of an origin
+//     only after delta n-1; later ones wait in a bounded pending buffer and
+//     the ack asks for the gap to be resent. No delta is ever applied across
+//     a gap.
+//   - A peer whose acknowledged position fell out of the buffer (it was down,
+//     partitioned or new) gets the full state instead, but first a digest
+//     (SHA-256 of the deterministic encoding): identical states are never
+//     transferred, the positions are simply fast-forwarded.
+//   - Periodic anti-entropy exchanges digests with one peer at a time; when
+//     two replicas applied the same deltas yet their digests differ, they
+//     exchange full states, which repairs any divergence.
+//   - Membership drives the peer set: AddPeer, SuspendPeer (failed, may come
+//     back: no longer holds the buffer) and RemovePeer (gone for good: its
+//     CRDT replica ids are handed to State.Prune). A peer that restarts with
+//     a new epoch has its previous replica id pruned the same way.
+//
+// Usage:
+//
+//	eng, err := replica.New(replica.Config{
+//		ID:        "node-1",
+//		Replica:   "node-1-0x18f3",
+//		State:     myState,      // implements replica.State
+//		Transport: myTransport,  // implements replica.Transport
+//	})
+//	// membership events: eng.AddPeer("node-2"), eng.SuspendPeer(...), eng.RemovePeer(...)
+//	go eng.Run(ctx)                // ticks and drains Transport.Inbound until ctx ends
+//	eng.Notify()                   // after a local update: flush its delta soon
+//
+// Messages are replicawire.Envelope values (generated from
+// schemas/replicawire); a transport encodes them with their generated binary
+// codec. The dwnode reference node sends small deltas as SWIM user
+// broadcasts and everything else over a TCP stream.
+package replica

@@ -1,0 +1,301 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/dwsdk/distributed/gen/replicawire"
+)
+
+// Engine replicates one State with its peers. All methods are safe for
+// concurrent use: a mutex guards the protocol state, and envelopes are handed
+// to the Transport after it is released, so a slow transport never blocks
+// Handle.
+type Engine struct {
+	cfg Config
+
+	mu     sync.Mutex
+	now    uint64 // ticks since start
+	seq    uint64 // last sequence number of the own stream
+	buf    []buffered
+	bufLen int // encoded bytes in buf
+	peers  map[string]*peer
+	gone   map[string]uint64 // removed peers -> their last epoch
+	aeNext int               // round-robin position of anti-entropy
+	out    []outMsg
+	stats  Stats
+
+	notify chan struct{}
+	ran    bool
+}
+
+// buffered is one delta of the own stream kept until every peer acked it.
+type buffered struct {
+	seq  uint64
+	data []byte
+}
+
+// outMsg is an envelope waiting to be handed to the transport.
+type outMsg struct {
+	to  string
+	env *replicawire.Envelope
+}
+
+// Stats counts what the engine did. Counters only grow; Buffered and
+// BufferedBytes are the current buffer occupancy.
+type Stats struct {
+	Seq               uint64 // last sequence number of the own stream
+	Buffered          int    // deltas held for unacknowledged peers
+	BufferedBytes     int    // their encoded size
+	DeltasTaken       uint64 // local deltas numbered and buffered
+	DeltasDropped     uint64 // buffered deltas dropped by the buffer bound
+	DeltasSent        uint64 // deltas sent (each peer or broadcast counts once)
+	DeltasBroadcast   uint64 // fresh deltas handed to Broadcaster
+	DeltasApplied     uint64 // remote deltas merged
+	DeltasDuplicate   uint64 // remote deltas already applied
+	DeltasHeld        uint64 // remote deltas held behind a gap
+	StatesSent        uint64 // full states sent
+	StatesApplied     uint64 // full states merged
+	DigestMatches     uint64 // digests equal to ours: transfers skipped
+	Repairs           uint64 // divergences found by anti-entropy
+	PrunedReplicas    uint64 // CRDT replica ids handed to State.Prune
+	InvalidMessages   uint64 // envelopes refused by Handle
+	MergeErrors       uint64 // deltas or states State refused
+	TransportFailures uint64 // Send errors
+}
+
+// New returns an engine for cfg. It does nothing until Run (or, in tests,
+// Tick and Handle) is called.
+func New(cfg Config) (*Engine, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		cfg:    c,
+		peers:  make(map[string]*peer),
+		gone:   make(map[string]uint64),
+		notify: make(chan struct{}, 1),
+	}, nil
+}
+
+// ID returns the node name the engine was configured with.
+func (e *Engine) ID() string { return e.cfg.ID }
+
+// Epoch returns this incarnation's epoch.
+func (e *Engine) Epoch() uint64 { return e.cfg.Epoch }
+
+// Stats returns a copy of the counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.stats
+	s.Seq = e.seq
+	s.Buffered = len(e.buf)
+	s.BufferedBytes = e.bufLen
+	return s
+}
+
+// Notify tells a running engine that the state changed locally, so it takes
+// and sends the delta without waiting for the next tick. It never blocks.
+func (e *Engine) Notify() {
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Run ticks every Config.TickInterval and hands every envelope arriving on
+// Transport.Inbound to Handle, until ctx ends. It returns nil when ctx ends
+// and ErrClosed when called twice. Handle errors are logged, not returned:
+// one bad envelope never stops replication.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.ran {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	e.ran = true
+	e.mu.Unlock()
+
+	t := time.NewTicker(e.cfg.TickInterval)
+	defer t.Stop()
+	in := e.cfg.Transport.Inbound()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			e.Tick()
+		case <-e.notify:
+			e.Flush()
+		case env, ok := <-in:
+			if !ok {
+				in = nil
+				continue
+			}
+			if err := e.Handle(env); err != nil {
+				e.cfg.Logger.Warn("replica: refused envelope", "node", e.cfg.ID, "from", env.From, "err", err)
+			}
+		}
+	}
+}
+
+// Tick advances the engine's clock by one tick: it takes the local delta,
+// sends what each peer lacks, resends what went unacknowledged, reclaims
+// acknowledged deltas and, every AntiEntropyTicks, exchanges a digest.
+func (e *Engine) Tick() {
+	e.mu.Lock()
+	e.now++
+	e.takeDelta()
+	for _, p := range e.sortedPeers() {
+		e.sendTo(p)
+	}
+	e.reclaim()
+	if !e.cfg.DisableAntiEntropy && e.now%e.cfg.AntiEntropyTicks == 0 {
+		e.antiEntropy()
+	}
+	e.mu.Unlock()
+	e.dispatch()
+}
+
+// Flush takes the local delta and sends it now, without advancing the
+// clock or resending anything.
+func (e *Engine) Flush() {
+	e.mu.Lock()
+	if e.takeDelta() {
+		for _, p := range e.sortedPeers() {
+			if p.active && p.acked+1 >= e.base() && p.sent < e.seq {
+				e.sendDeltas(p)
+			}
+		}
+	}
+	e.mu.Unlock()
+	e.dispatch()
+}
+
+// Handle processes one envelope from a peer. It returns an error wrapping
+// ErrInvalidMessage for an envelope that breaks the protocol (nothing of it
+// is applied), or the State's error when a delta or state failed to merge
+// (the engine then asks the sender for its full state).
+func (e *Engine) Handle(env *replicawire.Envelope) error {
+	e.mu.Lock()
+	err := e.handle(env)
+	if err != nil && errors.Is(err, ErrInvalidMessage) {
+		e.stats.InvalidMessages++
+	}
+	e.mu.Unlock()
+	e.dispatch()
+	return err
+}
+
+// dispatch hands queued envelopes to the transport, outside the lock.
+func (e *Engine) dispatch() {
+	e.mu.Lock()
+	out := e.out
+	e.out = nil
+	e.mu.Unlock()
+	for _, m := range out {
+		if err := e.cfg.Transport.Send(m.to, m.env); err != nil {
+			e.mu.Lock()
+			e.stats.TransportFailures++
+			e.mu.Unlock()
+			e.cfg.Logger.Debug("replica: send failed", "node", e.cfg.ID, "to", m.to, "err", err)
+		}
+	}
+}
+
+// envelope starts an envelope from this node to p.
+func (e *Engine) envelope(p *peer) *replicawire.Envelope {
+	return &replicawire.Envelope{
+		From:    e.cfg.ID,
+		Epoch:   e.cfg.Epoch,
+		Replica: e.cfg.Replica,
+		To:      p.id,
+		ToEpoch: p.epoch,
+	}
+}
+
+// queue schedules env for p.
+func (e *Engine) queue(p *peer, env *replicawire.Envelope) {
+	e.out = append(e.out, outMsg{to: p.id, env: env})
+}
+
+// sortedPeers returns the peers in name order, so runs are deterministic.
+func (e *Engine) sortedPeers() []*peer {
+	ps := make([]*peer, 0, len(e.peers))
+	for _, p := range e.peers {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	return ps
+}
+
+// validate checks the parts of env every handler relies on.
+func validate(env *replicawire.Envelope) error {
+	switch {
+	case env == nil:
+		return fmt.Errorf("%w: nil envelope", ErrInvalidMessage)
+	case env.From == "":
+		return fmt.Errorf("%w: envelope has no sender", ErrInvalidMessage)
+	case env.Epoch == 0:
+		return fmt.Errorf("%w: envelope from %q has epoch 0", ErrInvalidMessage, env.From)
+	}
+	if env.Deltas != nil {
+		for i, d := range env.Deltas.Items {
+			if d.Seq == 0 {
+				return fmt.Errorf("%w: envelope from %q: delta %d has sequence number 0", ErrInvalidMessage, env.From, i)
+			}
+			if i > 0 && d.Seq != env.Deltas.Items[i-1].Seq+1 {
+				return fmt.Errorf("%w: envelope from %q: delta %d has sequence number %d after %d", ErrInvalidMessage, env.From, i, d.Seq, env.Deltas.Items[i-1].Seq)
+			}
+		}
+	}
+	return nil
+}
+
+// handle is Handle under the lock.
+func (e *Engine) handle(env *replicawire.Envelope) error {
+	if err := validate(env); err != nil {
+		return err
+	}
+	if env.From == e.cfg.ID {
+		return nil // our own broadcast coming back
+	}
+	if env.To != "" && env.To != e.cfg.ID {
+		return fmt.Errorf("%w: envelope from %q is addressed to %q, not %q", ErrInvalidMessage, env.From, env.To, e.cfg.ID)
+	}
+	p := e.observe(env)
+	if p == nil {
+		return nil // stale incarnation
+	}
+	current := env.ToEpoch == e.cfg.Epoch
+	if env.Ack != nil && current {
+		if err := e.onAck(p, env.Ack); err != nil {
+			return err
+		}
+	}
+	if env.Deltas != nil && len(env.Deltas.Items) > 0 {
+		if err := e.onDeltas(p, env.Deltas.Items); err != nil {
+			return err
+		}
+	}
+	if env.State != nil {
+		if err := e.onState(p, env.State); err != nil {
+			return err
+		}
+	}
+	if env.Digest != nil {
+		if err := e.onDigest(p, env.Digest); err != nil {
+			return err
+		}
+	}
+	if env.Pull && (current || env.ToEpoch == 0) {
+		return e.sendState(p)
+	}
+	return nil
+}
