@@ -15,8 +15,8 @@ func (n *Node) gossipTick() {
 }
 
 // eagerGossip runs a gossip round right away (coalescing the news queued
-// in the same step) instead of at the next tick: deaths and refutations
-// are pushed without waiting up to a GossipInterval at every hop. The
+// in the same step) instead of at the next tick: a death is pushed without
+// waiting up to a GossipInterval at every hop. The
 // retransmit limit is unchanged, so this costs no extra transmissions.
 func (n *Node) eagerGossip() {
 	if n.eagerPending {

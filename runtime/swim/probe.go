@@ -44,13 +44,18 @@ func (n *Node) probeNode(target *member) {
 	interval := n.aware.scale(n.cfg.ProbeInterval)
 	timeout := n.aware.scale(n.cfg.ProbeTimeout)
 	seq := n.nextSeq()
-	var acked bool
+	var acked, timedOut bool
 	nacks, expectedNacks := 0, 0
 	h := &ackHandler{
 		onAck: func() {
 			if !acked {
 				acked = true
-				n.aware.apply(-1)
+				// Only a timely answer is evidence of our own health; one
+				// that needed the indirect or TCP path (or that we read
+				// late) leaves the score as it is.
+				if !timedOut {
+					n.aware.apply(-1)
+				}
 			}
 		},
 		onNack: func() { nacks++ },
@@ -83,6 +88,7 @@ func (n *Node) probeNode(target *member) {
 		if acked || n.acks[seq] != h {
 			return
 		}
+		timedOut = true
 		ind := mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: seq, Target: name, TargetAddr: addr, Nack: true})
 		for _, via := range n.randomMembers(n.cfg.IndirectChecks, func(m *member) bool {
 			return m.id != id && m.state == StateAlive

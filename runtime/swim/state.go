@@ -99,7 +99,6 @@ func (n *Node) refute(inc uint32) {
 	n.m.refutations.Add(1)
 	n.aware.apply(1)
 	n.broadcastAlive(self)
-	n.eagerGossip()
 }
 
 func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
