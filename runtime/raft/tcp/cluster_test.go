@@ -81,6 +81,7 @@ type durableNode struct {
 	fsm     *listFSM
 	node    *raft.Node
 	logs    *wal.WAL
+	tr      *tcp.Transport
 }
 
 func startDurable(t *testing.T, id, dir, addr string) *durableNode {
@@ -109,7 +110,7 @@ func startDurable(t *testing.T, id, dir, addr string) *durableNode {
 	fsm := &listFSM{}
 	n, err := raft.NewNode(cfg, raft.Deps{FSM: fsm, Logs: logs, Stable: stable, Snapshots: snaps, Transport: tr})
 	require.NoError(t, err)
-	return &durableNode{id: id, dir: dir, addr: tr.LocalAddr(), fsm: fsm, node: n, logs: logs}
+	return &durableNode{id: id, dir: dir, addr: tr.LocalAddr(), fsm: fsm, node: n, logs: logs, tr: tr}
 }
 
 func (d *durableNode) stop(t *testing.T) {
@@ -146,7 +147,7 @@ func proposeN(t *testing.T, nodes []*durableNode, from, n int) {
 		l := leaderOf(t, nodes)
 		if _, err := l.node.Propose(ctx, []byte(fmt.Sprintf("cmd-%05d", i))); err != nil {
 			require.NoError(t, ctx.Err(), "proposal %d: %v", i, err)
-			continue // leadership moved: retry on the new leader
+			continue // leadership moved: retry on the new leader (may apply twice)
 		}
 		i++
 	}
@@ -203,13 +204,62 @@ func TestRaftClusterOverTCPWithWAL(t *testing.T) {
 	require.Greater(t, first, followerLast+1, "the leader compacted past the stopped follower's log")
 
 	nodes[f] = startDurable(t, follower.id, follower.dir, follower.addr)
+	l = leaderOf(t, nodes)
 	want := l.fsm.list()
-	require.Len(t, want, 500)
 	for _, d := range nodes {
 		waitUntil(t, d.id+" applies every command", func() bool { return len(d.fsm.list()) == len(want) })
 		require.Equal(t, want, d.fsm.list(), "%s state", d.id)
 	}
-	for i, c := range want {
-		require.Equal(t, fmt.Sprintf("cmd-%05d", i), string(c))
+	// Every command, in order; a proposal retried after a leader change may
+	// have been applied twice in a row.
+	var distinct []string
+	for _, c := range want {
+		if len(distinct) == 0 || distinct[len(distinct)-1] != string(c) {
+			distinct = append(distinct, string(c))
+		}
 	}
+	require.Len(t, distinct, 500)
+	for i, c := range distinct {
+		require.Equal(t, fmt.Sprintf("cmd-%05d", i), c)
+	}
+
+	// A fourth server joins over TCP: it accepts anyone until it learns the
+	// configuration, and the others let it in once it is in theirs.
+	n4 := startDurable(t, "n4", t.TempDir(), "")
+	nodes = append(nodes, n4)
+	l = leaderOf(t, nodes)
+	require.NoError(t, l.node.AddVoter(ctx, "n4", n4.addr))
+	proposeN(t, nodes, 500, 20)
+	want = leaderOf(t, nodes).fsm.list()
+	waitUntil(t, "n4 applies every command", func() bool { return len(n4.fsm.list()) == len(want) })
+	require.Equal(t, want, n4.fsm.list())
+
+	// Once removed, its messages are refused by the others' transports.
+	l = leaderOf(t, nodes)
+	if l == n4 {
+		require.NoError(t, l.node.TransferLeadership(ctx, nodes[0].id))
+		l = leaderOf(t, nodes[:3])
+	}
+	require.NoError(t, l.node.RemoveServer(ctx, "n4"))
+	refused := func() uint64 {
+		var r uint64
+		for _, d := range nodes[:3] {
+			r += d.tr.Stats().Refused
+		}
+		return r
+	}
+	waitUntil(t, "the configuration without n4 reaches every member", func() bool {
+		for _, d := range nodes[:3] {
+			if len(d.node.Status().Configuration.Servers) != 3 {
+				return false
+			}
+		}
+		return true
+	})
+	// Whatever n4 sends now (a stale vote request here) is refused.
+	waitUntil(t, "the removed server is refused", func() bool {
+		_ = n4.tr.Send(nodes[0].addr, &raftwire.Message{From: "n4", To: nodes[0].id,
+			RequestVote: &raftwire.RequestVote{CandidateID: "n4", PreVote: true}})
+		return refused() > 0
+	})
 }

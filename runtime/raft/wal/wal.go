@@ -39,6 +39,8 @@ type WAL struct {
 	exclusive int    // truncations waiting for the committer to go idle
 	spare     []byte // recycled batch buffer
 
+	stats walCounters
+
 	kick chan struct{} // wakes the committer; capacity 1
 	stop chan struct{}
 	done chan struct{}
@@ -368,6 +370,9 @@ func (w *WAL) Close() error {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.busy { // an Append still writing
+		w.cond.Wait()
+	}
 	var err error
 	for _, s := range w.segs {
 		if cerr := s.f.Close(); cerr != nil && err == nil {
