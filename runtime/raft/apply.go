@@ -151,10 +151,13 @@ func (a *applier) restore(meta raftwire.SnapshotMeta) {
 		return
 	}
 	defer rc.Close()
-	if got.Index != meta.Index {
+	if got.Index < meta.Index {
 		n.fail(fmt.Errorf("%w: snapshot store returned index %d, want %d", ErrStorage, got.Index, meta.Index))
 		return
 	}
+	// A newer snapshot may have been received meanwhile: restore that one;
+	// its own request will then find nothing to do.
+	meta = got
 	if err := n.fsm.Restore(rc); err != nil {
 		n.fail(fmt.Errorf("raft: restore snapshot %d: %w", meta.Index, err))
 		return

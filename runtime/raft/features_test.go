@@ -223,11 +223,7 @@ func TestSlowFollowerOneSnapshotInstall(t *testing.T) {
 	}()
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, n := range c.running() {
-				st := n.Status()
-				t.Logf("%s %v term %d commit %d applied %d first %d last %d snap %d %+v", n.ID(), st.Role, st.Term,
-					st.CommitIndex, st.AppliedIndex, st.FirstIndex, st.LastIndex, st.SnapshotIndex, st.Metrics)
-			}
+			c.dump()
 		}
 	})
 	healCommit := c.leader(5 * time.Second).CommitIndex()

@@ -262,6 +262,19 @@ func (c *cluster) running() []*Node {
 	return out
 }
 
+// dump logs every running server's state; tests call it on failure.
+func (c *cluster) dump() {
+	for _, n := range c.running() {
+		st := n.Status()
+		peers := ""
+		for _, p := range st.Peers {
+			peers += fmt.Sprintf(" %s:%d/%v", p.ID, p.Match, p.LastContact.Round(time.Millisecond))
+		}
+		c.t.Logf("%s %v term %d leader %s commit %d applied %d first %d last %d snap %d peers[%s] %+v", n.ID(), st.Role, st.Term, st.Leader,
+			st.CommitIndex, st.AppliedIndex, st.FirstIndex, st.LastIndex, st.SnapshotIndex, peers, st.Metrics)
+	}
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -129,6 +129,11 @@ func runRandomFaults(t *testing.T, seed uint64) {
 		cfg.SnapshotChunkSize = 256
 	})
 	st := c.trackInvariants()
+	t.Cleanup(func() {
+		if t.Failed() {
+			c.dump()
+		}
+	})
 	c.net.SetFaults(Faults{Loss: 0.05, Duplicate: 0.05, Reorder: 0.1, ReorderDelay: 15 * time.Millisecond, MaxDelay: 2 * time.Millisecond})
 
 	ctx, cancel := context.WithCancel(context.Background())
