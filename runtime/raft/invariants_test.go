@@ -120,9 +120,9 @@ func TestRandomFaultsInvariants(t *testing.T) {
 func runRandomFaults(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	c := newCluster(t, 5, seed, func(cfg *Config) {
-		cfg.HeartbeatInterval = 10 * time.Millisecond
-		cfg.ElectionTimeoutMin = 80 * time.Millisecond
-		cfg.ElectionTimeoutMax = 160 * time.Millisecond
+		cfg.HeartbeatInterval = 20 * time.Millisecond
+		cfg.ElectionTimeoutMin = 150 * time.Millisecond
+		cfg.ElectionTimeoutMax = 300 * time.Millisecond
 		cfg.SnapshotThreshold = 64
 		cfg.TrailingLogs = 16
 		cfg.MaxAppendEntries = 16

@@ -49,7 +49,9 @@ func newRaftLog(store LogStore, snap raftwire.SnapshotMeta, hasSnap bool) (*raft
 		}
 	}
 	if hasSnap && snap.Index >= l.prevIndex {
-		keep := false
+		// The entries after the snapshot continue from it when the store
+		// starts right after it, or holds its last entry with its term.
+		keep := snap.Index == first-1
 		if snap.Index <= last && snap.Index >= first {
 			t, err := store.Term(snap.Index)
 			keep = err == nil && t == snap.Term

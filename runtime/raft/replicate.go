@@ -188,6 +188,9 @@ func (r *replicator) checkProgress() {
 			r.sendAppends()
 		}
 	case r.match.Load() < r.n.log.lastIndex():
+		// Nothing in flight yet the follower is behind: what we sent was
+		// lost. Resend from its match.
+		r.next = r.match.Load() + 1
 		r.sendAppends()
 	}
 }
@@ -324,8 +327,14 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 			}
 		}
 	}
-	next = min(next, resp.RejectIndex)
-	r.next = max(next, match+1)
+	next = max(1, min(next, resp.RejectIndex))
+	if next <= match {
+		// The follower rejects a position it acknowledged: its log no
+		// longer holds what it did (it lost an unsynced tail). Back off
+		// below the match rather than probing the same index forever.
+		r.n.logger.Warn("raft: follower rejects below its match index", "follower", r.id, "match", match, "reject", resp.RejectIndex)
+	}
+	r.next = next
 	r.probing = true
 	r.inflight = r.inflight[:0]
 }
