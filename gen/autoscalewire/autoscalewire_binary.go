@@ -327,10 +327,18 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Readings[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Blocked != nil {
 		b = append(b, 0x3a, 0)
@@ -342,10 +350,18 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Blocked[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Reason != "" {
 		b = append(b, 0x42)
@@ -355,7 +371,11 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Event.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -591,7 +611,11 @@ func (x *ScaleEvent) appendBinary(b []byte) ([]byte, error) {
 		for i := range x.Nodes {
 			b = wire.AppendString(b, x.Nodes[i])
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Before != 0 {
 		b = append(b, 0x28)
@@ -1367,19 +1391,31 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x0a, 0)
 		p := len(b) - 1
 		b, _ = x.CPU.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Memory != nil {
 		b = append(b, 0x12, 0)
 		p := len(b) - 1
 		b, _ = x.Memory.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.QueueDepth != nil {
 		b = append(b, 0x1a, 0)
 		p := len(b) - 1
 		b, _ = x.QueueDepth.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Custom != nil {
 		b = append(b, 0x22, 0)
@@ -1391,10 +1427,18 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Custom[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Cooldown != "" {
 		b = append(b, 0x2a)
@@ -1408,25 +1452,41 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.ScaleUp.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.ScaleDown != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.ScaleDown.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Nodes != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Nodes.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Predictive != nil {
 		b = append(b, 0x52, 0)
 		p := len(b) - 1
 		b, _ = x.Predictive.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }

@@ -288,10 +288,18 @@ func (x *Configuration) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Servers[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -696,10 +704,18 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Entries[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.LeaderCommit != 0 {
 		b = append(b, 0x30)
@@ -1120,7 +1136,11 @@ func (x *InstallSnapshot) appendBinary(b []byte) ([]byte, error) {
 		if len(b) == p+1 {
 			b = b[:start]
 		} else {
-			b, _ = wire.FinishLen(b, p, 1)
+			if n := len(b) - p - 1; n < 128 {
+				b[p] = byte(n)
+			} else {
+				b, _ = wire.FinishLen(b, p, 1)
+			}
 		}
 	}
 	if x.ConfigIndex != 0 {
@@ -1735,7 +1755,11 @@ func (x *SnapshotMeta) appendBinary(b []byte) ([]byte, error) {
 		if len(b) == p+1 {
 			b = b[:start]
 		} else {
-			b, _ = wire.FinishLen(b, p, 1)
+			if n := len(b) - p - 1; n < 128 {
+				b[p] = byte(n)
+			} else {
+				b, _ = wire.FinishLen(b, p, 1)
+			}
 		}
 	}
 	if x.ConfigIndex != 0 {
@@ -1882,49 +1906,81 @@ func (x *Message) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x1a, 0)
 		p := len(b) - 1
 		b, _ = x.RequestVote.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.RequestVoteResponse != nil {
 		b = append(b, 0x22, 0)
 		p := len(b) - 1
 		b, _ = x.RequestVoteResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.AppendEntries != nil {
 		b = append(b, 0x2a, 0)
 		p := len(b) - 1
 		b, _ = x.AppendEntries.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.AppendEntriesResponse != nil {
 		b = append(b, 0x32, 0)
 		p := len(b) - 1
 		b, _ = x.AppendEntriesResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.InstallSnapshot != nil {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.InstallSnapshot.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.InstallSnapshotResponse != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.InstallSnapshotResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.TimeoutNow != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.TimeoutNow.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.TimeoutNowResponse != nil {
 		b = append(b, 0x52, 0)
 		p := len(b) - 1
 		b, _ = x.TimeoutNowResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.FromAddr != "" {
 		b = append(b, 0x5a)

@@ -66,25 +66,41 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x32, 0)
 		p := len(b) - 1
 		b, _ = x.Deltas.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Ack != nil {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.Ack.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.State != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.State.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Digest != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Digest.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Pull {
 		b = append(b, 0x50)
@@ -404,10 +420,18 @@ func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Items[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -818,10 +842,18 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Progress[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Offer {
 		b = append(b, 0x20)

@@ -1000,10 +1000,18 @@ func (x *PushPull) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Nodes[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.UserState != nil {
 		b = append(b, 0x1a)

@@ -145,7 +145,11 @@ func (e *emitter) binAppendField(fl *Field) jen.Code {
 	tag := tagBytes(fl.Num, wireType(t))
 	// tagAndGuess appends the tag and a one-byte length placeholder.
 	tagAndGuess := appendTo(jen.Append(append(append([]jen.Code{b()}, tag...), jen.Lit(0))...))
-	finish := jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Lit(1))
+	finish := jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("p").Op("-").Lit(1), jen.Id("n").Op("<").Lit(0x80)).Block(
+		b().Index(jen.Id("p")).Op("=").Byte().Call(jen.Id("n")),
+	).Else().Block(
+		jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Lit(1)),
+	)
 	switch t.Kind {
 	case KindMessage:
 		// Written only when it encodes to at least one byte.
@@ -265,7 +269,12 @@ func (e *emitter) binAppendValue(t *Type, x expr, wrap wrapper) []jen.Code {
 			jen.Var().Id("q").Int(),
 			jen.List(b(), jen.Id("q")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g"))},
 			e.binCallAppend(t, x, wrap)...),
-			jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
+			// The common case, a one-byte prefix guessed right, inline.
+			jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("q").Op("-").Lit(1), jen.Id("g").Op("==").Lit(1).Op("&&").Id("n").Op("<").Lit(0x80)).Block(
+				b().Index(jen.Id("q")).Op("=").Byte().Call(jen.Id("n")),
+			).Else().Block(
+				jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
+			),
 		)...)}
 	case KindPointer:
 		// A nil element of a slice or map encodes as an empty message.

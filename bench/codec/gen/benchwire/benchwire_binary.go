@@ -169,16 +169,26 @@ func (x *Packet) UnmarshalBinary(data []byte) error {
 
 func (x *Packet) appendBinary(b []byte) ([]byte, error) {
 	if x.Alives != nil {
-		n := wire.SizeUvarint(uint64(len(x.Alives)))
-		for i := range x.Alives {
-			n += wire.SizeLen(x.Alives[i].size())
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Alives)))
+		g := 1
 		for i := range x.Alives {
-			b = wire.AppendUvarint(b, uint64(x.Alives[i].size()))
-			b, _ = x.Alives[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Alives[i].appendBinary(b)
+				if n := len(b) - q - 1; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
+			}
+		}
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
 		}
 	}
 	return b, nil
