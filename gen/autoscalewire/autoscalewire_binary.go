@@ -480,8 +480,9 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Readings")
 				}
-				s := make([]MetricReading, cnt)
-				for i := range s {
+				s := make([]MetricReading, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, MetricReading{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -504,8 +505,9 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Blocked")
 				}
-				s := make([]Block, cnt)
-				for i := range s {
+				s := make([]Block, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Block{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -1597,8 +1599,9 @@ func (x *Config) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Custom")
 				}
-				s := make([]CustomMetric, cnt)
-				for i := range s {
+				s := make([]CustomMetric, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, CustomMetric{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

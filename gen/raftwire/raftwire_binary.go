@@ -329,8 +329,9 @@ func (x *Configuration) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Servers")
 				}
-				s := make([]Server, cnt)
-				for i := range s {
+				s := make([]Server, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Server{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -817,8 +818,9 @@ func (x *AppendEntries) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Entries")
 				}
-				s := make([]Entry, cnt)
-				for i := range s {
+				s := make([]Entry, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Entry{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

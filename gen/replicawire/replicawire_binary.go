@@ -461,8 +461,9 @@ func (x *Deltas) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Items")
 				}
-				s := make([]Delta, cnt)
-				for i := range s {
+				s := make([]Delta, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Delta{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -923,8 +924,9 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Progress")
 				}
-				s := make([]Progress, cnt)
-				for i := range s {
+				s := make([]Progress, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Progress{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

@@ -1061,8 +1061,9 @@ func (x *PushPull) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Nodes")
 				}
-				s := make([]PushNodeState, cnt)
-				for i := range s {
+				s := make([]PushNodeState, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, PushNodeState{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

@@ -411,6 +411,23 @@ func (e *emitter) binDecode(t *Type, x expr, typ jen.Code, wrap wrapper, fname s
 		)}
 	case KindSlice:
 		elemTyp := wq(wireTypeConst[wireType(t.Elem)])
+		if t.Elem.Kind == KindMessage || t.Elem.Kind == KindPointer {
+			// An element can be a single byte (an empty message), so a count
+			// that fits the input can still ask for far more memory than the
+			// input holds: preallocate at most maxPrealloc elements and let
+			// the slice grow with the elements actually decoded.
+			return []jen.Code{jen.Block(
+				jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Elem))),
+				ret(),
+			jen.Id("s").Op(":=").Make(t.goType(), jen.Lit(0), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
+			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(
+				append([]jen.Code{jen.Id("s").Op("=").Append(jen.Id("s"), jen.Add(elemZero(t.Elem)))},
+					e.binDecode(t.Elem, id("s").index("i"), elemTyp, elemWrap(fname, "i"), fname)...)...,
+			),
+				jen.If(jen.Err().Op(":=").Add(d()).Dot("EndList").Call(jen.Id("fr")), err().Op("!=").Nil()).Block(jen.Return(wrap(err()))),
+				x().Op("=").Id("s"),
+			)}
+		}
 		return []jen.Code{jen.Block(
 			jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Elem))),
 			ret(),
@@ -432,11 +449,23 @@ func (e *emitter) binDecode(t *Type, x expr, typ jen.Code, wrap wrapper, fname s
 		return []jen.Code{jen.Block(
 			jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Key)+minSize(t.Elem))),
 			ret(),
-			jen.Id("m").Op(":=").Make(t.goType(), jen.Id("cnt")),
+			jen.Id("m").Op(":=").Make(t.goType(), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
 			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(loop...),
 			jen.If(jen.Err().Op(":=").Add(d()).Dot("EndList").Call(jen.Id("fr")), err().Op("!=").Nil()).Block(jen.Return(wrap(err()))),
 			x().Op("=").Id("m"),
 		)}
 	}
 	panic(fmt.Sprintf("crdtgen: binDecode: unhandled kind %d", t.Kind))
+}
+
+// maxPrealloc bounds how many message elements a binary decoder allocates
+// before it has decoded them.
+const maxPrealloc = 1024
+
+// elemZero is the zero value of a message or pointer element.
+func elemZero(t *Type) jen.Code {
+	if t.Kind == KindPointer {
+		return jen.Nil()
+	}
+	return jen.Id(t.Name).Values()
 }

@@ -219,8 +219,9 @@ func (x *Packet) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Alives")
 				}
-				s := make([]Alive, cnt)
-				for i := range s {
+				s := make([]Alive, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Alive{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
