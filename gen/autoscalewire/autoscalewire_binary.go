@@ -327,8 +327,11 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Readings[i].appendBinary(b)
-				if n := len(b) - q - 1; g == 1 && n < 128 {
+				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
 				} else {
 					b, g = wire.FinishLen(b, q, g)
 				}
@@ -350,8 +353,11 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Blocked[i].appendBinary(b)
-				if n := len(b) - q - 1; g == 1 && n < 128 {
+				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
 				} else {
 					b, g = wire.FinishLen(b, q, g)
 				}
@@ -1429,8 +1435,11 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 				var q int
 				b, q = wire.ReserveLen(b, g)
 				b, _ = x.Custom[i].appendBinary(b)
-				if n := len(b) - q - 1; g == 1 && n < 128 {
+				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
 				} else {
 					b, g = wire.FinishLen(b, q, g)
 				}

@@ -269,9 +269,12 @@ func (e *emitter) binAppendValue(t *Type, x expr, wrap wrapper) []jen.Code {
 			jen.Var().Id("q").Int(),
 			jen.List(b(), jen.Id("q")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g"))},
 			e.binCallAppend(t, x, wrap)...),
-			// The common case, a one-byte prefix guessed right, inline.
-			jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("q").Op("-").Lit(1), jen.Id("g").Op("==").Lit(1).Op("&&").Id("n").Op("<").Lit(0x80)).Block(
+			// The common cases, a one- or two-byte prefix guessed right, inline.
+			jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("q").Op("-").Id("g"), jen.Id("g").Op("==").Lit(1).Op("&&").Id("n").Op("<").Lit(0x80)).Block(
 				b().Index(jen.Id("q")).Op("=").Byte().Call(jen.Id("n")),
+			).Else().If(jen.Id("g").Op("==").Lit(2).Op("&&").Id("n").Op(">=").Lit(0x80).Op("&&").Id("n").Op("<").Lit(0x4000)).Block(
+				b().Index(jen.Id("q")).Op("=").Byte().Call(jen.Id("n")).Op("|").Lit(0x80),
+				b().Index(jen.Id("q").Op("+").Lit(1)).Op("=").Byte().Call(jen.Id("n").Op(">>").Lit(7)),
 			).Else().Block(
 				jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
 			),
