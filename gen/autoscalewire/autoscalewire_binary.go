@@ -318,14 +318,23 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendVarint(b, int64(x.Delta))
 	}
 	if x.Readings != nil {
-		b = append(b, 0x32, 0)
-		p := len(b) - 1
+		b = append(b, 0x32)
+		pg := 1
+		if len(x.Readings) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Readings)))
 		g := 1
 		for i := range x.Readings {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Readings[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -337,21 +346,26 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Blocked != nil {
-		b = append(b, 0x3a, 0)
-		p := len(b) - 1
+		b = append(b, 0x3a)
+		pg := 1
+		if len(x.Blocked) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Blocked)))
 		g := 1
 		for i := range x.Blocked {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Blocked[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -363,11 +377,7 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Reason != "" {
 		b = append(b, 0x42)
@@ -1426,14 +1436,23 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		}
 	}
 	if x.Custom != nil {
-		b = append(b, 0x22, 0)
-		p := len(b) - 1
+		b = append(b, 0x22)
+		pg := 1
+		if len(x.Custom) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Custom)))
 		g := 1
 		for i := range x.Custom {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Custom[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -1445,11 +1464,7 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Cooldown != "" {
 		b = append(b, 0x2a)

@@ -279,14 +279,23 @@ func (x *Configuration) UnmarshalBinary(data []byte) error {
 
 func (x *Configuration) appendBinary(b []byte) ([]byte, error) {
 	if x.Servers != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Servers) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Servers)))
 		g := 1
 		for i := range x.Servers {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Servers[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -298,11 +307,7 @@ func (x *Configuration) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -699,14 +704,23 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.PrevLogTerm))
 	}
 	if x.Entries != nil {
-		b = append(b, 0x2a, 0)
-		p := len(b) - 1
+		b = append(b, 0x2a)
+		pg := 1
+		if len(x.Entries) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Entries)))
 		g := 1
 		for i := range x.Entries {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Entries[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -718,11 +732,7 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.LeaderCommit != 0 {
 		b = append(b, 0x30)

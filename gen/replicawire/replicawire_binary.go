@@ -411,14 +411,23 @@ func (x *Deltas) UnmarshalBinary(data []byte) error {
 
 func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 	if x.Items != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Items) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Items)))
 		g := 1
 		for i := range x.Items {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Items[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -430,11 +439,7 @@ func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -837,14 +842,23 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBytes(b, x.Sum)
 	}
 	if x.Progress != nil {
-		b = append(b, 0x1a, 0)
-		p := len(b) - 1
+		b = append(b, 0x1a)
+		pg := 1
+		if len(x.Progress) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Progress)))
 		g := 1
 		for i := range x.Progress {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Progress[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -856,11 +870,7 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Offer {
 		b = append(b, 0x20)

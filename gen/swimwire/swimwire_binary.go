@@ -991,14 +991,23 @@ func (x *PushPull) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBool(b, x.Join)
 	}
 	if x.Nodes != nil {
-		b = append(b, 0x12, 0)
-		p := len(b) - 1
+		b = append(b, 0x12)
+		pg := 1
+		if len(x.Nodes) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Nodes)))
 		g := 1
 		for i := range x.Nodes {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Nodes[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -1010,11 +1019,7 @@ func (x *PushPull) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.UserState != nil {
 		b = append(b, 0x1a)

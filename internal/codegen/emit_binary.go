@@ -170,19 +170,29 @@ func (e *emitter) binAppendField(fl *Field) jen.Code {
 			finish,
 		)...)
 	case KindSlice:
-		body := []jen.Code{
+		loop := jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binAppendValue(t.Elem, x.index("i"), elemWrap(fl.Name, "i"))...)
+		if needsGuess(t.Elem) {
+			// Eight or more messages rarely fit in 127 bytes: reserve a
+			// two-byte prefix for them, so the whole list is not moved.
+			return jen.If(x().Op("!=").Nil()).Block(
+				appendTo(jen.Append(append([]jen.Code{b()}, tag...)...)),
+				jen.Id("pg").Op(":=").Lit(1),
+				jen.If(jen.Len(x()).Op(">=").Lit(8)).Block(jen.Id("pg").Op("=").Lit(2)),
+				jen.Var().Id("p").Int(),
+				jen.List(b(), jen.Id("p")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("pg")),
+				appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(x())))),
+				jen.Id("g").Op(":=").Lit(1),
+				loop,
+				jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Id("pg")),
+			)
+		}
+		return jen.If(x().Op("!=").Nil()).Block(
 			tagAndGuess,
 			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1),
 			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(x())))),
-		}
-		if needsGuess(t.Elem) {
-			body = append(body, jen.Id("g").Op(":=").Lit(1))
-		}
-		body = append(body,
-			jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binAppendValue(t.Elem, x.index("i"), elemWrap(fl.Name, "i"))...),
+			loop,
 			finish,
 		)
-		return jen.If(x().Op("!=").Nil()).Block(body...)
 	case KindMap:
 		val := func() *jen.Statement { return x().Index(jen.Id("k")) }
 		var appLoop []jen.Code
@@ -266,8 +276,12 @@ func (e *emitter) binAppendValue(t *Type, x expr, wrap wrapper) []jen.Code {
 		// In a list or map: back-patch the length, guessing the size of the
 		// previous element's prefix (g).
 		return []jen.Code{jen.Block(append(append([]jen.Code{
-			jen.Var().Id("q").Int(),
-			jen.List(b(), jen.Id("q")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g"))},
+			jen.Id("q").Op(":=").Len(b()),
+			jen.If(jen.Id("g").Op("==").Lit(1)).Block(
+				appendTo(jen.Append(b(), jen.Lit(0))),
+			).Else().Block(
+				jen.List(b(), jen.Id("_")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g")),
+			)},
 			e.binCallAppend(t, x, wrap)...),
 			// The common cases, a one- or two-byte prefix guessed right, inline.
 			jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("q").Op("-").Id("g"), jen.Id("g").Op("==").Lit(1).Op("&&").Id("n").Op("<").Lit(0x80)).Block(

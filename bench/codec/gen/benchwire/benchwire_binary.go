@@ -169,14 +169,23 @@ func (x *Packet) UnmarshalBinary(data []byte) error {
 
 func (x *Packet) appendBinary(b []byte) ([]byte, error) {
 	if x.Alives != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Alives) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Alives)))
 		g := 1
 		for i := range x.Alives {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Alives[i].appendBinary(b)
 				if n := len(b) - q - g; g == 1 && n < 128 {
 					b[q] = byte(n)
@@ -188,11 +197,7 @@ func (x *Packet) appendBinary(b []byte) ([]byte, error) {
 				}
 			}
 		}
-		if n := len(b) - p - 1; n < 128 {
-			b[p] = byte(n)
-		} else {
-			b, _ = wire.FinishLen(b, p, 1)
-		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
