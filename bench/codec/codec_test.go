@@ -15,8 +15,8 @@ import (
 
 // fixture is one message in the three struct sets with the same values.
 type fixture struct {
-	name  string
-	ours  interface {
+	name string
+	ours interface {
 		MarshalJSON() ([]byte, error)
 		AppendJSON([]byte) ([]byte, error)
 		MarshalBinary() ([]byte, error)
