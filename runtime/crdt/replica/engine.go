@@ -25,9 +25,12 @@ type Engine struct {
 	bufLen int // encoded bytes in buf
 	peers  map[string]*peer
 	gone   map[string]uint64 // removed peers -> their last epoch
-	aeNext int               // round-robin position of anti-entropy
-	out    []outMsg
-	stats  Stats
+	// departed holds the CRDT replica ids of nodes gone for good, and
+	// whether this node pruned them.
+	departed map[string]bool
+	aeNext   int // round-robin position of anti-entropy
+	out      []outMsg
+	stats    Stats
 
 	notify chan struct{}
 	ran    bool
@@ -76,10 +79,11 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cfg:    c,
-		peers:  make(map[string]*peer),
-		gone:   make(map[string]uint64),
-		notify: make(chan struct{}, 1),
+		cfg:      c,
+		peers:    make(map[string]*peer),
+		gone:     make(map[string]uint64),
+		departed: make(map[string]bool),
+		notify:   make(chan struct{}, 1),
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/dwsdk/distributed/gen/replicawire"
@@ -42,6 +43,14 @@ func (e *Engine) AddPeer(id string) {
 		e.peers[id] = p
 	}
 	p.active = true
+	e.retryPrune()
+}
+
+// retryPrune runs tryPrune after a membership change, logging its error.
+func (e *Engine) retryPrune() {
+	if err := e.tryPrune(); err != nil {
+		e.cfg.Logger.Warn("replica: prune failed", "node", e.cfg.ID, "err", err)
+	}
 }
 
 // SuspendPeer reports that membership considers the node id failed but it
@@ -54,12 +63,14 @@ func (e *Engine) SuspendPeer(id string) {
 	if p := e.peers[id]; p != nil {
 		p.active = false
 		e.reclaim()
+		e.retryPrune()
 	}
 }
 
 // RemovePeer reports that the node id left for good: the engine forgets it,
-// ignores its stale messages, and hands its CRDT replica id to State.Prune.
-// It returns Prune's error.
+// ignores its stale messages, and records its CRDT replica id as departed,
+// to be handed to State.Prune by the one node designated to prune (see
+// State.Prune). It returns Prune's error.
 func (e *Engine) RemovePeer(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -90,15 +101,69 @@ func (e *Engine) Peers() []string {
 	return ids
 }
 
-// prune hands replica ids to the state.
+// prune records replica ids as departed and, when this node is the one
+// designated to prune, hands them to the state.
 func (e *Engine) prune(replicas ...string) error {
-	replicas = slices.DeleteFunc(replicas, func(r string) bool { return r == "" || r == e.cfg.Replica })
-	if len(replicas) == 0 {
+	for _, r := range replicas {
+		if r != "" && r != e.cfg.Replica {
+			if _, ok := e.departed[r]; !ok {
+				e.departed[r] = false
+			}
+		}
+	}
+	return e.tryPrune()
+}
+
+// tryPrune hands the departed replicas not yet pruned to State.Prune when
+// this node is the designated pruner: the lowest replica id among itself
+// and its active peers (runtime/crdt's protocol, after Akka's, wants exactly
+// one survivor to fold a departed replica's contributions into its own; the
+// others learn of it through that survivor's delta). Membership changes
+// retry it, so a pruning left undone by a designated node that failed is
+// taken over by the next one.
+func (e *Engine) tryPrune() error {
+	var todo []string
+	for r, done := range e.departed {
+		if !done {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 || e.pruner() != e.cfg.Replica {
 		return nil
 	}
-	e.stats.PrunedReplicas += uint64(len(replicas))
-	e.cfg.Logger.Info("replica: pruning departed replicas", "node", e.cfg.ID, "replicas", replicas)
-	return e.cfg.State.Prune(replicas)
+	slices.Sort(todo)
+	e.stats.PrunedReplicas += uint64(len(todo))
+	e.cfg.Logger.Info("replica: pruning departed replicas", "node", e.cfg.ID, "replicas", todo)
+	if err := e.cfg.State.Prune(todo); err != nil {
+		return fmt.Errorf("replica: prune %v: %w", todo, err)
+	}
+	for _, r := range todo {
+		e.departed[r] = true
+	}
+	return nil
+}
+
+// pruner returns the replica id designated to prune.
+func (e *Engine) pruner() string {
+	low := e.cfg.Replica
+	for _, p := range e.peers {
+		if p.active && p.replica != "" && p.replica < low {
+			low = p.replica
+		}
+	}
+	return low
+}
+
+// Departed returns the CRDT replica ids known to have left, sorted.
+func (e *Engine) Departed() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ids []string
+	for r := range e.departed {
+		ids = append(ids, r)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // observe finds or creates the sender's peer record and tracks its epoch.

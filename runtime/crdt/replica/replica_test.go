@@ -233,14 +233,19 @@ func TestRemovePeerPrunes(t *testing.T) {
 	require.Equal(t, 1, c.eng["a"].Stats().Buffered)
 	require.NoError(t, c.eng["a"].RemovePeer("c"))
 	require.NoError(t, c.eng["b"].RemovePeer("c"))
-	require.Equal(t, []string{"c#3"}, c.state["a"].Pruned())
-	require.Equal(t, []string{"c#3"}, c.state["b"].Pruned())
+	require.Equal(t, []string{"c#3"}, c.state["a"].Pruned(), "a, the lowest live replica, must prune")
+	require.Empty(t, c.state["b"].Pruned(), "only one survivor may prune")
+	require.Equal(t, []string{"c#3"}, c.eng["b"].Departed())
 	require.Equal(t, []string{"b"}, c.eng["a"].Peers())
 	c.round()
 	require.Zero(t, c.eng["a"].Stats().Buffered)
 
 	require.NoError(t, c.eng["a"].Handle(stale))
 	require.Equal(t, uint64(5), c.state["a"].snapshotMap()["c#3"], "a message from a removed incarnation was applied")
+
+	// When the designated pruner fails, the next lowest takes over.
+	c.eng["b"].SuspendPeer("a")
+	require.Equal(t, []string{"c#3"}, c.state["b"].Pruned())
 }
 
 // TestRestartedPeerCatchesUp: a node restarted with a new epoch, a fresh
@@ -261,8 +266,8 @@ func TestRestartedPeerCatchesUp(t *testing.T) {
 	c.inc("c", 7)
 	c.inc("a", 1)
 	c.settle(200)
-	require.Contains(t, c.state["a"].Pruned(), old)
-	require.Contains(t, c.state["b"].Pruned(), old)
+	require.Equal(t, []string{old}, c.state["a"].Pruned())
+	require.Empty(t, c.state["b"].Pruned())
 	c.requireCausal()
 }
 
@@ -351,7 +356,7 @@ func TestConfigValidation(t *testing.T) {
 type errTransport struct{}
 
 func (errTransport) Send(string, *replicawire.Envelope) error { return errors.New("down") }
-func (errTransport) Inbound() <-chan *replicawire.Envelope   { return nil }
+func (errTransport) Inbound() <-chan *replicawire.Envelope    { return nil }
 
 func TestTransportFailuresCounted(t *testing.T) {
 	st := newCounterState("a")
