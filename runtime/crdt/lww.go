@@ -1,0 +1,86 @@
+package crdt
+
+// LWWRegister is a last-writer-wins register ordered by hybrid logical clock
+// timestamps; equal timestamps are ordered by the writer's ReplicaID. A
+// replica's Clock never issues the same timestamp twice, so (timestamp,
+// writer) is unique and the order total. Deltas are the register itself and
+// need no causal delivery.
+//
+// The zero value is an unset register. Not safe for concurrent use.
+type LWWRegister[T comparable] struct {
+	val    T
+	ts     Timestamp
+	writer ReplicaID
+	delta  bool
+}
+
+// Set writes v at timestamp ts on behalf of replica r and returns the delta.
+// A write older than the current one changes nothing (the delta is still the
+// write, harmless to merge).
+func (l *LWWRegister[T]) Set(r ReplicaID, ts Timestamp, v T) *LWWRegister[T] {
+	d := &LWWRegister[T]{val: v, ts: ts, writer: r}
+	if d.newer(l) {
+		l.val, l.ts, l.writer = v, ts, r
+		l.delta = true
+	}
+	return d
+}
+
+// SetNow writes v with the clock's next timestamp.
+func (l *LWWRegister[T]) SetNow(r ReplicaID, c *Clock, v T) *LWWRegister[T] {
+	return l.Set(r, c.Now(), v)
+}
+
+// newer reports whether l's write wins over o's.
+func (l *LWWRegister[T]) newer(o *LWWRegister[T]) bool {
+	if l.ts != o.ts {
+		return l.ts > o.ts
+	}
+	return l.writer > o.writer
+}
+
+// Get returns the value (the zero T when unset).
+func (l *LWWRegister[T]) Get() T { return l.val }
+
+// Timestamp returns the winning write's timestamp and writer.
+func (l *LWWRegister[T]) Timestamp() (Timestamp, ReplicaID) { return l.ts, l.writer }
+
+// IsZero reports whether the register was never written.
+func (l *LWWRegister[T]) IsZero() bool { return l.ts == 0 && l.writer == "" }
+
+// Merge keeps the later write.
+func (l *LWWRegister[T]) Merge(o *LWWRegister[T]) {
+	if o.newer(l) {
+		l.val, l.ts, l.writer = o.val, o.ts, o.writer
+	}
+}
+
+// MergeDelta joins a delta; a delta is a state, so this is Merge.
+func (l *LWWRegister[T]) MergeDelta(d *LWWRegister[T]) { l.Merge(d) }
+
+// TakeDelta returns the register when a local write changed it since the
+// last call, else nil.
+func (l *LWWRegister[T]) TakeDelta() *LWWRegister[T] {
+	if !l.delta {
+		return nil
+	}
+	l.delta = false
+	return l.Clone()
+}
+
+// Equal reports whether both registers hold the same write.
+func (l *LWWRegister[T]) Equal(o *LWWRegister[T]) bool {
+	return l.ts == o.ts && l.writer == o.writer && l.val == o.val
+}
+
+// Clone returns a copy without the pending-delta flag.
+func (l *LWWRegister[T]) Clone() *LWWRegister[T] {
+	return &LWWRegister[T]{val: l.val, ts: l.ts, writer: l.writer}
+}
+
+// TombstoneCount is always 0: a register keeps no removal metadata.
+func (l *LWWRegister[T]) TombstoneCount() int { return 0 }
+
+// GarbageCollect has nothing to reclaim; a departed writer's ID stays as the
+// tie-breaker of its last write.
+func (l *LWWRegister[T]) GarbageCollect(GCOptions) GCStats { return GCStats{} }
