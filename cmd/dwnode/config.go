@@ -75,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.ScaleBinary, "scale-binary", "", "auto-scaler: dwnode binary to start (default: this executable)")
 	fs.DurationVar(&c.ScaleStopTimeout, "scale-stop-timeout", 10*time.Second, "auto-scaler: grace period between SIGTERM and SIGKILL")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "bound on graceful shutdown")
+	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "serve POST /v1/admin/sever, which cuts the node's traffic (for tests; never in production)")
 
 	// Environment first, so that flags on the command line override it.
 	var envErr error

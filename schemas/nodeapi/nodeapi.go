@@ -159,4 +159,18 @@ type Health struct {
 	// Digest is the SHA-256 of the node's replicated records, in hex: equal
 	// on every node once they converged.
 	Digest string `wire:"6"`
+	// Load is the node's recent request rate (requests per second), which
+	// the auto-scaler sums over the members as the cluster's queue depth.
+	Load float64 `wire:"7"`
+	// Records is the number of CRDT records the node holds.
+	Records uint32 `wire:"8"`
+}
+
+// Sever is the body of POST /v1/admin/sever, which exists only on nodes
+// started with -fault-injection: it cuts (or restores) all of the node's
+// SWIM, Raft and replication traffic, to simulate a network partition.
+//
+//crdt:message
+type Sever struct {
+	On bool `wire:"1"`
 }
