@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -168,7 +169,14 @@ func (n *Node) forward(w http.ResponseWriter, r *http.Request) {
 		},
 		Transport: n.client.Transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			writeJSON(w, http.StatusBadGateway, &nodeapi.Error{Error: "forward to leader: " + err.Error(), Leader: leaderHTTP})
+			// A request that never reached the leader was certainly not
+			// executed (503, retry); otherwise its outcome is unknown (502).
+			status := http.StatusBadGateway
+			var op *net.OpError
+			if errors.As(err, &op) && op.Op == "dial" {
+				status = http.StatusServiceUnavailable
+			}
+			writeJSON(w, status, &nodeapi.Error{Error: "forward to leader: " + err.Error(), Leader: leaderHTTP})
 		},
 	}
 	p.ServeHTTP(w, r)

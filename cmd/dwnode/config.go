@@ -42,6 +42,7 @@ type Config struct {
 	ScaleBinary      string        // dwnode binary the executor starts; default: this one
 	ScaleStopTimeout time.Duration // SIGTERM grace period before SIGKILL
 	ShutdownTimeout  time.Duration // graceful shutdown bound
+	FaultInjection   bool          // serve POST /v1/admin/sever (tests only)
 }
 
 // parseConfig reads flags from args and variables from getenv.

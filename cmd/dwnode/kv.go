@@ -91,9 +91,10 @@ func openKV(n *Node) (*kvStore, error) {
 		kv.logs.Close()
 		return nil, fmt.Errorf("dwnode: raft transport: %w", err)
 	}
-	kv.tr = tr
+	jt := &joinableTransport{Transport: tr}
+	kv.tr = jt
 	if n.cfg.FaultInjection {
-		kv.tr = newRaftFaults(tr, &n.faults)
+		kv.tr = newRaftFaults(jt, &n.faults)
 	}
 	rcfg := raft.DefaultConfig()
 	rcfg.LocalID, rcfg.Logger = n.cfg.Name, n.log
@@ -246,6 +247,10 @@ func (n *Node) handleKVGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *Node) handleKVPut(w http.ResponseWriter, r *http.Request) {
+	if !n.kv.isLeader() {
+		n.forward(w, r) // before the body is read: the leader reads it
+		return
+	}
 	var body nodeapi.KVWrite
 	if err := readJSON(r, &body); err != nil {
 		n.writeErr(w, err)

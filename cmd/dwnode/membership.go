@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
@@ -40,6 +43,15 @@ func (n *Node) membershipLoop(ctx context.Context) error {
 	left := map[string]uint32{} // members already removed, by incarnation
 	for {
 		ms := n.members()
+		present := map[string]bool{}
+		for _, m := range ms {
+			present[m.Name] = true
+		}
+		for _, p := range n.engine.Peers() {
+			if !present[p] { // failed and already dropped from SWIM's list
+				n.engine.SuspendPeer(p)
+			}
+		}
 		for _, m := range ms {
 			if m.Name == n.cfg.Name {
 				continue
@@ -96,4 +108,46 @@ func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// peerHealth asks another node for its /healthz.
+func (n *Node) peerHealth(ctx context.Context, httpAddr string) (nodeapi.Health, error) {
+	var h nodeapi.Health
+	err := n.call(ctx, http.MethodGet, httpAddr, "/healthz", &h)
+	return h, err
+}
+
+// askLeave asks another node to leave the cluster gracefully.
+func (n *Node) askLeave(ctx context.Context, httpAddr string) error {
+	return n.call(ctx, http.MethodPost, httpAddr, "/v1/admin/leave", nil)
+}
+
+// call sends a request with this node's token to another node's API and
+// decodes a 2xx answer into out (when not nil).
+func (n *Node) call(ctx context.Context, method, httpAddr, path string, out interface{ UnmarshalJSON([]byte) error }) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+httpAddr+path, nil)
+	if err != nil {
+		return err
+	}
+	if n.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+n.cfg.Token)
+	}
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	if out == nil {
+		return nil
+	}
+	return out.UnmarshalJSON(b)
 }

@@ -58,9 +58,9 @@ type Addrs struct {
 
 // Start brings a node up: it opens the Raft log, binds every listener,
 // joins the cluster and serves until Shutdown.
-func Start(ctx context.Context, cfg Config, log *slog.Logger) (n *Node, err error) {
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err error) {
 	epoch := uint64(time.Now().UnixNano())
-	n = &Node{
+	n := &Node{
 		cfg: cfg, log: log, epoch: epoch,
 		replica:  cfg.Name + "@" + strconv.FormatUint(epoch, 36),
 		client:   &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
@@ -232,19 +232,27 @@ func (n *Node) Done() <-chan struct{} { return n.leaveReq }
 // serving, and closes Raft (flushing the WAL). It is safe to call twice.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.shutdownOnce.Do(func() {
+		start := time.Now()
+		step := func(what string) { n.log.Info("dwnode: shutdown step done", "step", what, "elapsed", time.Since(start)) }
 		n.log.Info("dwnode: shutting down", "name", n.cfg.Name)
 		n.scaler.stop()
 		n.kv.stepDown(ctx)
+		step("raft leadership handed over")
 		n.engine.Flush()
-		if err := n.swim.Leave(ctx); err != nil {
+		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		if err := n.swim.Leave(lctx); err != nil {
 			n.log.Warn("dwnode: leave", "err", err)
 		}
+		cancel()
+		step("left the SWIM cluster")
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if err := n.httpSrv.Shutdown(hctx); err != nil {
 			n.log.Warn("dwnode: http shutdown", "err", err)
 		}
 		cancel()
+		step("http stopped")
 		n.shutdownErr = n.closeAll()
+		step("closed")
 	})
 	return n.shutdownErr
 }

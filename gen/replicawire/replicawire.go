@@ -86,17 +86,13 @@ type Digest struct {
 
 // KeyedItem is one record of a keyed state: its key and its encoded delta or
 // state.
-//
-// crdt:message
 type KeyedItem struct {
-	Key  string `wire:"1"`
-	Data []byte `wire:"2"`
+	Key  string `json:"key" wire:"1"`
+	Data []byte `json:"data" wire:"2"`
 }
 
 // KeyedBatch is the encoding of a keyed state (replica.Keyed) or of its
 // delta: records sorted by key, so equal states encode to equal bytes.
-//
-// crdt:message
 type KeyedBatch struct {
-	Items []KeyedItem `wire:"1"`
+	Items []KeyedItem `json:"items" wire:"1"`
 }

@@ -112,7 +112,7 @@ func (k *Keyed) TakeDelta() ([]byte, error) {
 	if len(b.Items) == 0 {
 		return nil, nil
 	}
-	return encodeBatch(&b)
+	return b.MarshalBinary()
 }
 
 // MergeDelta implements State.
@@ -127,7 +127,7 @@ func (k *Keyed) MergeState(state []byte) error {
 
 func (k *Keyed) merge(data []byte, what string, f func(State, []byte) error) error {
 	var b replicawire.KeyedBatch
-	if err := decodeBatch(data, &b); err != nil {
+	if err := b.UnmarshalBinary(data); err != nil {
 		return fmt.Errorf("replica: keyed: decode %s: %w", what, err)
 	}
 	k.mu.Lock()
@@ -162,7 +162,7 @@ func (k *Keyed) Snapshot() ([]byte, error) {
 		}
 		b.Items = append(b.Items, replicawire.KeyedItem{Key: key, Data: s})
 	}
-	return encodeBatch(&b)
+	return b.MarshalBinary()
 }
 
 // Prune implements State: every record prunes the departed replicas.

@@ -94,9 +94,12 @@ func TestKeyedRefusesBadInput(t *testing.T) {
 	require.ErrorIs(t, k.Update("x/1", func(State) error { return nil }), ErrUnknownKey)
 	_, err := k.Get("c/1")
 	require.ErrorIs(t, err, ErrUnknownKey)
-	for _, bad := range [][]byte{{}, {5}, {1, 200}, {1, 1, 'c', 9, 'x'}} {
+	// field 1 (items) length-delimited but truncated; a bad tag; an item
+	// whose key runs past the end.
+	for _, bad := range [][]byte{{0x0a, 5, 1}, {0x0b}, {0x0a, 4, 1, 0x0a, 9, 'c'}} {
 		err := k.MergeDelta(bad)
 		require.ErrorContains(t, err, "KeyedBatch", "input %v", bad)
+		require.ErrorContains(t, err, "replica: keyed: decode delta", "input %v", bad)
 	}
 	good, err := encodeBatchOf(map[string]string{"c/1": "a=3;", "c/2": "b=1;"})
 	require.NoError(t, err)
@@ -105,7 +108,7 @@ func TestKeyedRefusesBadInput(t *testing.T) {
 	snap, err := k.Snapshot()
 	require.NoError(t, err)
 	require.Equal(t, good, snap)
-	require.ErrorContains(t, k.MergeState(append(good, 0)), "trailing")
+	require.ErrorContains(t, k.MergeState(append(good, 0x0a, 0x7f)), "KeyedBatch")
 }
 
 func encodeBatchOf(m map[string]string) ([]byte, error) {
