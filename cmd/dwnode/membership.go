@@ -41,12 +41,20 @@ func (n *Node) membershipLoop(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	left := map[string]uint32{} // members already removed, by incarnation
+	lost := map[string]lostMember{}
 	for {
 		ms := n.members()
 		present := map[string]bool{}
 		for _, m := range ms {
 			present[m.Name] = true
+			switch m.State {
+			case swim.StateAlive, swim.StateSuspect:
+				lost[m.Name] = lostMember{addr: m.Addr}
+			case swim.StateLeft:
+				delete(lost, m.Name)
+			}
 		}
+		n.reconnect(ctx, lost, present)
 		for _, p := range n.engine.Peers() {
 			if !present[p] { // failed and already dropped from SWIM's list
 				n.engine.SuspendPeer(p)
@@ -79,6 +87,57 @@ func (n *Node) membershipLoop(ctx context.Context) error {
 		case <-n.changed:
 		case <-t.C:
 		}
+	}
+}
+
+// lostMember is a member that dropped out of SWIM's list without leaving
+// (it failed, or a partition separated it).
+type lostMember struct {
+	addr     string
+	since    time.Time // when it dropped out; zero while present
+	lastTry  time.Time
+	attempts int
+}
+
+// Reconnection to lost members, as serf does: SWIM forgets a member it
+// declared dead, and a member that was only cut off has forgotten us, so
+// after a partition heals nobody would probe anybody across it.
+const (
+	reconnectEvery = 2 * time.Second
+	reconnectFor   = 10 * time.Minute
+)
+
+// reconnect tries a push-pull with members that dropped out of the list,
+// every reconnectEvery for reconnectFor after they were lost.
+func (n *Node) reconnect(ctx context.Context, lost map[string]lostMember, present map[string]bool) {
+	now := time.Now()
+	for name, l := range lost {
+		if present[name] {
+			continue
+		}
+		if l.since.IsZero() {
+			l.since = now
+		}
+		switch {
+		case now.Sub(l.since) > reconnectFor:
+			delete(lost, name)
+			continue
+		case now.Sub(l.lastTry) >= reconnectEvery:
+			l.lastTry = now
+			l.attempts++
+			addr := l.addr
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				jctx, cancel := context.WithTimeout(ctx, time.Second)
+				defer cancel()
+				if _, err := n.swim.Join(jctx, addr); err == nil {
+					n.log.Info("dwnode: reconnected to a lost member", "member", name, "addr", addr)
+					n.signal()
+				}
+			}()
+		}
+		lost[name] = l
 	}
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
@@ -135,6 +138,13 @@ func (s *recordStore) digest() ([32]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
+// replicatedHeader tells a record writer whether another node acknowledged
+// the change before the answer.
+const replicatedHeader = "X-Dwnode-Replicated"
+
+// syncTimeout bounds the wait for that acknowledgement.
+const syncTimeout = 500 * time.Millisecond
+
 // rawJSON writes pre-encoded JSON.
 type rawJSON []byte
 
@@ -187,6 +197,13 @@ func (n *Node) handleRecordUpdate(w http.ResponseWriter, r *http.Request) {
 		n.writeErr(w, err)
 		return
 	}
+	// Wait (briefly) until another node holds the change, so it survives
+	// this node's crash; a node cut off from the others still accepts the
+	// write and says it is not replicated yet.
+	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
+	replicated := n.engine.Sync(ctx) == nil
+	cancel()
+	w.Header().Set(replicatedHeader, strconv.FormatBool(replicated))
 	writeJSON(w, http.StatusOK, rawJSON(b))
 }
 

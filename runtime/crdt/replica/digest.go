@@ -109,6 +109,7 @@ func (e *Engine) fastForward(p *peer, d *replicawire.Digest) {
 	if e.seq > p.acked {
 		p.acked = e.seq
 		p.progressTick = e.now
+		e.ackProgress()
 	}
 	if p.sent < p.acked {
 		p.sent = p.acked

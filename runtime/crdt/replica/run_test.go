@@ -106,3 +106,34 @@ func FuzzDecodeHandle(f *testing.F) {
 		e.Tick()
 	})
 }
+
+// TestSync: Sync returns only once a peer acknowledged the local changes,
+// and at once without active peers.
+func TestSync(t *testing.T) {
+	net := NewAsyncMemNetwork(3, Faults{})
+	sa, sb := newCounterState("a"), newCounterState("b")
+	a, err := New(Config{ID: "a", Epoch: 1, State: sa, Transport: net.Transport("a"), Logger: quietLogger(), TickInterval: time.Hour})
+	require.NoError(t, err)
+	b, err := New(Config{ID: "b", Epoch: 2, State: sb, Transport: net.Transport("b"), Logger: quietLogger(), TickInterval: time.Hour})
+	require.NoError(t, err)
+
+	sa.Inc(1)
+	require.NoError(t, a.Sync(context.Background()), "no active peer: nothing to wait for")
+
+	a.AddPeer("b")
+	b.AddPeer("a")
+	sa.Inc(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	require.ErrorIs(t, a.Sync(ctx), context.DeadlineExceeded, "b is not running: nothing can acknowledge")
+	cancel()
+
+	rctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, e := range []*Engine{a, b} {
+		wg.Go(func() { require.NoError(t, e.Run(rctx)) })
+	}
+	defer func() { stop(); wg.Wait() }()
+	sa.Inc(4)
+	require.NoError(t, a.Sync(context.Background()))
+	require.Equal(t, uint64(7), sb.snapshotMap()["a"], "Sync returned before the peer had the change")
+}

@@ -40,17 +40,24 @@ func (e *StatusError) Error() string {
 // do sends a request and decodes a 2xx answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, addr, path string, body interface{ MarshalJSON() ([]byte, error) },
 	out interface{ UnmarshalJSON([]byte) error }) error {
+	_, err := c.doHeader(ctx, method, addr, path, body, out)
+	return err
+}
+
+// doHeader is do, returning the answer's header.
+func (c *Client) doHeader(ctx context.Context, method, addr, path string, body interface{ MarshalJSON() ([]byte, error) },
+	out interface{ UnmarshalJSON([]byte) error }) (http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := body.MarshalJSON()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -60,27 +67,27 @@ func (c *Client) do(ctx context.Context, method, addr, path string, body interfa
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		se := &StatusError{Code: resp.StatusCode}
 		if err := se.Body.UnmarshalJSON(b); err != nil {
 			se.Body.Error = string(b)
 		}
-		return se
+		return resp.Header, se
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
 	if err := out.UnmarshalJSON(b); err != nil {
-		return fmt.Errorf("decode %s %s: %w", method, path, err)
+		return resp.Header, fmt.Errorf("decode %s %s: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // Health calls GET /healthz.
@@ -118,12 +125,13 @@ type rawJSON []byte
 
 func (r *rawJSON) UnmarshalJSON(b []byte) error { *r = append((*r)[:0], b...); return nil }
 
-// Update calls POST /v1/records/{type}/{key} and returns the record as JSON.
-func (c *Client) Update(ctx context.Context, addr, typ, key string, ops ...nodeapi.RecordOp) ([]byte, error) {
+// Update calls POST /v1/records/{type}/{key} and returns the record as
+// JSON and whether another node acknowledged the change before the answer.
+func (c *Client) Update(ctx context.Context, addr, typ, key string, ops ...nodeapi.RecordOp) ([]byte, bool, error) {
 	var out rawJSON
-	err := c.do(ctx, http.MethodPost, addr, "/v1/records/"+url.PathEscape(typ)+"/"+url.PathEscape(key),
+	h, err := c.doHeader(ctx, http.MethodPost, addr, "/v1/records/"+url.PathEscape(typ)+"/"+url.PathEscape(key),
 		&nodeapi.RecordUpdate{Ops: ops}, &out)
-	return out, err
+	return out, h != nil && h.Get("X-Dwnode-Replicated") == "true", err
 }
 
 // Record calls GET /v1/records/{type}/{key} and returns the record as JSON.
