@@ -66,6 +66,7 @@ func (e *Engine) onDigest(p *peer, d *replicawire.Digest) error {
 	}
 	if bytes.Equal(mine.Sum, d.Sum) {
 		e.stats.DigestMatches++
+		p.matchTick = e.now
 		e.fastForward(p, d)
 		if !d.Reply {
 			mine.Reply = true

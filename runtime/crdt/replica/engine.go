@@ -25,9 +25,8 @@ type Engine struct {
 	bufLen int // encoded bytes in buf
 	peers  map[string]*peer
 	gone   map[string]uint64 // removed peers -> their last epoch
-	// departed holds the CRDT replica ids of nodes gone for good, and
-	// whether this node pruned them.
-	departed map[string]bool
+	// departed holds the CRDT replica ids of nodes gone for good.
+	departed map[string]*departure
 	aeNext   int // round-robin position of anti-entropy
 	out      []outMsg
 	stats    Stats
@@ -85,7 +84,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg:      c,
 		peers:    make(map[string]*peer),
 		gone:     make(map[string]uint64),
-		departed: make(map[string]bool),
+		departed: make(map[string]*departure),
 		notify:   make(chan struct{}, 1),
 		ackCh:    make(chan struct{}),
 	}, nil
@@ -167,6 +166,7 @@ func (e *Engine) Tick() {
 	if !e.cfg.DisableAntiEntropy && e.now%e.cfg.AntiEntropyTicks == 0 {
 		e.antiEntropy()
 	}
+	e.retryPrune()
 	e.mu.Unlock()
 	e.dispatch()
 }

@@ -22,6 +22,9 @@ type peer struct {
 	progressTick uint64 // tick of the last ack progress or resend
 	offerTick    uint64 // tick of the last full-state offer, 0 when none is due
 
+	// matchTick is the last tick at which its digest equalled ours.
+	matchTick uint64
+
 	// inbound: its stream to us
 	delivered uint64            // highest seq of its stream applied with no gap
 	pending   map[uint64][]byte // deltas received ahead of a gap
@@ -101,13 +104,19 @@ func (e *Engine) Peers() []string {
 	return ids
 }
 
-// prune records replica ids as departed and, when this node is the one
-// designated to prune, hands them to the state.
+// departure is a CRDT replica id whose node is gone for good.
+type departure struct {
+	at     uint64 // tick at which it departed
+	pruned bool   // handed to State.Prune by this node
+}
+
+// prune records replica ids as departed; tryPrune hands them to the state
+// when it is safe.
 func (e *Engine) prune(replicas ...string) error {
 	for _, r := range replicas {
 		if r != "" && r != e.cfg.Replica {
 			if _, ok := e.departed[r]; !ok {
-				e.departed[r] = false
+				e.departed[r] = &departure{at: e.now}
 			}
 		}
 	}
@@ -115,16 +124,24 @@ func (e *Engine) prune(replicas ...string) error {
 }
 
 // tryPrune hands the departed replicas not yet pruned to State.Prune when
-// this node is the designated pruner: the lowest replica id among itself
-// and its active peers (runtime/crdt's protocol, after Akka's, wants exactly
-// one survivor to fold a departed replica's contributions into its own; the
-// others learn of it through that survivor's delta). Membership changes
-// retry it, so a pruning left undone by a designated node that failed is
-// taken over by the next one.
+// this node is the designated pruner and it is safe:
+//
+//   - runtime/crdt's protocol (after Akka's) wants exactly one survivor to
+//     fold a departed replica's contributions into its own; the others learn
+//     of it through that survivor's delta. The designated pruner is the
+//     lowest replica id among this node and its active peers; membership
+//     changes retry, so a pruning left undone by a designated node that
+//     failed is taken over by the next one.
+//   - The pruner must hold every update of the departed replica that any
+//     survivor holds, or pruning would erase it everywhere (the pruning
+//     marker makes the others drop the departed replica's entries). So it
+//     waits until, after the departure, its digest has matched the digest
+//     of every active peer: at that moment all survivors held the same
+//     state, and the departed replica writes no more.
 func (e *Engine) tryPrune() error {
 	var todo []string
-	for r, done := range e.departed {
-		if !done {
+	for r, d := range e.departed {
+		if !d.pruned && e.settledSince(d.at) {
 			todo = append(todo, r)
 		}
 	}
@@ -138,9 +155,20 @@ func (e *Engine) tryPrune() error {
 		return fmt.Errorf("replica: prune %v: %w", todo, err)
 	}
 	for _, r := range todo {
-		e.departed[r] = true
+		e.departed[r].pruned = true
 	}
 	return nil
+}
+
+// settledSince reports whether every active peer's digest matched ours
+// after tick at.
+func (e *Engine) settledSince(at uint64) bool {
+	for _, p := range e.peers {
+		if p.active && p.matchTick <= at {
+			return false
+		}
+	}
+	return true
 }
 
 // pruner returns the replica id designated to prune.
