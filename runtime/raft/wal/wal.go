@@ -39,6 +39,8 @@ type WAL struct {
 	exclusive int    // truncations waiting for the committer to go idle
 	spare     []byte // recycled batch buffer
 
+	stats walCounters
+
 	kick chan struct{} // wakes the committer; capacity 1
 	stop chan struct{}
 	done chan struct{}
@@ -215,7 +217,7 @@ func (w *WAL) loadSegment(si uint64, last bool) error {
 			return s.truncate(int64(off))
 		}
 		var e raftwire.Entry
-		if err := decodeEntry(payload, &e); err != nil {
+		if err := e.UnmarshalBinary(payload); err != nil {
 			return corruptf(path, int64(off), "decode entry: %v", err)
 		}
 		if e.Index != next {
@@ -336,7 +338,7 @@ func (w *WAL) Entries(lo, hi, maxBytes uint64) ([]raftwire.Entry, error) {
 				return nil, corruptf(p.seg.path, p.off, "%v", st)
 			}
 			var e raftwire.Entry
-			if err := decodeEntry(payload, &e); err != nil {
+			if err := e.UnmarshalBinary(payload); err != nil {
 				return nil, corruptf(p.seg.path, p.off, "decode entry: %v", err)
 			}
 			if e.Index != i {
@@ -368,6 +370,9 @@ func (w *WAL) Close() error {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.busy { // an Append still writing
+		w.cond.Wait()
+	}
 	var err error
 	for _, s := range w.segs {
 		if cerr := s.f.Close(); cerr != nil && err == nil {
