@@ -91,10 +91,9 @@ func openKV(n *Node) (*kvStore, error) {
 		kv.logs.Close()
 		return nil, fmt.Errorf("dwnode: raft transport: %w", err)
 	}
-	jt := &joinableTransport{Transport: tr}
-	kv.tr = jt
+	kv.tr = tr
 	if n.cfg.FaultInjection {
-		kv.tr = newRaftFaults(jt, &n.faults)
+		kv.tr = newRaftFaults(tr, &n.faults)
 	}
 	rcfg := raft.DefaultConfig()
 	rcfg.LocalID, rcfg.Logger = n.cfg.Name, n.log

@@ -11,7 +11,7 @@ import (
 // raftFaults wraps the Raft TCP transport for fault injection: while the
 // node is severed, messages to and from it are dropped.
 type raftFaults struct {
-	*joinableTransport
+	*tcp.Transport
 	f    *faults
 	in   chan *raftwire.Message
 	stop chan struct{}
@@ -23,8 +23,8 @@ var (
 	_ raft.PeerFilter = (*raftFaults)(nil)
 )
 
-func newRaftFaults(t *joinableTransport, f *faults) *raftFaults {
-	r := &raftFaults{joinableTransport: t, f: f, in: make(chan *raftwire.Message, 4096), stop: make(chan struct{})}
+func newRaftFaults(t *tcp.Transport, f *faults) *raftFaults {
+	r := &raftFaults{Transport: t, f: f, in: make(chan *raftwire.Message, 4096), stop: make(chan struct{})}
 	go func() {
 		defer close(r.in)
 		for m := range t.Inbound() {
@@ -44,29 +44,14 @@ func newRaftFaults(t *joinableTransport, f *faults) *raftFaults {
 // Close stops the forwarding goroutine and the TCP transport.
 func (r *raftFaults) Close() error {
 	r.once.Do(func() { close(r.stop) })
-	return r.joinableTransport.Close()
+	return r.Transport.Close()
 }
 
 func (r *raftFaults) Send(addr string, m *raftwire.Message) error {
 	if r.f.severed.Load() {
 		return nil
 	}
-	return r.joinableTransport.Send(addr, m)
+	return r.Transport.Send(addr, m)
 }
 
 func (r *raftFaults) Inbound() <-chan *raftwire.Message { return r.in }
-
-// joinableTransport is the Raft TCP transport for a node that may join an
-// existing cluster: until the node has a configuration, raft hands the
-// transport an empty peer set, which would refuse the leader that is about
-// to add it; an empty set is therefore not applied (every server stays
-// accepted until the first real configuration arrives).
-type joinableTransport struct {
-	*tcp.Transport
-}
-
-func (t *joinableTransport) SetPeers(servers []raftwire.Server) {
-	if len(servers) > 0 {
-		t.Transport.SetPeers(servers)
-	}
-}
