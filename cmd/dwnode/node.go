@@ -289,7 +289,7 @@ func (n *Node) health() *nodeapi.Health {
 	sum, err := n.records.digest()
 	h := &nodeapi.Health{
 		Status: "ok", Node: n.cfg.Name, Members: uint32(n.swim.NumMembers()),
-		RaftRole: st.Role, RaftLeader: st.Leader, Load: n.load.value(), Records: uint32(n.records.len()),
+		RaftRole: st.Role, RaftLeader: st.Leader, Load: n.load.value(), Records: uint32(n.records.len()), Pid: uint32(os.Getpid()),
 	}
 	if err != nil {
 		h.Status = "degraded: " + err.Error()

@@ -133,6 +133,8 @@ type Health struct {
 	Load float64 `json:"load" wire:"7"`
 	// Records is the number of CRDT records the node holds.
 	Records uint32 `json:"records" wire:"8"`
+	// Pid is the node's process id.
+	Pid uint32 `json:"pid" wire:"9"`
 }
 
 // Sever is the body of POST /v1/admin/sever, which exists only on nodes

@@ -1702,6 +1702,10 @@ func (x *Health) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x40)
 		b = wire.AppendUvarint(b, uint64(x.Records))
 	}
+	if x.Pid != 0 {
+		b = append(b, 0x48)
+		b = wire.AppendUvarint(b, uint64(x.Pid))
+	}
 	return b, nil
 }
 
@@ -1738,6 +1742,10 @@ func (x *Health) size() int {
 	if x.Records != 0 {
 		n += 1
 		n += wire.SizeUvarint(uint64(x.Records))
+	}
+	if x.Pid != 0 {
+		n += 1
+		n += wire.SizeUvarint(uint64(x.Pid))
 	}
 	return n
 }
@@ -1812,6 +1820,14 @@ func (x *Health) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Records")
 				}
 				x.Records = uint32(val)
+			}
+		case 9:
+			{
+				val, err := d.Uvarint(typ, 32)
+				if err != nil {
+					return wire.InField(err, "Pid")
+				}
+				x.Pid = uint32(val)
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

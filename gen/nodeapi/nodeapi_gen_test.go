@@ -789,6 +789,7 @@ func genHealth(r *wiretest.Rand, depth int) Health {
 	x.Digest = r.String()
 	x.Load = r.Float64()
 	x.Records = uint32(r.Uint(32))
+	x.Pid = uint32(r.Uint(32))
 	return x
 }
 
@@ -806,6 +807,7 @@ type jsonMirrorHealth struct {
 	Digest     string  `json:"digest"`
 	Load       float64 `json:"load"`
 	Records    uint32  `json:"records"`
+	Pid        uint32  `json:"pid"`
 }
 
 func (x Health) jsonMirror() jsonMirrorHealth {
@@ -818,6 +820,7 @@ func (x Health) jsonMirror() jsonMirrorHealth {
 	y.Digest = x.Digest
 	y.Load = x.Load
 	y.Records = x.Records
+	y.Pid = x.Pid
 	return y
 }
 

@@ -2284,10 +2284,12 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, ",\"records\":"...)
 	b = strconv.AppendUint(b, uint64(x.Records), 10)
+	b = append(b, ",\"pid\":"...)
+	b = strconv.AppendUint(b, uint64(x.Pid), 10)
 	return append(b, '}'), nil
 }
 
-var jsonFieldsHealth = [...]string{"status", "node", "members", "raft_role", "raft_leader", "digest", "load", "records"}
+var jsonFieldsHealth = [...]string{"status", "node", "members", "raft_role", "raft_leader", "digest", "load", "records", "pid"}
 
 func (x *Health) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -2322,6 +2324,8 @@ func (x *Health) decodeJSON(r *wire.JSONReader) error {
 			f = 7
 		case "records":
 			f = 8
+		case "pid":
+			f = 9
 		default:
 			f = wire.FoldIndex(key, jsonFieldsHealth[:])
 		}
@@ -2389,6 +2393,14 @@ func (x *Health) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Records")
 				}
 				x.Records = uint32(val)
+			}
+		case 9:
+			{
+				val, err := r.Uint(32)
+				if err != nil {
+					return wire.InField(err, "Pid")
+				}
+				x.Pid = uint32(val)
 			}
 		default:
 			if err := r.SkipField(key); err != nil {
