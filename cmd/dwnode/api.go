@@ -36,11 +36,12 @@ type jsonMarshaler interface{ MarshalJSON() ([]byte, error) }
 // routes returns the node's HTTP API.
 func (n *Node) routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, n.instrument(h)) }
-	handle("GET /healthz", n.handleHealth)
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, n.instrument(h, true)) }
+	observe := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, n.instrument(h, false)) }
+	observe("GET /healthz", n.handleHealth)
 	mux.Handle("GET /metrics", n.metrics.handler())
-	handle("GET /v1/members", n.handleMembers)
-	handle("GET /v1/raft", n.handleRaft)
+	observe("GET /v1/members", n.handleMembers)
+	observe("GET /v1/raft", n.handleRaft)
 	handle("GET /v1/kv/{key}", n.handleKVGet)
 	handle("PUT /v1/kv/{key}", n.auth(n.handleKVPut))
 	handle("DELETE /v1/kv/{key}", n.auth(n.handleKVDelete))
@@ -140,12 +141,15 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// instrument counts requests (the load the auto-scaler sees) and records
-// their latency per route.
-func (n *Node) instrument(h http.HandlerFunc) http.Handler {
+// instrument records a request's latency per route and, for data requests
+// (not health and status polls), counts it as the load the auto-scaler
+// sees.
+func (n *Node) instrument(h http.HandlerFunc, load bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		n.load.add()
+		if load && r.Header.Get(forwardedHeader) == "" { // a forwarded request was counted where it arrived
+			n.load.add()
+		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h(sw, r)
 		n.metrics.observe(r.Pattern, sw.status, time.Since(start))

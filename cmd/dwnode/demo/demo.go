@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -120,6 +122,17 @@ func (d *demo) known() []nodeRef {
 	return out
 }
 
+// notePid remembers a node's process id, so the demo can check at the end
+// that the process is gone.
+func (d *demo) notePid(name string, pid uint32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r, ok := d.seen[name]; ok && pid != 0 {
+		r.pid = pid
+		d.seen[name] = r
+	}
+}
+
 // alive returns the members in state alive.
 func (d *demo) alive(ctx context.Context) ([]nodeapi.Member, error) {
 	ms, err := d.members(ctx)
@@ -201,6 +214,7 @@ func (d *demo) leader(ctx context.Context) (nodeRef, error) {
 		return nodeRef{}, err
 	}
 	ref.pid = h.Pid
+	d.notePid(ref.name, h.Pid)
 	return ref, nil
 }
 
@@ -265,19 +279,14 @@ func (d *demo) stopAll() error {
 	if d.c == nil {
 		return nil
 	}
-	refs := d.known()
-	for _, r := range refs {
+	for _, r := range d.known() {
 		if h, err := d.cli.Health(ctx, r.http); err == nil {
-			d.mu.Lock()
-			r.pid = h.Pid
-			d.seen[r.name] = r
-			d.mu.Unlock()
+			d.notePid(r.name, h.Pid)
 			d.cli.Leave(ctx, r.http)
 		}
 	}
 	errs := []error{d.c.StopAll(10 * time.Second)}
-	refs = d.known()
-	for _, r := range refs {
+	for _, r := range d.known() {
 		if r.pid == 0 {
 			continue
 		}
@@ -293,11 +302,7 @@ func (d *demo) stopAll() error {
 		}
 	}
 	d.cli.HTTP.CloseIdleConnections()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	os.RemoveAll(d.dir)
-	return nil
+	return errors.Join(errs...)
 }
 
 // running reports whether pid is a live (not zombie) process.
@@ -324,10 +329,12 @@ func (d *demo) summary(runErr, stopErr error) {
 		fmt.Printf("  %-82s %7.2fs\n", m.what, m.took.Seconds())
 	}
 	fmt.Printf("  %-82s %7.2fs\n", "total", time.Since(d.start).Seconds())
-	procs := 0
+	procs, unknown := 0, 0
 	for _, r := range d.seen {
 		if r.pid != 0 {
 			procs++
+		} else {
+			unknown++
 		}
 	}
 	switch {
@@ -336,6 +343,38 @@ func (d *demo) summary(runErr, stopErr error) {
 	case stopErr != nil:
 		fmt.Printf("FAILED to stop every process: %v\n", stopErr)
 	default:
-		fmt.Printf("OK: every step happened; all %d dwnode processes stopped.\n", procs)
+		fmt.Printf("OK: every step happened; all %d dwnode processes are gone", procs)
+		if unknown > 0 {
+			fmt.Printf(" (%d more left the cluster before their pid was seen)", unknown)
+		}
+		fmt.Println(".")
+		os.RemoveAll(d.dir)
+	}
+}
+
+// dumpReplicaMetrics writes every reachable node's replication metrics
+// and member list next to its log, for a failed run.
+func (d *demo) dumpReplicaMetrics() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, r := range d.known() {
+		resp, err := d.cli.HTTP.Get("http://" + r.http + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "dwnode_") {
+				lines = append(lines, l)
+			}
+		}
+		if ms, err := d.cli.Members(ctx, r.http); err == nil {
+			for _, m := range ms.Members {
+				lines = append(lines, fmt.Sprintf("member %s %s", m.Name, m.State))
+			}
+		}
+		os.WriteFile(filepath.Join(d.dir, r.name+".metrics"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	}
 }

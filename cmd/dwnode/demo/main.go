@@ -51,6 +51,9 @@ func run() int {
 	}
 	err = d.script(ctx)
 	d.status.stop()
+	if err != nil {
+		d.dumpReplicaMetrics()
+	}
 	stopErr := d.stopAll()
 	d.summary(err, stopErr)
 	if err != nil || stopErr != nil {

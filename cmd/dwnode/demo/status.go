@@ -104,6 +104,7 @@ func (s *status) draw(ctx context.Context) {
 		role, leader, load, recs, digest := "-", "-", "-", "-", "-"
 		if m.State == "alive" {
 			if h, err := s.d.cli.Health(ctx, m.HTTPAddr); err == nil {
+				s.d.notePid(m.Name, h.Pid)
 				role, leader, recs = h.RaftRole, h.RaftLeader, fmt.Sprint(h.Records)
 				load = fmt.Sprintf("%.0f", h.Load)
 				if len(h.Digest) >= 12 {

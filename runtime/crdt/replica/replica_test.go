@@ -407,3 +407,29 @@ func TestTransportFailuresCounted(t *testing.T) {
 	require.Equal(t, uint64(1), e.Stats().TransportFailures)
 	require.Equal(t, 1, e.Stats().Buffered)
 }
+
+// TestDeadOriginsPartialDeltaRepaired: an origin's last delta reached only
+// one of the survivors before the origin failed for good; anti-entropy must
+// still bring the survivors together (the stream will never be resent).
+func TestDeadOriginsPartialDeltaRepaired(t *testing.T) {
+	c := newCluster(t, 13, Faults{}, 3, func(cfg *Config) { cfg.AntiEntropyTicks = 3 })
+	c.inc("c", 2)
+	c.settle(20)
+	c.inc("c", 5)
+	c.eng["c"].Tick()
+	for {
+		to, env, ok := c.net.Next()
+		if !ok {
+			break
+		}
+		if to == "b" {
+			require.NoError(t, c.eng["b"].Handle(env))
+		}
+	}
+	c.net.Isolate("c", true)
+	c.eng["a"].SuspendPeer("c")
+	c.eng["b"].SuspendPeer("c")
+	c.ids = []string{"a", "b"} // c is gone: convergence of the survivors
+	c.settle(50)
+	require.Positive(t, c.eng["a"].Stats().Repairs+c.eng["b"].Stats().Repairs)
+}
