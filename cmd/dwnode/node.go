@@ -280,6 +280,7 @@ func (n *Node) closeAll() error {
 			errs = append(errs, err)
 		}
 	}
+	n.client.CloseIdleConnections()
 	return errors.Join(errs...)
 }
 
