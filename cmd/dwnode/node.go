@@ -113,6 +113,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	if n.engine, err = replica.New(replica.Config{
 		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.records.keyed,
 		Transport: n.link, Logger: log, TickInterval: cfg.ReplicaTick,
+		AntiEntropyTicks: 20, // a digest exchange every 20 ticks: a divergence is repaired within seconds
 	}); err != nil {
 		return nil, fmt.Errorf("dwnode: replica engine: %w", err)
 	}
@@ -233,7 +234,9 @@ func (n *Node) Done() <-chan struct{} { return n.leaveReq }
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.shutdownOnce.Do(func() {
 		start := time.Now()
-		step := func(what string) { n.log.Info("dwnode: shutdown step done", "step", what, "elapsed", time.Since(start)) }
+		step := func(what string) {
+			n.log.Info("dwnode: shutdown step done", "step", what, "elapsed", time.Since(start))
+		}
 		n.log.Info("dwnode: shutting down", "name", n.cfg.Name)
 		n.scaler.stop()
 		n.kv.stepDown(ctx)
