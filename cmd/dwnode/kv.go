@@ -222,13 +222,8 @@ func (n *Node) handleRaft(w http.ResponseWriter, r *http.Request) {
 // handleKVGet serves a linearizable read on the leader (ReadIndex, then the
 // local state machine); followers forward it to the leader.
 func (n *Node) handleKVGet(w http.ResponseWriter, r *http.Request) {
-	key, err := pathKey(r, "key")
-	if err != nil {
-		n.writeErr(w, err)
-		return
-	}
-	if !n.kv.isLeader() {
-		n.forward(w, r)
+	key, ok := n.leaderKey(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := requestCtx(r)
@@ -262,16 +257,27 @@ func (n *Node) handleKVDelete(w http.ResponseWriter, r *http.Request) {
 	n.propose(w, r, nodeapi.KVDelete, "")
 }
 
-// propose replicates one KV command through Raft (forwarding to the leader
-// from a follower) and answers once it is applied.
-func (n *Node) propose(w http.ResponseWriter, r *http.Request, op nodeapi.KVOp, value string) {
+// leaderKey returns the request's key when this node is the Raft leader;
+// otherwise it answers the request (a bad key, or forwarded to the leader)
+// and reports false.
+func (n *Node) leaderKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	key, err := pathKey(r, "key")
 	if err != nil {
 		n.writeErr(w, err)
-		return
+		return "", false
 	}
 	if !n.kv.isLeader() {
 		n.forward(w, r)
+		return "", false
+	}
+	return key, true
+}
+
+// propose replicates one KV command through Raft (forwarding to the leader
+// from a follower) and answers once it is applied.
+func (n *Node) propose(w http.ResponseWriter, r *http.Request, op nodeapi.KVOp, value string) {
+	key, ok := n.leaderKey(w, r)
+	if !ok {
 		return
 	}
 	cmd, err := (&nodeapi.KVCommand{Op: op, Key: key, Value: value}).MarshalBinary()
