@@ -125,8 +125,10 @@ func (w *WAL) enqueue(entries []raftwire.Entry, ch chan error, inline bool) (lea
 		}
 		finishRecord(b.buf, start)
 		c := *e
-		arena = append(arena, e.Data...)
-		c.Data = arena[len(arena)-len(e.Data) : len(arena) : len(arena)]
+		if e.Data != nil { // keep nil as nil, as the decoder does
+			arena = append(arena, e.Data...)
+			c.Data = arena[len(arena)-len(e.Data) : len(arena) : len(arena)]
+		}
 		b.recs = append(b.recs, pendingRec{entry: c, n: uint32(len(b.buf) - start - recordHeaderSize)})
 	}
 	b.waiters = append(b.waiters, ch)
