@@ -412,17 +412,19 @@ func (x *Members) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendString(b, x.Self)
 	}
 	if x.Members != nil {
-		n := wire.SizeUvarint(uint64(len(x.Members)))
-		for i := range x.Members {
-			n += wire.SizeLen(x.Members[i].size())
-		}
-		b = append(b, 0x12)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x12, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Members)))
+		g := 1
 		for i := range x.Members {
-			b = wire.AppendUvarint(b, uint64(x.Members[i].size()))
-			b, _ = x.Members[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Members[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -684,17 +686,19 @@ func (x *RaftStatus) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.AppliedIndex))
 	}
 	if x.Peers != nil {
-		n := wire.SizeUvarint(uint64(len(x.Peers)))
-		for i := range x.Peers {
-			n += wire.SizeLen(x.Peers[i].size())
-		}
-		b = append(b, 0x42)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x42, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Peers)))
+		g := 1
 		for i := range x.Peers {
-			b = wire.AppendUvarint(b, uint64(x.Peers[i].size()))
-			b, _ = x.Peers[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Peers[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -986,18 +990,14 @@ func (x *KVSnapshot) appendBinary(b []byte) ([]byte, error) {
 	if x.Data != nil {
 		var arr [8]string
 		keys := wire.SortedKeys(x.Data, arr[:0])
-		n := wire.SizeUvarint(uint64(len(keys)))
-		for _, k := range keys {
-			n += wire.SizeString(k)
-			n += wire.SizeString(x.Data[k])
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(keys)))
 		for _, k := range keys {
 			b = wire.AppendString(b, k)
 			b = wire.AppendString(b, x.Data[k])
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -1447,17 +1447,19 @@ func (x *RecordUpdate) UnmarshalBinary(data []byte) error {
 
 func (x *RecordUpdate) appendBinary(b []byte) ([]byte, error) {
 	if x.Ops != nil {
-		n := wire.SizeUvarint(uint64(len(x.Ops)))
-		for i := range x.Ops {
-			n += wire.SizeLen(x.Ops[i].size())
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Ops)))
+		g := 1
 		for i := range x.Ops {
-			b = wire.AppendUvarint(b, uint64(x.Ops[i].size()))
-			b, _ = x.Ops[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Ops[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -1557,16 +1559,13 @@ func (x *RecordKeys) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendString(b, x.Type)
 	}
 	if x.Keys != nil {
-		n := wire.SizeUvarint(uint64(len(x.Keys)))
-		for i := range x.Keys {
-			n += wire.SizeString(x.Keys[i])
-		}
-		b = append(b, 0x12)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x12, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Keys)))
 		for i := range x.Keys {
 			b = wire.AppendString(b, x.Keys[i])
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }

@@ -1067,17 +1067,19 @@ func (x *KeyedBatch) UnmarshalBinary(data []byte) error {
 
 func (x *KeyedBatch) appendBinary(b []byte) ([]byte, error) {
 	if x.Items != nil {
-		n := wire.SizeUvarint(uint64(len(x.Items)))
-		for i := range x.Items {
-			n += wire.SizeLen(x.Items[i].size())
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Items)))
+		g := 1
 		for i := range x.Items {
-			b = wire.AppendUvarint(b, uint64(x.Items[i].size()))
-			b, _ = x.Items[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Items[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
