@@ -412,19 +412,35 @@ func (x *Members) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendString(b, x.Self)
 	}
 	if x.Members != nil {
-		b = append(b, 0x12, 0)
-		p := len(b) - 1
+		b = append(b, 0x12)
+		pg := 1
+		if len(x.Members) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Members)))
 		g := 1
 		for i := range x.Members {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Members[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -466,8 +482,9 @@ func (x *Members) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Members")
 				}
-				s := make([]Member, cnt)
-				for i := range s {
+				s := make([]Member, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Member{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -686,19 +703,35 @@ func (x *RaftStatus) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.AppliedIndex))
 	}
 	if x.Peers != nil {
-		b = append(b, 0x42, 0)
-		p := len(b) - 1
+		b = append(b, 0x42)
+		pg := 1
+		if len(x.Peers) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Peers)))
 		g := 1
 		for i := range x.Peers {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Peers[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -812,8 +845,9 @@ func (x *RaftStatus) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Peers")
 				}
-				s := make([]RaftPeer, cnt)
-				for i := range s {
+				s := make([]RaftPeer, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, RaftPeer{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -997,7 +1031,11 @@ func (x *KVSnapshot) appendBinary(b []byte) ([]byte, error) {
 			b = wire.AppendString(b, k)
 			b = wire.AppendString(b, x.Data[k])
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -1028,7 +1066,7 @@ func (x *KVSnapshot) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Data")
 				}
-				m := make(map[string]string, cnt)
+				m := make(map[string]string, min(cnt, 1024))
 				for i := 0; i < cnt; i++ {
 					var k string
 					{
@@ -1447,19 +1485,35 @@ func (x *RecordUpdate) UnmarshalBinary(data []byte) error {
 
 func (x *RecordUpdate) appendBinary(b []byte) ([]byte, error) {
 	if x.Ops != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Ops) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Ops)))
 		g := 1
 		for i := range x.Ops {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Ops[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -1489,8 +1543,9 @@ func (x *RecordUpdate) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Ops")
 				}
-				s := make([]RecordOp, cnt)
-				for i := range s {
+				s := make([]RecordOp, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, RecordOp{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -1565,7 +1620,11 @@ func (x *RecordKeys) appendBinary(b []byte) ([]byte, error) {
 		for i := range x.Keys {
 			b = wire.AppendString(b, x.Keys[i])
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }

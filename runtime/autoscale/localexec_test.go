@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +17,7 @@ import (
 
 // lines collects a node's output and lets a test wait for a line.
 type lines struct {
-	mu  sync.Mutex
-	all []string
+	all []string // lines read so far, in the test's goroutine
 	ch  chan string
 }
 
@@ -36,20 +34,27 @@ func newLines() (*lines, io.WriteCloser) {
 	return l, w
 }
 
-// waitFor returns the first line containing want, failing after a generous
-// deadline (a hung child, not a timing assertion).
+// waitFor returns the first line so far or to come containing want
+// (nodes share the output, so lines arrive in any order), failing after a
+// generous deadline (a hung child, not a timing assertion).
 func (l *lines) waitFor(t *testing.T, want string) string {
 	t.Helper()
+	for _, s := range l.all {
+		if strings.Contains(s, want) {
+			return s
+		}
+	}
 	deadline := time.After(30 * time.Second)
 	for {
 		select {
 		case s, ok := <-l.ch:
 			require.True(t, ok, "output closed before %q", want)
+			l.all = append(l.all, s)
 			if strings.Contains(s, want) {
 				return s
 			}
 		case <-deadline:
-			t.Fatalf("no line containing %q", want)
+			t.Fatalf("no line containing %q in %q", want, l.all)
 		}
 	}
 }
