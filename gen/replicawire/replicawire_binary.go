@@ -66,25 +66,41 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x32, 0)
 		p := len(b) - 1
 		b, _ = x.Deltas.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Ack != nil {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.Ack.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.State != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.State.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Digest != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Digest.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Pull {
 		b = append(b, 0x50)
@@ -395,19 +411,35 @@ func (x *Deltas) UnmarshalBinary(data []byte) error {
 
 func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 	if x.Items != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Items) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Items)))
 		g := 1
 		for i := range x.Items {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Items[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -437,8 +469,9 @@ func (x *Deltas) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Items")
 				}
-				s := make([]Delta, cnt)
-				for i := range s {
+				s := make([]Delta, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Delta{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -809,19 +842,35 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBytes(b, x.Sum)
 	}
 	if x.Progress != nil {
-		b = append(b, 0x1a, 0)
-		p := len(b) - 1
+		b = append(b, 0x1a)
+		pg := 1
+		if len(x.Progress) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Progress)))
 		g := 1
 		for i := range x.Progress {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Progress[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Offer {
 		b = append(b, 0x20)
@@ -891,8 +940,9 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Progress")
 				}
-				s := make([]Progress, cnt)
-				for i := range s {
+				s := make([]Progress, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Progress{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
