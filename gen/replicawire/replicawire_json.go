@@ -1324,19 +1324,15 @@ func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KeyedItem) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.KeyedItem")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1402,6 +1398,18 @@ func (x *KeyedItem) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *KeyedItem) jsonSize() int {
+	n := 1
+	n += 7
+	n += len(x.Key) + 2
+	n += 8
+	n += wire.Base64Len(x.Data)
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsKeyedItem = [...]string{"key", "data"}
 
 func (x *KeyedItem) decodeJSON(r *wire.JSONReader) error {
@@ -1465,19 +1473,15 @@ func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KeyedBatch) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.KeyedBatch")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1550,6 +1554,23 @@ func (x *KeyedBatch) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+func (x *KeyedBatch) jsonSize() int {
+	n := 1
+	n += 9
+	if x.Items == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Items)
+		for i := range x.Items {
+			n += x.Items[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsKeyedBatch = [...]string{"items"}
