@@ -15,7 +15,7 @@ import (
 //	vv      = count (replica counter)*            by replica, counters > 0
 //	context = vv count (replica count first gap*)* cloud dots per replica, ascending, as gaps
 //	markers = count (departed into)*               by departed replica
-//	kernel  = context markers count (key replica counter value?)*  by key, then dot
+//	kernel  = context markers count replica* count (key replica-index counter value?)*  by key, then dot
 
 func appendVV(b []byte, v VersionVector) []byte {
 	rs := v.Replicas()
@@ -125,15 +125,29 @@ func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []Dot {
 	return ds
 }
 
+// appendTo writes the kernel. Entry dots name their replica by index into a
+// sorted table of the replicas that occur, so a replica ID is written once.
 func (k *kernel[K, P]) appendTo(b []byte, kc *Codec[K], appendVal func([]byte, P) []byte) []byte {
 	b = appendContext(b, &k.ctx)
 	b = appendMarkers(b, k.pruned)
 	ds := k.sortedEntries(kc.Compare)
+	var table []ReplicaID
+	for _, d := range ds {
+		if !slices.Contains(table, d.Replica) {
+			table = append(table, d.Replica)
+		}
+	}
+	slices.Sort(table)
+	b = AppendUvarint(b, uint64(len(table)))
+	for _, r := range table {
+		b = AppendString(b, string(r))
+	}
 	b = AppendUvarint(b, uint64(len(ds)))
 	for _, d := range ds {
 		e := k.dots[d]
 		b = kc.AppendBinary(b, &e.key)
-		b = AppendString(b, string(d.Replica))
+		i, _ := slices.BinarySearch(table, d.Replica)
+		b = AppendUvarint(b, uint64(i))
 		b = AppendUvarint(b, d.Counter)
 		if appendVal != nil {
 			b = appendVal(b, e.val)
@@ -153,11 +167,17 @@ func (k *kernel[K, P]) decodeFrom(d *Decoder, kc *Codec[K], readVal func(*Decode
 			d.Failf("pruned", "context holds dots of pruned replica %q", x)
 		}
 	}
+	nt := d.Count("replicas", 1)
+	table := make([]ReplicaID, 0, nt)
+	for i := 0; i < nt && d.err == nil; i++ {
+		table = append(table, ReplicaID(d.String("replicas")))
+	}
 	n := d.Count("entries", 3)
 	for i := 0; i < n && d.err == nil; i++ {
 		var key K
 		kc.DecodeBinary(d, &key)
-		dot := Dot{Replica: ReplicaID(d.String("entries.dot")), Counter: d.Uvarint("entries.dot")}
+		ri := d.Uvarint("entries.dot")
+		c := d.Uvarint("entries.dot")
 		var val P
 		if readVal != nil {
 			val = readVal(d)
@@ -165,6 +185,11 @@ func (k *kernel[K, P]) decodeFrom(d *Decoder, kc *Codec[K], readVal func(*Decode
 		if d.err != nil {
 			break
 		}
+		if ri >= uint64(len(table)) {
+			d.Failf("entries.dot", "replica index %d out of range", ri)
+			break
+		}
+		dot := Dot{Replica: table[ri], Counter: c}
 		if _, dup := out.dots[dot]; dup || !out.ctx.Contains(dot) {
 			d.Failf("entries.dot", "dot %s:%d duplicated or not in the context", dot.Replica, dot.Counter)
 			break
