@@ -1,6 +1,11 @@
-// Package codegen is the crdtgen generator: it loads schema packages
-// (load.go), builds a model of their declarations (model.go), emits Go code
-// (emit.go) and writes it atomically (write.go).
+// Package codegen is the crdtgen generator. It runs in four stages, one file
+// each: load.go type-checks the schema packages with go/packages, model.go
+// turns their declarations into a model (collecting every schema error as
+// file:line:col: message), emit*.go renders Go code with jennifer, and
+// write.go writes the files atomically, only when no package had an error.
+//
+// Support for //crdt:record types plugs in through the recordModel hook in
+// model.go (model_record.go and emit_record.go, added by the CRDT issue).
 package codegen
 
 import "fmt"
@@ -14,17 +19,28 @@ type Options struct {
 }
 
 // Run loads, checks and generates every schema package matched by
-// opts.Patterns. It writes nothing unless every package is valid.
+// opts.Patterns. It writes nothing unless every package is valid; schema
+// errors are returned together as SchemaErrors.
 func Run(opts Options) error {
 	pkgs, err := load(opts.Patterns)
 	if err != nil {
 		return err
 	}
-	files := make([]outFile, 0, len(pkgs))
+	var errs SchemaErrors
+	models := make([]*Package, 0, len(pkgs))
 	for _, p := range pkgs {
-		f, err := emit(p, opts.OutDir)
+		m, perrs := buildModel(p)
+		errs = append(errs, perrs...)
+		models = append(models, m)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	var files []outFile
+	for _, m := range models {
+		f, err := emit(m, opts.OutDir)
 		if err != nil {
-			return fmt.Errorf("crdtgen: emit %s: %w", p.Name, err)
+			return fmt.Errorf("crdtgen: emit %s: %w", m.Name, err)
 		}
 		files = append(files, f...)
 	}

@@ -119,7 +119,7 @@ func DefaultConfig() Config {
 // DefaultPredictive returns the look-ahead used by the simulator's
 // "predictive" policy for a node start-up delay of startup.
 func DefaultPredictive(startup time.Duration) *Predictive {
-	return &Predictive{Horizon: startup, Window: 5 * time.Minute, Target: 0.75}
+	return &Predictive{Horizon: startup, Window: 10 * time.Minute, Target: 0.75}
 }
 
 func invalid(field, format string, args ...any) error {

@@ -41,17 +41,30 @@ type sample struct {
 	spec      metricSpec
 	value     float64
 	err       error
-	projected float64
+	projected float64 // the linear trend at the horizon
+	peak      float64 // highest reading of the window
 	hasProj   bool
+	// young is a reading of a predictive scaler without enough history
+	// for a trend yet: it may scale up but not down.
+	young bool
 	horizon   time.Duration
 }
 
-// effective is the value compared with the thresholds: the larger of the
-// reading and its projection, so a rising trend can scale up early and a
-// falling one never scales down early.
-func (s sample) effective() float64 {
-	if s.hasProj && s.projected > s.value {
-		return s.projected
+// upValue is the value compared with the up threshold: the larger of the
+// reading and its projection, so a rising trend scales up early.
+func (s sample) upValue() float64 {
+	if s.hasProj {
+		return max(s.value, s.projected)
+	}
+	return s.value
+}
+
+// downValue is the value compared with the down threshold: with a
+// projection, also the highest reading of the window, so neither a falling
+// trend nor a short dip scales down early.
+func (s sample) downValue() float64 {
+	if s.hasProj {
+		return max(s.value, s.projected, s.peak)
 	}
 	return s.value
 }
@@ -66,15 +79,16 @@ func judge(s sample) MetricReading {
 		r.Value, r.Vote, r.Reason = 0, VoteUnreadable, "unreadable: "+s.err.Error()
 		return r
 	}
-	v := s.effective()
 	what := fmt.Sprintf("%.4g", s.value)
 	if s.hasProj {
-		what += fmt.Sprintf(" (projected %.4g in %v)", s.projected, s.horizon)
+		what += fmt.Sprintf(" (projected %.4g in %v, window peak %.4g)", s.projected, s.horizon, s.peak)
 	}
 	switch {
-	case v > s.spec.t.Up:
+	case s.upValue() > s.spec.t.Up:
 		r.Vote, r.Reason = VoteUp, what+fmt.Sprintf(" above up threshold %.4g", s.spec.t.Up)
-	case v < s.spec.t.Down:
+	case s.downValue() < s.spec.t.Down && s.young:
+		r.Vote, r.Reason = VoteHold, what+fmt.Sprintf(" below down threshold %.4g, but too little history for a trend", s.spec.t.Down)
+	case s.downValue() < s.spec.t.Down:
 		r.Vote, r.Reason = VoteDown, what+fmt.Sprintf(" below down threshold %.4g", s.spec.t.Down)
 	default:
 		r.Vote, r.Reason = VoteHold, what+fmt.Sprintf(" within [%.4g, %.4g]", s.spec.t.Down, s.spec.t.Up)
@@ -110,8 +124,9 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 		wanted = current + step
 		d.Reason = fmt.Sprintf("scale up by %d: %s above up threshold", step, strings.Join(up, ", "))
 	case len(samples) > 0 && len(down) == len(samples):
-		wanted = current - c.ScaleDownStep
-		d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", c.ScaleDownStep)
+		step := c.scaleDownStep(current, samples)
+		wanted = current - step
+		d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", step)
 	case len(down) > 0 && len(down)+len(unreadable) == len(samples):
 		d.Blocked = append(d.Blocked, Block{Kind: BlockUnreadable,
 			Detail: "scale-down refused: cannot read " + strings.Join(unreadable, ", ")})
@@ -178,11 +193,35 @@ func (c *Config) scaleUpStep(current int, up []sample) int {
 		return step
 	}
 	for _, s := range up {
-		// Utilisation and per-node queue depth spread over the nodes:
-		// current*v/goal nodes bring v down to goal.
+		if s.spec.name != MetricCPU && s.spec.name != MetricMemory {
+			continue // only utilisations scale inversely with the node count
+		}
+		// A utilisation spreads over the nodes: current*v/goal nodes bring
+		// v down to goal.
 		goal := c.Predictive.Target * s.spec.t.Up
-		n := int(math.Ceil(float64(max(current, 1)) * s.effective() / goal))
+		n := int(math.Ceil(float64(max(current, 1)) * s.upValue() / goal))
 		step = max(step, n-current)
 	}
-	return step
+	// A projection from a saturated or restarting metric can ask for any
+	// number; like the HPA's default policy, at most double per event.
+	return min(step, max(current, c.ScaleUpMin, int(math.Ceil(float64(current)*c.ScaleUpPercent/100))))
 }
+
+// scaleDownStep is ScaleDownStep, or with Predictive what still keeps every
+// utilisation's window peak at or below Target of its up threshold if that
+// is more.
+func (c *Config) scaleDownStep(current int, samples []sample) int {
+	if c.Predictive == nil {
+		return c.ScaleDownStep
+	}
+	keep := 0
+	for _, s := range samples {
+		if s.spec.name != MetricCPU && s.spec.name != MetricMemory {
+			continue
+		}
+		goal := c.Predictive.Target * s.spec.t.Up
+		keep = max(keep, int(math.Ceil(float64(current)*s.downValue()/goal)))
+	}
+	return max(c.ScaleDownStep, current-max(keep, 1))
+}
+

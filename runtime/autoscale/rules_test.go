@@ -3,6 +3,8 @@ package autoscale
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -140,6 +142,7 @@ func TestRules(t *testing.T) {
 			clock := NewManualClock(t0)
 			cfg := DefaultConfig()
 			cfg.Clock = clock
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
@@ -259,6 +262,7 @@ func newTestScaler(t *testing.T, nodes int, mutate func(*Config)) (*InMemory, *M
 	clock := NewManualClock(t0)
 	cfg := DefaultConfig()
 	cfg.Clock = clock
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if mutate != nil {
 		mutate(&cfg)
 	}

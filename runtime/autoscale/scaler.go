@@ -118,7 +118,10 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 			}
 			h.add(now, s.value, p.Window)
 			if slope, ok := h.slope(); ok {
-				s.projected, s.hasProj, s.horizon = s.value+slope*p.Horizon.Seconds(), true, p.Horizon
+				s.projected = s.value + slope*p.Horizon.Seconds()
+				s.peak, s.hasProj, s.horizon = h.peak(), true, p.Horizon
+			} else {
+				s.young = true
 			}
 		}
 		out = append(out, s)

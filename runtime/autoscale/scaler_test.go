@@ -138,8 +138,9 @@ func TestPredictiveScalesAheadOfTheThreshold(t *testing.T) {
 		require.Equal(t, int32(10), first.Current)
 		// The third reading (80 %, the first with a trend) rises 1 %/s:
 		// 140 % is projected 60 s ahead. Sized for 0.75*80 = 60 %:
-		// ceil(10*140/60) = 24 nodes, 14 more (more than the 50 % step of 5).
-		require.Equal(t, int32(14), first.Delta, first.Readings)
+		// ceil(10*140/60) = 24 nodes, 14 more than the 50 % step of 5, but
+		// capped at doubling: 10 more.
+		require.Equal(t, int32(10), first.Delta, first.Readings)
 		require.InDelta(t, 80, first.Readings[0].Value, 1e-9)
 	}
 }
@@ -159,4 +160,30 @@ func TestPredictiveNeverScalesDownOnAFallingProjection(t *testing.T) {
 		require.Equal(t, ActionNone, d.Action, d.Readings)
 		clock.Advance(15 * time.Second)
 	}
+}
+
+// TestPredictiveScaleDownToTarget: with the look-ahead, a scale-down waits
+// until the window's peak is below the down threshold, then removes what
+// keeps that peak at Target of the up threshold.
+func TestPredictiveScaleDownToTarget(t *testing.T) {
+	s, clock := newTestScaler(t, 20, func(c *Config) { c.Predictive = DefaultPredictive(60 * time.Second) })
+	s.Metrics.Set(MetricMemory, 10)
+	s.Metrics.Set(MetricCPU, 35)
+	_, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	peakAt := clock.Now()
+	s.Metrics.Set(MetricCPU, 20)
+	var d Decision
+	for range 100 {
+		clock.Advance(15 * time.Second)
+		d, err = s.Evaluate(context.Background())
+		require.NoError(t, err)
+		if d.Action != ActionNone {
+			break
+		}
+	}
+	require.Equal(t, ActionScaleDown, d.Action, d.Readings)
+	require.Greater(t, clock.Now().Sub(peakAt), 10*time.Minute, "not before the 35 %% reading left the window")
+	// Peak 20 % on 20 nodes, sized for 0.75*80 = 60 %: keep ceil(20*20/60) = 7.
+	require.Equal(t, int32(-13), d.Delta)
 }

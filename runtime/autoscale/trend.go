@@ -44,3 +44,12 @@ func (s *series) slope() (float64, bool) {
 	}
 	return (n*sxy - sx*sy) / den, true
 }
+
+// peak is the highest reading kept.
+func (s *series) peak() float64 {
+	p := s.v[0]
+	for _, v := range s.v[1:] {
+		p = max(p, v)
+	}
+	return p
+}

@@ -92,6 +92,10 @@ type AppendEntries struct {
 	// ReadContext is echoed in the response; ReadIndex uses it to confirm
 	// leadership with a quorum.
 	ReadContext uint64 `wire:"7"`
+	// Heartbeat marks an AppendEntries that carries no entries and no log
+	// position: LeaderCommit is already capped at the follower's match index,
+	// so the follower needs no log lookup to handle it.
+	Heartbeat bool `wire:"8"`
 }
 
 // AppendEntriesResponse answers an AppendEntries. On a mismatch ConflictTerm
@@ -106,6 +110,11 @@ type AppendEntriesResponse struct {
 	ConflictIndex uint64 `wire:"5"`
 	ReadContext   uint64 `wire:"6"`
 	FollowerID    string `wire:"7"`
+	// Heartbeat echoes AppendEntries.Heartbeat.
+	Heartbeat bool `wire:"8"`
+	// RejectIndex is the PrevLogIndex that did not match (Success false), so
+	// the leader can discard stale rejections.
+	RejectIndex uint64 `wire:"9"`
 }
 
 // InstallSnapshot carries one chunk of a snapshot.
@@ -186,4 +195,7 @@ type Message struct {
 	InstallSnapshotResponse *InstallSnapshotResponse `wire:"8"`
 	TimeoutNow              *TimeoutNow              `wire:"9"`
 	TimeoutNowResponse      *TimeoutNowResponse      `wire:"10"`
+	// FromAddr is the sender's transport address, so a server can answer a
+	// peer it has no configuration entry for yet (a server being added).
+	FromAddr string `wire:"11"`
 }

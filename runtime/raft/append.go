@@ -1,0 +1,185 @@
+package raft
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/dwsdk/distributed/gen/raftwire"
+)
+
+// acceptLeader handles the term of a message from a leader. It returns
+// false when the message is from a stale term (already answered by reject).
+func (n *Node) acceptLeader(m *raftwire.Message, term uint64, leaderID string) bool {
+	cur := n.term.Load()
+	if term < cur {
+		return false
+	}
+	if term > cur || n.currentRole() != Follower {
+		n.becomeFollower(term, leaderID, m.FromAddr)
+	} else {
+		n.setLeader(leaderID, m.FromAddr)
+	}
+	n.lastContact.Store(nanotime())
+	return true
+}
+
+// handleAppend is the follower side of AppendEntries. A heartbeat touches
+// only atomics and the core goroutine's own fields: no lock.
+func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
+	resp := &raftwire.AppendEntriesResponse{FollowerID: n.id, Heartbeat: a.Heartbeat, ReadContext: a.ReadContext}
+	out := &raftwire.Message{AppendEntriesResponse: resp}
+	if !n.acceptLeader(m, a.Term, a.LeaderID) {
+		resp.Term = n.term.Load()
+		n.send(m.From, m.FromAddr, out)
+		return
+	}
+	resp.Term = a.Term
+	if a.Heartbeat {
+		n.metrics.HeartbeatsReceived.Add(1)
+		n.commitTo(min(a.LeaderCommit, n.log.lastIndex()))
+		resp.Success = true
+		resp.LastLogIndex = n.log.lastIndex()
+		n.send(m.From, m.FromAddr, out)
+		return
+	}
+	last := n.log.lastIndex()
+	prev := a.PrevLogIndex
+	if prev > last {
+		resp.RejectIndex = prev
+		resp.ConflictIndex = last + 1
+		resp.LastLogIndex = last
+		n.send(m.From, m.FromAddr, out)
+		return
+	}
+	entries := a.Entries
+	first := n.log.firstIndex()
+	if prev+1 < first {
+		// The prefix is covered by our snapshot, hence committed and equal.
+		skip := min(uint64(len(entries)), first-1-prev)
+		entries = entries[skip:]
+		prev += skip
+	}
+	t, err := n.log.term(prev)
+	compacted := prev < first && errors.Is(err, ErrCompacted) // covered by our snapshot: matches
+	if !compacted && (err != nil || t != a.PrevLogTerm) {
+		if err != nil {
+			n.logger.Error("raft: read term", "index", prev, "err", err)
+			return
+		}
+		resp.RejectIndex = a.PrevLogIndex
+		resp.ConflictTerm = t
+		resp.LastLogIndex = last
+		// Point at the first entry of the conflicting term, so the leader
+		// skips the whole term in one round trip.
+		ci := prev
+		for ci > first {
+			pt, err := n.log.term(ci - 1)
+			if err != nil || pt != t {
+				break
+			}
+			ci--
+		}
+		resp.ConflictIndex = ci
+		n.send(m.From, m.FromAddr, out)
+		return
+	}
+	// Skip the entries we already hold; cut our log at the first conflict.
+	for len(entries) > 0 && entries[0].Index <= last {
+		t, err := n.log.term(entries[0].Index)
+		if err == nil && t == entries[0].Term {
+			entries = entries[1:]
+			continue
+		}
+		if entries[0].Index <= n.commitIdx.Load() {
+			n.logger.Error("raft: leader would overwrite a committed entry; ignoring append", "index", entries[0].Index)
+			return
+		}
+		n.configs.truncateFrom(entries[0].Index)
+		n.onConfigChange()
+		break
+	}
+	if len(entries) > 0 {
+		n.appendLocal(entries)
+	}
+	match := a.PrevLogIndex + uint64(len(a.Entries))
+	n.commitTo(min(a.LeaderCommit, match))
+	resp.Success = true
+	resp.LastLogIndex = match
+	if n.writeDoneSeq == n.writeSeq {
+		n.send(m.From, m.FromAddr, out)
+		return
+	}
+	n.pendingAcks = append(n.pendingAcks, pendingAck{
+		seq: n.writeSeq, term: a.Term, to: m.From, addr: m.FromAddr, match: match, readCtx: a.ReadContext,
+	})
+}
+
+// handleAppendResponse is the leader side: contact and read confirmations
+// are recorded here, the rest goes to the follower's replication goroutine.
+func (n *Node) handleAppendResponse(m *raftwire.Message, r *raftwire.AppendEntriesResponse) {
+	term := n.term.Load()
+	if r.Term > term {
+		n.becomeFollower(r.Term, "", "")
+		return
+	}
+	if r.Term < term || n.currentRole() != Leader {
+		return
+	}
+	rep := n.replicators[m.From]
+	if rep == nil {
+		return
+	}
+	rep.lastContact.Store(nanotime())
+	if r.ReadContext > rep.readAck.Load() {
+		rep.readAck.Store(r.ReadContext)
+		n.confirmReads()
+	}
+	if r.Heartbeat && r.LastLogIndex >= rep.match.Load() && rep.match.Load() == n.log.lastIndex() {
+		return // an idle, caught-up follower: nothing for the replicator
+	}
+	rep.deliver(m)
+}
+
+// advanceCommit moves the commit index to the highest index stored by a
+// quorum of voters, once that index is of the leader's term.
+func (n *Node) advanceCommit() {
+	if n.currentRole() != Leader {
+		return
+	}
+	c := n.configs.latest().cfg
+	var buf [16]uint64
+	matches := buf[:0]
+	for _, s := range c.Servers {
+		if s.Suffrage != raftwire.Voter {
+			continue
+		}
+		if s.ID == n.id {
+			matches = append(matches, n.selfMatch)
+		} else if r := n.replicators[s.ID]; r != nil {
+			matches = append(matches, r.match.Load())
+		} else {
+			matches = append(matches, 0)
+		}
+	}
+	if len(matches) == 0 {
+		return
+	}
+	slices.Sort(matches)
+	q := matches[len(matches)-(len(matches)/2+1)]
+	if q <= n.commitIdx.Load() || q < n.leaderFirstIndex {
+		return
+	}
+	n.commitTo(q)
+	n.notifyReplicators()
+	n.startWaitingReads()
+	n.checkTransfer(nanotime())
+	// A leader removed from the configuration steps down once its removal
+	// is committed.
+	latest := n.configs.latest()
+	if latest.index <= q {
+		if _, ok := findServer(latest.cfg, n.id); !ok {
+			n.logger.Info("raft: removed from the configuration, stepping down")
+			n.becomeFollower(n.term.Load(), "", "")
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package wire
+
+import (
+	"encoding/base64"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// jsonSafe[c] is true for ASCII bytes encoding/json writes unescaped with
+// HTML escaping on: printable, and none of " \ < > &.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
+// AppendJSONString appends s as a JSON string exactly as encoding/json does:
+// <, > and & escaped as \u003c \u003e \u0026, U+2028 and U+2029 escaped,
+// control characters escaped, and each invalid UTF-8 byte replaced by \ufffd.
+func AppendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	i := 0
+	// Fast path: a run of safe ASCII bytes is copied in one append.
+	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONStringSlow(b, s, i)
+}
+
+func appendJSONStringSlow(b []byte, s string, i int) []byte {
+	start := 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// AppendJSONBytes appends p as encoding/json does: null for a nil slice,
+// otherwise a standard base64 string with padding.
+func AppendJSONBytes(b []byte, p []byte) []byte {
+	if p == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, '"')
+}
+
+// AppendJSONFloat appends f formatted as encoding/json formats a float of
+// the given bit size (32 or 64): shortest representation, 'f' format
+// between 1e-6 and 1e21, otherwise 'e' with a two-digit minimum exponent
+// trimmed. NaN and infinities are ErrUnsupportedValue.
+func AppendJSONFloat(b []byte, f float64, bitSize int) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, EncodeError(newDetail(ErrUnsupportedValue, "unsupported value: "+strconv.FormatFloat(f, 'g', -1, bitSize)))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bitSize == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bitSize == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, f, format, -1, bitSize)
+	if format == 'e' {
+		// e-09 -> e-9, as encoding/json does.
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// AppendJSONTime appends t as a quoted RFC 3339 timestamp with nanoseconds,
+// as time.Time.MarshalJSON does; a time RFC 3339 cannot represent (a year
+// outside 0-9999, a zone hour outside 0-23) is ErrUnsupportedValue.
+func AppendJSONTime(b []byte, t time.Time) ([]byte, error) {
+	n := len(b)
+	b = append(b, '"')
+	b, err := t.AppendText(b)
+	if err != nil {
+		return b[:n], EncodeError(newDetail(ErrUnsupportedValue, err.Error()))
+	}
+	return append(b, '"'), nil
+}
+
+// AppendJSONByteSlice appends a slice of a named uint8 type the way
+// encoding/json does: as base64 like []byte, null when nil.
+func AppendJSONByteSlice[T ~uint8](b []byte, p []T) []byte {
+	if p == nil {
+		return append(b, "null"...)
+	}
+	return AppendJSONBytes(b, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(p))), len(p)))
+}
+
+// ByteSliceAs reinterprets p, which the caller owns, as a slice of a named
+// uint8 type without copying.
+func ByteSliceAs[T ~uint8](p []byte) []T {
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(p))), len(p))
+}
