@@ -351,7 +351,7 @@ func TestConfigValidation(t *testing.T) {
 type errTransport struct{}
 
 func (errTransport) Send(string, *replicawire.Envelope) error { return errors.New("down") }
-func (errTransport) Inbound() <-chan *replicawire.Envelope   { return nil }
+func (errTransport) Inbound() <-chan *replicawire.Envelope    { return nil }
 
 func TestTransportFailuresCounted(t *testing.T) {
 	st := newCounterState("a")
