@@ -236,3 +236,39 @@ var (
 		},
 	}
 )
+
+// AppendLen appends the length-prefixed output of fn: generated records use
+// it for CRDT fields (wire type TypeLen) without a second buffer.
+func AppendLen(b []byte, fn func([]byte) []byte) []byte {
+	b = append(b, 0)
+	start := len(b)
+	b = fn(b)
+	n := len(b) - start
+	if n < 0x80 {
+		b[start-1] = byte(n)
+		return b
+	}
+	s := wire.SizeUvarint(uint64(n))
+	b = append(b, make([]byte, s-1)...)
+	copy(b[start-1+s:], b[start:start+n])
+	wire.AppendUvarint(b[:start-1], uint64(n))
+	return b
+}
+
+// Nested reads a length-prefixed value and decodes it with dec (generated
+// records use it for record values inside ORMaps). Offsets in dec's error
+// are relative to raw; Nested makes them absolute.
+func (d *Decoder) Nested(field string, dec func(raw []byte) error) {
+	raw := d.Bytes(field)
+	if d.err != nil {
+		return
+	}
+	base := d.Offset() - len(raw)
+	if err := dec(raw); err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) && we.Offset >= 0 {
+			we.Offset += base
+		}
+		d.Fail(field, err)
+	}
+}
