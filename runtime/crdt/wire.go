@@ -111,16 +111,33 @@ func decodeMarkers(d *Decoder) markers {
 	return m
 }
 
-// sortedEntries returns the kernel's dots ordered by key (cmpKey), then dot.
-func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []Dot {
-	ds := k.sortedDots()
-	if cmpKey != nil {
-		slices.SortStableFunc(ds, func(a, b Dot) int {
-			ka, kb := k.dots[a].key, k.dots[b].key
-			return cmpKey(&ka, &kb)
-		})
+// dotEntry is one live dot with its entry, for encoding.
+type dotEntry[K comparable, P any] struct {
+	dot Dot
+	e   kentry[K, P]
+}
+
+// sortedEntries returns the kernel's entries ordered by key (cmpKey), then
+// dot. It sorts pointers into one slice, so comparing keys through the
+// codec's function allocates nothing.
+func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []*dotEntry[K, P] {
+	es := make([]dotEntry[K, P], 0, len(k.dots))
+	for d, e := range k.dots {
+		es = append(es, dotEntry[K, P]{d, e})
 	}
-	return ds
+	ps := make([]*dotEntry[K, P], len(es))
+	for i := range es {
+		ps[i] = &es[i]
+	}
+	slices.SortFunc(ps, func(a, b *dotEntry[K, P]) int {
+		if cmpKey != nil {
+			if c := cmpKey(&a.e.key, &b.e.key); c != 0 {
+				return c
+			}
+		}
+		return a.dot.Compare(b.dot)
+	})
+	return ps
 }
 
 // appendTo writes the kernel. Entry dots name their replica by index into a
@@ -128,11 +145,11 @@ func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []Dot {
 func (k *kernel[K, P]) appendTo(b []byte, kc *Codec[K], appendVal func([]byte, P) []byte) []byte {
 	b = appendContext(b, &k.ctx)
 	b = appendMarkers(b, k.pruned)
-	ds := k.sortedEntries(kc.Compare)
+	es := k.sortedEntries(kc.Compare)
 	var table []ReplicaID
-	for _, d := range ds {
-		if !slices.Contains(table, d.Replica) {
-			table = append(table, d.Replica)
+	for _, de := range es {
+		if r := de.dot.Replica; !slices.Contains(table, r) {
+			table = append(table, r)
 		}
 	}
 	slices.Sort(table)
@@ -140,15 +157,14 @@ func (k *kernel[K, P]) appendTo(b []byte, kc *Codec[K], appendVal func([]byte, P
 	for _, r := range table {
 		b = wire.AppendString(b, string(r))
 	}
-	b = wire.AppendUvarint(b, uint64(len(ds)))
-	for _, d := range ds {
-		e := k.dots[d]
-		b = kc.AppendBinary(b, &e.key)
-		i, _ := slices.BinarySearch(table, d.Replica)
-		b = wire.AppendUvarint(b, uint64(i))
-		b = wire.AppendUvarint(b, d.Counter)
+	b = wire.AppendUvarint(b, uint64(len(es)))
+	for _, de := range es {
+		b = kc.AppendBinary(b, &de.e.key)
+		ri, _ := slices.BinarySearch(table, de.dot.Replica)
+		b = wire.AppendUvarint(b, uint64(ri))
+		b = wire.AppendUvarint(b, de.dot.Counter)
 		if appendVal != nil {
-			b = appendVal(b, e.val)
+			b = appendVal(b, de.e.val)
 		}
 	}
 	return b

@@ -223,22 +223,22 @@ func (k *kernel[K, P]) appendJSON(b []byte, names kernelJSON, kc *Codec[K], appe
 		b = appendMarkersJSON(b, k.pruned)
 	}
 	b = append(b, `,"entries":[`...)
-	for i, d := range k.sortedEntries(kc.Compare) {
+	es := k.sortedEntries(kc.Compare)
+	for i, de := range es {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		e := k.dots[d]
 		b = append(b, `{"`...)
 		b = append(b, names.key...)
 		b = append(b, `":`...)
-		b = kc.AppendJSON(b, &e.key)
+		b = kc.AppendJSON(b, &de.e.key)
 		b = append(b, `,"dot":`...)
-		b = appendDotJSON(b, d)
+		b = appendDotJSON(b, de.dot)
 		if appendVal != nil {
 			b = append(b, `,"`...)
 			b = append(b, names.val...)
 			b = append(b, `":`...)
-			b = appendVal(b, e.val)
+			b = appendVal(b, de.e.val)
 		}
 		b = append(b, '}')
 	}
