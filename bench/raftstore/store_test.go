@@ -139,6 +139,10 @@ func BenchmarkDurableAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), entriesKey)
+			if o, ok := s.(*ours); ok {
+				st := o.w.Stats()
+				b.ReportMetric(float64(st.Appends)/float64(st.Syncs), "appends/fsync")
+			}
 		})
 		b.Run("mode=batch64/impl="+impl.name, func(b *testing.B) {
 			s := impl.open(b)

@@ -318,39 +318,44 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendVarint(b, int64(x.Delta))
 	}
 	if x.Readings != nil {
-		n := wire.SizeUvarint(uint64(len(x.Readings)))
-		for i := range x.Readings {
-			n += wire.SizeLen(x.Readings[i].size())
-		}
-		b = append(b, 0x32)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x32, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Readings)))
+		g := 1
 		for i := range x.Readings {
-			b = wire.AppendUvarint(b, uint64(x.Readings[i].size()))
-			b, _ = x.Readings[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Readings[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Blocked != nil {
-		n := wire.SizeUvarint(uint64(len(x.Blocked)))
-		for i := range x.Blocked {
-			n += wire.SizeLen(x.Blocked[i].size())
-		}
-		b = append(b, 0x3a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x3a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Blocked)))
+		g := 1
 		for i := range x.Blocked {
-			b = wire.AppendUvarint(b, uint64(x.Blocked[i].size()))
-			b, _ = x.Blocked[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Blocked[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Reason != "" {
 		b = append(b, 0x42)
 		b = wire.AppendString(b, x.Reason)
 	}
 	if x.Event != nil {
-		b = append(b, 0x4a)
-		b = wire.AppendUvarint(b, uint64(x.Event.size()))
+		b = append(b, 0x4a, 0)
+		p := len(b) - 1
 		b, _ = x.Event.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -580,16 +585,13 @@ func (x *ScaleEvent) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendVarint(b, int64(x.Requested))
 	}
 	if x.Nodes != nil {
-		n := wire.SizeUvarint(uint64(len(x.Nodes)))
-		for i := range x.Nodes {
-			n += wire.SizeString(x.Nodes[i])
-		}
-		b = append(b, 0x22)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x22, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Nodes)))
 		for i := range x.Nodes {
 			b = wire.AppendString(b, x.Nodes[i])
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Before != 0 {
 		b = append(b, 0x28)
@@ -1362,32 +1364,37 @@ func (x *Config) UnmarshalBinary(data []byte) error {
 
 func (x *Config) appendBinary(b []byte) ([]byte, error) {
 	if x.CPU != nil {
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(x.CPU.size()))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b, _ = x.CPU.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Memory != nil {
-		b = append(b, 0x12)
-		b = wire.AppendUvarint(b, uint64(x.Memory.size()))
+		b = append(b, 0x12, 0)
+		p := len(b) - 1
 		b, _ = x.Memory.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.QueueDepth != nil {
-		b = append(b, 0x1a)
-		b = wire.AppendUvarint(b, uint64(x.QueueDepth.size()))
+		b = append(b, 0x1a, 0)
+		p := len(b) - 1
 		b, _ = x.QueueDepth.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Custom != nil {
-		n := wire.SizeUvarint(uint64(len(x.Custom)))
-		for i := range x.Custom {
-			n += wire.SizeLen(x.Custom[i].size())
-		}
-		b = append(b, 0x22)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x22, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Custom)))
+		g := 1
 		for i := range x.Custom {
-			b = wire.AppendUvarint(b, uint64(x.Custom[i].size()))
-			b, _ = x.Custom[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Custom[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Cooldown != "" {
 		b = append(b, 0x2a)
@@ -1398,24 +1405,28 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendString(b, x.Interval)
 	}
 	if x.ScaleUp != nil {
-		b = append(b, 0x3a)
-		b = wire.AppendUvarint(b, uint64(x.ScaleUp.size()))
+		b = append(b, 0x3a, 0)
+		p := len(b) - 1
 		b, _ = x.ScaleUp.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.ScaleDown != nil {
-		b = append(b, 0x42)
-		b = wire.AppendUvarint(b, uint64(x.ScaleDown.size()))
+		b = append(b, 0x42, 0)
+		p := len(b) - 1
 		b, _ = x.ScaleDown.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Nodes != nil {
-		b = append(b, 0x4a)
-		b = wire.AppendUvarint(b, uint64(x.Nodes.size()))
+		b = append(b, 0x4a, 0)
+		p := len(b) - 1
 		b, _ = x.Nodes.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Predictive != nil {
-		b = append(b, 0x52)
-		b = wire.AppendUvarint(b, uint64(x.Predictive.size()))
+		b = append(b, 0x52, 0)
+		p := len(b) - 1
 		b, _ = x.Predictive.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }

@@ -279,17 +279,19 @@ func (x *Configuration) UnmarshalBinary(data []byte) error {
 
 func (x *Configuration) appendBinary(b []byte) ([]byte, error) {
 	if x.Servers != nil {
-		n := wire.SizeUvarint(uint64(len(x.Servers)))
-		for i := range x.Servers {
-			n += wire.SizeLen(x.Servers[i].size())
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Servers)))
+		g := 1
 		for i := range x.Servers {
-			b = wire.AppendUvarint(b, uint64(x.Servers[i].size()))
-			b, _ = x.Servers[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Servers[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -685,17 +687,19 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.PrevLogTerm))
 	}
 	if x.Entries != nil {
-		n := wire.SizeUvarint(uint64(len(x.Entries)))
-		for i := range x.Entries {
-			n += wire.SizeLen(x.Entries[i].size())
-		}
-		b = append(b, 0x2a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x2a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Entries)))
+		g := 1
 		for i := range x.Entries {
-			b = wire.AppendUvarint(b, uint64(x.Entries[i].size()))
-			b, _ = x.Entries[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Entries[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.LeaderCommit != 0 {
 		b = append(b, 0x30)
@@ -1108,10 +1112,16 @@ func (x *InstallSnapshot) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x20)
 		b = wire.AppendUvarint(b, uint64(x.LastIncludedTerm))
 	}
-	if s := x.Configuration.size(); s > 0 {
-		b = append(b, 0x2a)
-		b = wire.AppendUvarint(b, uint64(s))
+	{
+		start := len(b)
+		b = append(b, 0x2a, 0)
+		p := len(b) - 1
 		b, _ = x.Configuration.appendBinary(b)
+		if len(b) == p+1 {
+			b = b[:start]
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.ConfigIndex != 0 {
 		b = append(b, 0x30)
@@ -1717,10 +1727,16 @@ func (x *SnapshotMeta) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x10)
 		b = wire.AppendUvarint(b, uint64(x.Term))
 	}
-	if s := x.Configuration.size(); s > 0 {
-		b = append(b, 0x1a)
-		b = wire.AppendUvarint(b, uint64(s))
+	{
+		start := len(b)
+		b = append(b, 0x1a, 0)
+		p := len(b) - 1
 		b, _ = x.Configuration.appendBinary(b)
+		if len(b) == p+1 {
+			b = b[:start]
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.ConfigIndex != 0 {
 		b = append(b, 0x20)
@@ -1863,44 +1879,52 @@ func (x *Message) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendString(b, x.To)
 	}
 	if x.RequestVote != nil {
-		b = append(b, 0x1a)
-		b = wire.AppendUvarint(b, uint64(x.RequestVote.size()))
+		b = append(b, 0x1a, 0)
+		p := len(b) - 1
 		b, _ = x.RequestVote.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.RequestVoteResponse != nil {
-		b = append(b, 0x22)
-		b = wire.AppendUvarint(b, uint64(x.RequestVoteResponse.size()))
+		b = append(b, 0x22, 0)
+		p := len(b) - 1
 		b, _ = x.RequestVoteResponse.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.AppendEntries != nil {
-		b = append(b, 0x2a)
-		b = wire.AppendUvarint(b, uint64(x.AppendEntries.size()))
+		b = append(b, 0x2a, 0)
+		p := len(b) - 1
 		b, _ = x.AppendEntries.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.AppendEntriesResponse != nil {
-		b = append(b, 0x32)
-		b = wire.AppendUvarint(b, uint64(x.AppendEntriesResponse.size()))
+		b = append(b, 0x32, 0)
+		p := len(b) - 1
 		b, _ = x.AppendEntriesResponse.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.InstallSnapshot != nil {
-		b = append(b, 0x3a)
-		b = wire.AppendUvarint(b, uint64(x.InstallSnapshot.size()))
+		b = append(b, 0x3a, 0)
+		p := len(b) - 1
 		b, _ = x.InstallSnapshot.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.InstallSnapshotResponse != nil {
-		b = append(b, 0x42)
-		b = wire.AppendUvarint(b, uint64(x.InstallSnapshotResponse.size()))
+		b = append(b, 0x42, 0)
+		p := len(b) - 1
 		b, _ = x.InstallSnapshotResponse.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.TimeoutNow != nil {
-		b = append(b, 0x4a)
-		b = wire.AppendUvarint(b, uint64(x.TimeoutNow.size()))
+		b = append(b, 0x4a, 0)
+		p := len(b) - 1
 		b, _ = x.TimeoutNow.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.TimeoutNowResponse != nil {
-		b = append(b, 0x52)
-		b = wire.AppendUvarint(b, uint64(x.TimeoutNowResponse.size()))
+		b = append(b, 0x52, 0)
+		p := len(b) - 1
 		b, _ = x.TimeoutNowResponse.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.FromAddr != "" {
 		b = append(b, 0x5a)

@@ -63,24 +63,28 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.ToEpoch))
 	}
 	if x.Deltas != nil {
-		b = append(b, 0x32)
-		b = wire.AppendUvarint(b, uint64(x.Deltas.size()))
+		b = append(b, 0x32, 0)
+		p := len(b) - 1
 		b, _ = x.Deltas.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Ack != nil {
-		b = append(b, 0x3a)
-		b = wire.AppendUvarint(b, uint64(x.Ack.size()))
+		b = append(b, 0x3a, 0)
+		p := len(b) - 1
 		b, _ = x.Ack.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.State != nil {
-		b = append(b, 0x42)
-		b = wire.AppendUvarint(b, uint64(x.State.size()))
+		b = append(b, 0x42, 0)
+		p := len(b) - 1
 		b, _ = x.State.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Digest != nil {
-		b = append(b, 0x4a)
-		b = wire.AppendUvarint(b, uint64(x.Digest.size()))
+		b = append(b, 0x4a, 0)
+		p := len(b) - 1
 		b, _ = x.Digest.appendBinary(b)
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Pull {
 		b = append(b, 0x50)
@@ -391,17 +395,19 @@ func (x *Deltas) UnmarshalBinary(data []byte) error {
 
 func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 	if x.Items != nil {
-		n := wire.SizeUvarint(uint64(len(x.Items)))
-		for i := range x.Items {
-			n += wire.SizeLen(x.Items[i].size())
-		}
-		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x0a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Items)))
+		g := 1
 		for i := range x.Items {
-			b = wire.AppendUvarint(b, uint64(x.Items[i].size()))
-			b, _ = x.Items[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Items[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	return b, nil
 }
@@ -803,17 +809,19 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBytes(b, x.Sum)
 	}
 	if x.Progress != nil {
-		n := wire.SizeUvarint(uint64(len(x.Progress)))
-		for i := range x.Progress {
-			n += wire.SizeLen(x.Progress[i].size())
-		}
-		b = append(b, 0x1a)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x1a, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Progress)))
+		g := 1
 		for i := range x.Progress {
-			b = wire.AppendUvarint(b, uint64(x.Progress[i].size()))
-			b, _ = x.Progress[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Progress[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.Offer {
 		b = append(b, 0x20)

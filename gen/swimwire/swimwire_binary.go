@@ -991,17 +991,19 @@ func (x *PushPull) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBool(b, x.Join)
 	}
 	if x.Nodes != nil {
-		n := wire.SizeUvarint(uint64(len(x.Nodes)))
-		for i := range x.Nodes {
-			n += wire.SizeLen(x.Nodes[i].size())
-		}
-		b = append(b, 0x12)
-		b = wire.AppendUvarint(b, uint64(n))
+		b = append(b, 0x12, 0)
+		p := len(b) - 1
 		b = wire.AppendUvarint(b, uint64(len(x.Nodes)))
+		g := 1
 		for i := range x.Nodes {
-			b = wire.AppendUvarint(b, uint64(x.Nodes[i].size()))
-			b, _ = x.Nodes[i].appendBinary(b)
+			{
+				var q int
+				b, q = wire.ReserveLen(b, g)
+				b, _ = x.Nodes[i].appendBinary(b)
+				b, g = wire.FinishLen(b, q, g)
+			}
 		}
+		b, _ = wire.FinishLen(b, p, 1)
 	}
 	if x.UserState != nil {
 		b = append(b, 0x1a)

@@ -22,9 +22,18 @@ type Options struct {
 // opts.Patterns. It writes nothing unless every package is valid; schema
 // errors are returned together as SchemaErrors.
 func Run(opts Options) error {
-	pkgs, err := load(opts.Patterns)
+	files, err := generate(opts)
 	if err != nil {
 		return err
+	}
+	return writeAll(files)
+}
+
+// generate runs every stage but writing and returns the files to write.
+func generate(opts Options) ([]outFile, error) {
+	pkgs, err := load(opts.Patterns)
+	if err != nil {
+		return nil, err
 	}
 	var errs SchemaErrors
 	models := make([]*Package, 0, len(pkgs))
@@ -34,15 +43,15 @@ func Run(opts Options) error {
 		models = append(models, m)
 	}
 	if len(errs) > 0 {
-		return errs
+		return nil, errs
 	}
 	var files []outFile
 	for _, m := range models {
 		f, err := emit(m, opts.OutDir)
 		if err != nil {
-			return fmt.Errorf("crdtgen: emit %s: %w", m.Name, err)
+			return nil, fmt.Errorf("crdtgen: emit %s: %w", m.Name, err)
 		}
 		files = append(files, f...)
 	}
-	return writeAll(files)
+	return files, nil
 }

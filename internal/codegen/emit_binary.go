@@ -142,55 +142,74 @@ func binNonZero(t *Type, x expr) jen.Code {
 
 func (e *emitter) binAppendField(fl *Field) jen.Code {
 	t, x, wrap := fl.Type, id("x").dot(fl.Name), fieldWrap(fl.Name)
-	tag := appendTag(fl.Num, wireType(t))
+	tag := tagBytes(fl.Num, wireType(t))
+	// tagAndGuess appends the tag and a one-byte length placeholder.
+	tagAndGuess := appendTo(jen.Append(append(append([]jen.Code{b()}, tag...), jen.Lit(0))...))
+	finish := jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Lit(1))
 	switch t.Kind {
 	case KindMessage:
-		return jen.If(jen.Id("s").Op(":=").Add(x()).Dot("size").Call(), jen.Id("s").Op(">").Lit(0)).Block(
-			append([]jen.Code{tag, appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Id("s"))))},
-				e.binCallAppend(t, x, wrap)...)...,
-		)
+		// Written only when it encodes to at least one byte.
+		return jen.Block(append(append([]jen.Code{
+			jen.Id("start").Op(":=").Len(b()),
+			tagAndGuess,
+			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1)},
+			e.binCallAppend(t, x, wrap)...),
+			jen.If(jen.Len(b()).Op("==").Id("p").Op("+").Lit(1)).Block(
+				b().Op("=").Add(b()).Index(jen.Empty(), jen.Id("start")),
+			).Else().Block(finish),
+		)...)
+	case KindPointer:
+		return jen.If(x().Op("!=").Nil()).Block(append(append([]jen.Code{
+			tagAndGuess,
+			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1)},
+			e.binCallAppend(t.Elem, x, wrap)...),
+			finish,
+		)...)
 	case KindSlice:
-		n := []jen.Code{jen.Id("n").Op(":=").Add(wq("SizeUvarint")).Call(jen.Uint64().Call(jen.Len(x())))}
-		switch s := fixedSize(t.Elem); {
-		case s > 0:
-			n = append(n, jen.Id("n").Op("+=").Lit(s).Op("*").Len(x()))
-		default:
-			n = append(n, jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binSizeValue(t.Elem, x.index("i"), "n")...))
-		}
-		body := append(n, tag,
-			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Id("n")))),
+		body := []jen.Code{
+			tagAndGuess,
+			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1),
 			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(x())))),
+		}
+		if needsGuess(t.Elem) {
+			body = append(body, jen.Id("g").Op(":=").Lit(1))
+		}
+		body = append(body,
 			jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binAppendValue(t.Elem, x.index("i"), elemWrap(fl.Name, "i"))...),
+			finish,
 		)
 		return jen.If(x().Op("!=").Nil()).Block(body...)
 	case KindMap:
 		val := func() *jen.Statement { return x().Index(jen.Id("k")) }
-		var sizeLoop, appLoop []jen.Code
-		sizeLoop = append(sizeLoop, e.binSizeValue(t.Key, id("k"), "n")...)
+		var appLoop []jen.Code
 		appLoop = append(appLoop, e.binAppendValue(t.Key, id("k"), fieldWrap(fl.Name))...)
 		if t.Elem.Kind == KindMessage {
-			sizeLoop = append(sizeLoop, jen.Id("v").Op(":=").Add(val()))
 			appLoop = append(appLoop, jen.Id("v").Op(":=").Add(val()))
 			val = id("v")
 		}
-		sizeLoop = append(sizeLoop, e.binSizeValue(t.Elem, val, "n")...)
 		appLoop = append(appLoop, e.binAppendValue(t.Elem, val, keyWrap(fl.Name, t.Key, "k"))...)
-		return jen.If(x().Op("!=").Nil()).Block(
+		body := []jen.Code{
 			jen.Var().Id("arr").Index(jen.Lit(8)).Add(t.Key.goType()),
 			jen.Id("keys").Op(":=").Add(wq("SortedKeys")).Call(x(), jen.Id("arr").Index(jen.Empty(), jen.Lit(0))),
-			jen.Id("n").Op(":=").Add(wq("SizeUvarint")).Call(jen.Uint64().Call(jen.Len(jen.Id("keys")))),
-			jen.For(jen.List(jen.Id("_"), jen.Id("k")).Op(":=").Range().Id("keys")).Block(sizeLoop...),
-			tag,
-			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Id("n")))),
+			tagAndGuess,
+			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1),
 			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(jen.Id("keys"))))),
+		}
+		if needsGuess(t.Elem) {
+			body = append(body, jen.Id("g").Op(":=").Lit(1))
+		}
+		body = append(body,
 			jen.For(jen.List(jen.Id("_"), jen.Id("k")).Op(":=").Range().Id("keys")).Block(appLoop...),
+			finish,
 		)
+		return jen.If(x().Op("!=").Nil()).Block(body...)
 	}
-	if t.Kind == KindPointer {
-		t = t.Elem // the nil check is binNonZero's
-	}
-	return jen.If(binNonZero(fl.Type, x)).Block(append([]jen.Code{tag}, e.binAppendValue(t, x, wrap)...)...)
+	return jen.If(binNonZero(t, x)).Block(append([]jen.Code{appendTo(jen.Append(append([]jen.Code{b()}, tag...)...))}, e.binAppendValue(t, x, wrap)...)...)
 }
+
+// needsGuess reports whether list elements of t are messages whose length
+// prefixes are back-patched, which needs the guess variable g.
+func needsGuess(t *Type) bool { return t.Kind == KindMessage || t.Kind == KindPointer }
 
 // fixedSize is the encoded size of every value of t, or 0 if it varies.
 func fixedSize(t *Type) int {
@@ -240,8 +259,14 @@ func (e *emitter) binAppendValue(t *Type, x expr, wrap wrapper) []jen.Code {
 	case KindTime:
 		return []jen.Code{jen.List(b(), err()).Op("=").Add(wq("AppendTime")).Call(b(), x()), checkEncode(wrap)}
 	case KindMessage:
-		return append([]jen.Code{appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(x().Dot("size").Call())))},
-			e.binCallAppend(t, x, wrap)...)
+		// In a list or map: back-patch the length, guessing the size of the
+		// previous element's prefix (g).
+		return []jen.Code{jen.Block(append(append([]jen.Code{
+			jen.Var().Id("q").Int(),
+			jen.List(b(), jen.Id("q")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g"))},
+			e.binCallAppend(t, x, wrap)...),
+			jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
+		)...)}
 	case KindPointer:
 		// A nil element of a slice or map encodes as an empty message.
 		return []jen.Code{jen.If(x().Op("==").Nil()).Block(appendLit("\x00")).Else().Block(e.binAppendValue(t.Elem, x, wrap)...)}

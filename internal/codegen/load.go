@@ -3,6 +3,8 @@ package codegen
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -20,9 +22,14 @@ func load(patterns []string) ([]*packages.Package, error) {
 		return nil, fmt.Errorf("crdtgen: load %s: %w", strings.Join(patterns, " "), err)
 	}
 	var msgs []string
+	wd, _ := os.Getwd()
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
 		for _, e := range p.Errors {
-			msgs = append(msgs, e.Error())
+			msg := e.Error()
+			if wd != "" && strings.HasPrefix(msg, wd+string(filepath.Separator)) {
+				msg = msg[len(wd)+1:] // file:line:col relative to the working directory
+			}
+			msgs = append(msgs, msg)
 		}
 	})
 	if len(msgs) > 0 {

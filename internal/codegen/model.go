@@ -321,6 +321,18 @@ func isInteger(t types.Type) bool {
 	return ok && bt.Info()&types.IsInteger != 0 && bt.Kind() != types.Uintptr
 }
 
+// isContainer reports a slice (other than []byte) or a map.
+func isContainer(t types.Type) bool {
+	switch tt := types.Unalias(t).Underlying().(type) {
+	case *types.Map:
+		return true
+	case *types.Slice:
+		bt, ok := tt.Elem().(*types.Basic)
+		return !ok || bt.Kind() != types.Byte
+	}
+	return false
+}
+
 func isStruct(t types.Type) bool { _, ok := t.(*types.Struct); return ok }
 
 func (b *builder) constGroup(gd *ast.GenDecl) *ConstGroup {
@@ -525,7 +537,7 @@ func (b *builder) fieldType(t types.Type, level int) (*Type, string) {
 		if bt, ok := tt.Elem().(*types.Basic); ok && bt.Kind() == types.Byte {
 			return &Type{Kind: KindBytes, Name: "[]byte"}, ""
 		}
-		if level > 0 {
+		if level > 0 || isContainer(tt.Elem()) {
 			return nil, fmt.Sprintf("unsupported type %s: slices and maps cannot hold slices or maps (except []byte)", types.TypeString(t, b.qualifier))
 		}
 		elem, msg := b.fieldType(tt.Elem(), 1)
@@ -534,8 +546,8 @@ func (b *builder) fieldType(t types.Type, level int) (*Type, string) {
 		}
 		return &Type{Kind: KindSlice, Elem: elem}, ""
 	case *types.Map:
-		if level > 0 {
-			return nil, fmt.Sprintf("unsupported type %s: slices and maps cannot hold slices or maps", types.TypeString(t, b.qualifier))
+		if level > 0 || isContainer(tt.Elem()) {
+			return nil, fmt.Sprintf("unsupported type %s: slices and maps cannot hold slices or maps (except []byte)", types.TypeString(t, b.qualifier))
 		}
 		key, msg := b.fieldType(tt.Key(), 1)
 		if key == nil {

@@ -46,8 +46,8 @@ type sample struct {
 	hasProj   bool
 	// young is a reading of a predictive scaler without enough history
 	// for a trend yet: it may scale up but not down.
-	young bool
-	horizon   time.Duration
+	young   bool
+	horizon time.Duration
 }
 
 // upValue is the value compared with the up threshold: the larger of the
@@ -224,4 +224,3 @@ func (c *Config) scaleDownStep(current int, samples []sample) int {
 	}
 	return max(c.ScaleDownStep, current-max(keep, 1))
 }
-

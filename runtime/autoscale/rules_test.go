@@ -142,7 +142,7 @@ func TestRules(t *testing.T) {
 			clock := NewManualClock(t0)
 			cfg := DefaultConfig()
 			cfg.Clock = clock
-			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			cfg.Logger = quietLogger()
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
@@ -262,7 +262,7 @@ func newTestScaler(t *testing.T, nodes int, mutate func(*Config)) (*InMemory, *M
 	clock := NewManualClock(t0)
 	cfg := DefaultConfig()
 	cfg.Clock = clock
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = quietLogger()
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -270,3 +270,5 @@ func newTestScaler(t *testing.T, nodes int, mutate func(*Config)) (*InMemory, *M
 	require.NoError(t, err)
 	return s, clock
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -37,7 +37,7 @@ func Example() {
 func ExampleSim() {
 	sim := swim.NewSim(42)
 	var nodes []*swim.Node
-	for i := range 100 {
+	for i := range 50 {
 		cfg := swim.DefaultLANConfig()
 		cfg.Name = fmt.Sprintf("n%d", i)
 		n, err := sim.AddNode(cfg)
@@ -48,7 +48,7 @@ func ExampleSim() {
 	}
 	sim.Bootstrap(nodes...)
 	sim.Kill(nodes[7])
-	sim.Run(time.Minute) // virtual time: takes milliseconds
+	sim.Run(30 * time.Second) // virtual time: takes milliseconds
 	m, _ := nodes[0].Member("n7")
 	fmt.Println(m.State)
 	// Output: dead

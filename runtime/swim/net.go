@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -105,6 +106,12 @@ func (t *NetTransport) readPackets() {
 
 // SendPacket implements Transport.
 func (t *NetTransport) SendPacket(addr string, b []byte) error {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		if _, err := t.udp.WriteToUDPAddrPort(b, ap); err != nil {
+			return fmt.Errorf("swim: send to %s: %w", addr, err)
+		}
+		return nil
+	}
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return fmt.Errorf("swim: send to %q: %w", addr, err)

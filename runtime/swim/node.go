@@ -50,6 +50,8 @@ type Node struct {
 	user  queue // user broadcasts: their own queue, never starved
 	stamp uint64
 
+	eagerPending bool
+
 	seq  uint32
 	acks map[uint32]*ackHandler
 

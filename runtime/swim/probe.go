@@ -44,18 +44,23 @@ func (n *Node) probeNode(target *member) {
 	interval := n.aware.scale(n.cfg.ProbeInterval)
 	timeout := n.aware.scale(n.cfg.ProbeTimeout)
 	seq := n.nextSeq()
-	var acked bool
+	var acked, timedOut bool
 	nacks, expectedNacks := 0, 0
 	h := &ackHandler{
 		onAck: func() {
 			if !acked {
 				acked = true
-				n.aware.apply(-1)
+				// Only a timely answer is evidence of our own health; one
+				// that needed the indirect or TCP path (or that we read
+				// late) leaves the score as it is.
+				if !timedOut {
+					n.aware.apply(-1)
+				}
 			}
 		},
 		onNack: func() { nacks++ },
 	}
-	ping := mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: name, SourceNode: n.cfg.Name, SourceAddr: n.addr})
+	ping := mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: name})
 	msgs := [][]byte{ping}
 	if target.state == StateSuspect {
 		// Buddy system: tell the suspect, so it can refute at once.
@@ -83,7 +88,8 @@ func (n *Node) probeNode(target *member) {
 		if acked || n.acks[seq] != h {
 			return
 		}
-		ind := mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: seq, Target: name, TargetAddr: addr, Nack: true, SourceNode: n.cfg.Name, SourceAddr: n.addr})
+		timedOut = true
+		ind := mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: seq, Target: name, TargetAddr: addr, Nack: true})
 		for _, via := range n.randomMembers(n.cfg.IndirectChecks, func(m *member) bool {
 			return m.id != id && m.state == StateAlive
 		}) {
@@ -119,7 +125,7 @@ func (n *Node) indirectPing(from string, req *swimwire.IndirectPing) {
 			n.send(from, mustEncode(msgNack, &swimwire.Nack{SeqNo: req.SeqNo}))
 		}
 	})
-	n.send(req.TargetAddr, mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: req.Target, SourceNode: n.cfg.Name, SourceAddr: n.addr}))
+	n.send(req.TargetAddr, mustEncode(msgPing, &swimwire.Ping{SeqNo: seq, Target: req.Target}))
 }
 
 // randomMembers picks up to k distinct members other than this one that

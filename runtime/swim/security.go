@@ -8,7 +8,8 @@ import (
 
 // Every packet and stream message starts with a header byte:
 //
-//	0x00 label-length label compound              plain, labelled
+//	0x00 compound                                 plain, no label
+//	0x02 label-length label compound              plain, labelled
 //	0x01 nonce(12) AES-GCM(compound, aad=label)   encrypted with the primary key
 //
 // A node with a keyring accepts only encrypted input; one without accepts
@@ -18,6 +19,7 @@ import (
 const (
 	hdrPlain     = 0x00
 	hdrEncrypted = 0x01
+	hdrLabelled  = 0x02
 	nonceSize    = 12
 	gcmTagSize   = 16
 )
@@ -31,8 +33,11 @@ var (
 
 // overhead is the number of bytes seal adds.
 func overhead(kr *Keyring, label string) int {
-	if kr != nil {
+	switch {
+	case kr != nil:
 		return 1 + nonceSize + gcmTagSize
+	case label == "":
+		return 1
 	}
 	return 2 + len(label)
 }
@@ -40,9 +45,13 @@ func overhead(kr *Keyring, label string) int {
 // seal wraps a compound for the wire.
 func seal(kr *Keyring, label string, compound []byte) ([]byte, error) {
 	if kr == nil {
-		out := make([]byte, 0, 2+len(label)+len(compound))
-		out = append(out, hdrPlain, byte(len(label)))
-		out = append(out, label...)
+		out := make([]byte, 0, overhead(nil, label)+len(compound))
+		if label == "" {
+			out = append(out, hdrPlain)
+		} else {
+			out = append(out, hdrLabelled, byte(len(label)))
+			out = append(out, label...)
+		}
 		return append(out, compound...), nil
 	}
 	out := make([]byte, 1+nonceSize, 1+nonceSize+len(compound)+gcmTagSize)
@@ -60,6 +69,14 @@ func unseal(kr *Keyring, label string, p []byte) ([]byte, error) {
 	}
 	switch p[0] {
 	case hdrPlain:
+		if kr != nil {
+			return nil, errPlain
+		}
+		if label != "" {
+			return nil, errLabel
+		}
+		return p[1:], nil
+	case hdrLabelled:
 		if kr != nil {
 			return nil, errPlain
 		}

@@ -30,8 +30,9 @@ type Sim struct {
 	names  *names
 	nodes  []*Node
 
-	// Delivered and Dropped count packets.
+	// Delivered and Dropped count packets; MaxPacket is the largest sent.
 	Delivered, Dropped uint64
+	MaxPacket          int
 }
 
 // simEpoch is the virtual time a Sim starts at.
@@ -254,6 +255,7 @@ func (e *simEndpoint) reachable(addr string) (*simEndpoint, bool) {
 
 func (e *simEndpoint) SendPacket(addr string, b []byte) error {
 	s := e.sim
+	s.MaxPacket = max(s.MaxPacket, len(b))
 	to, ok := e.reachable(addr)
 	if !ok || (s.Loss > 0 && s.rng.Float64() < s.Loss) {
 		s.Dropped++

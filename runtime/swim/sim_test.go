@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwsdk/distributed/gen/swimwire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,7 +84,7 @@ func TestSimLossyThousand(t *testing.T) {
 	rec := &recorder{}
 	nodes := simCluster(t, s, size, DefaultLANConfig(), rec)
 	s.Bootstrap(nodes...)
-	s.Run(20 * time.Second)
+	s.Run(5 * time.Second)
 
 	victim := nodes[size/2]
 	s.Kill(victim)
@@ -105,6 +106,7 @@ func TestSimLossyThousand(t *testing.T) {
 		}
 	}
 	require.Zero(t, falseDeaths, "false deaths")
+	require.LessOrEqual(t, s.MaxPacket, DefaultLANConfig().MTU, "packets are compounded up to the MTU, never beyond")
 }
 
 // stallRun runs a cluster in which one member stalls for 2 s at a time and
@@ -143,16 +145,63 @@ func stallRun(t *testing.T, seed uint64, lifeguard bool, rounds int) int {
 }
 
 // TestSimLifeguardStall: a member that stalls for 2 s at a time accuses
-// healthy members at least 10x less often with Lifeguard than without.
+// healthy members at least 10x less often with Lifeguard than without,
+// summed over a few independent clusters (the count is a rate: summing
+// runs tames its variance).
 func TestSimLifeguardStall(t *testing.T) {
 	seed := testSeed(t, 3)
-	rounds := 120
+	runs, rounds := 5, 60
 	if soak() {
-		rounds = 300
+		runs, rounds = 10, 200
 	}
-	on := stallRun(t, seed, true, rounds)
-	off := stallRun(t, seed, false, rounds)
-	t.Logf("false suspicions of healthy members over %d stalls: lifeguard on %d, off %d", rounds, on, off)
+	on, off := 0, 0
+	for i := range runs {
+		on += stallRun(t, seed+uint64(i), true, rounds)
+		off += stallRun(t, seed+uint64(i), false, rounds)
+	}
+	t.Logf("false suspicions of healthy members over %d stalls: lifeguard on %d, off %d", runs*rounds, on, off)
 	require.Positive(t, off, "the scenario must provoke false suspicions without Lifeguard")
 	require.LessOrEqual(t, on*10, off)
+}
+
+// TestSimReapAndPartition: dead members are forgotten after ReapTime
+// (memberlist #253), and a partition is seen as failures on both sides.
+func TestSimReapAndPartition(t *testing.T) {
+	s := NewSim(testSeed(t, 5))
+	cfg := DefaultLANConfig()
+	cfg.ReapTime = 20 * time.Second
+	nodes := simCluster(t, s, 10, cfg, nil)
+	s.Bootstrap(nodes...)
+	s.Kill(nodes[9])
+	require.True(t, s.RunUntil(time.Minute, func() bool { return stateOf(nodes[0], "node-0009") == StateDead }))
+	_, known := nodes[0].Member("node-0009")
+	require.True(t, known, "a dead member is kept for a while so its death propagates")
+	s.Run(cfg.ReapTime + cfg.ReapTime/4 + time.Second)
+	_, known = nodes[0].Member("node-0009")
+	require.False(t, known, "reaped after ReapTime")
+
+	s.Partition(1, nodes[5:9]...)
+	require.True(t, s.RunUntil(3*time.Minute, func() bool {
+		return nodes[0].NumMembers() == 5 && nodes[8].NumMembers() == 4
+	}), "each side declares the other dead: %d and %d members", nodes[0].NumMembers(), nodes[8].NumMembers())
+	require.Equal(t, StateDead, stateOf(nodes[0], "node-0008"))
+	require.Equal(t, StateDead, stateOf(nodes[8], "node-0000"))
+}
+
+// TestSimBuddySystem: a probe of a suspect member carries the suspicion,
+// so the suspect refutes even when no gossip reaches it.
+func TestSimBuddySystem(t *testing.T) {
+	s := NewSim(testSeed(t, 6))
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a, b := nodes[0], nodes[1]
+	a.mu.Lock()
+	a.suspectNode(&swimwire.Suspect{Incarnation: 0, Node: "node-0001", From: "node-0002"})
+	a.sys.reset() // the suspicion is not gossiped: only a's probes carry it
+	a.mu.Unlock()
+	require.Equal(t, StateSuspect, stateOf(a, "node-0001"))
+	// Before the suspicion could time out (4 s) and a death be gossiped.
+	require.True(t, s.RunUntil(3500*time.Millisecond, func() bool { return b.LocalNode().Incarnation > 0 }), "the suspect did not refute")
+	require.True(t, s.RunUntil(10*time.Second, func() bool { return stateOf(a, "node-0001") == StateAlive }))
+	require.Equal(t, uint64(1), b.Metrics().Refutations)
 }

@@ -213,6 +213,7 @@ func (n *Node) deadNode(d *swimwire.Dead) {
 		}
 	}
 	n.sys.push(d.Node, mustEncode(msgDead, d), nil)
+	n.eagerGossip()
 	if left {
 		n.emit(EventLeave, m, d.From)
 	} else {

@@ -112,3 +112,38 @@ func timeSize(t time.Time) int {
 
 // SizeLen is the encoded size of a length-prefixed value of n bytes.
 func SizeLen(n int) int { return SizeUvarint(uint64(n)) + n }
+
+var zeros [10]byte
+
+// ReserveLen appends guess placeholder bytes for a length prefix and
+// returns the buffer and the position of the placeholder. Encoders write a
+// nested value after it and call FinishLen, so they need not compute the
+// value's size first.
+func ReserveLen(b []byte, guess int) ([]byte, int) {
+	return append(b, zeros[:guess]...), len(b)
+}
+
+// FinishLen writes, at pos, the uvarint length of everything appended after
+// the guess-byte placeholder ReserveLen left there, moving those bytes when
+// the length needs more or fewer bytes than guessed. It returns the buffer
+// and the prefix size used: a good guess for the next sibling.
+func FinishLen(b []byte, pos, guess int) ([]byte, int) {
+	n := len(b) - pos - guess
+	need := SizeUvarint(uint64(n))
+	switch {
+	case need > guess:
+		b = append(b, zeros[:need-guess]...)
+		copy(b[pos+need:], b[pos+guess:pos+guess+n])
+	case need < guess:
+		copy(b[pos+need:], b[pos+guess:pos+guess+n])
+		b = b[:pos+need+n]
+	}
+	v, i := uint64(n), pos
+	for v >= 0x80 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+		i++
+	}
+	b[i] = byte(v)
+	return b, need
+}

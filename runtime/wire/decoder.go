@@ -11,15 +11,20 @@ import (
 // count checked against the bytes that remain, so no input can make it panic
 // or allocate more than the input justifies. Generated UnmarshalBinary
 // methods create one on the stack and pass it down to nested messages.
+//
+// Decoded strings and byte slices are copied out of the input into one
+// arena allocation (see arena), so a decoded message never aliases the input
+// and costs a few allocations however many fields it has.
 type Decoder struct {
 	buf   []byte
 	pos   int
 	end   int // end of the current message or list
 	depth int
+	mem   arena
 }
 
 // NewDecoder returns a Decoder over b.
-func NewDecoder(b []byte) Decoder { return Decoder{buf: b, end: len(b)} }
+func NewDecoder(b []byte) Decoder { return Decoder{buf: b, end: len(b), mem: arena{size: len(b)}} }
 
 // Offset is the current byte offset.
 func (d *Decoder) Offset() int { return d.pos }
@@ -66,6 +71,16 @@ func (d *Decoder) uvarint() (uint64, error) {
 
 // Tag reads a field tag and returns its field number and wire type.
 func (d *Decoder) Tag() (num int, typ int, err error) {
+	if d.pos < d.end {
+		if c := d.buf[d.pos]; c < 0x80 && c >= 8 {
+			d.pos++
+			return int(c >> 3), int(c & 7), nil
+		}
+	}
+	return d.tagSlow()
+}
+
+func (d *Decoder) tagSlow() (num int, typ int, err error) {
 	start := d.pos
 	v, err := d.uvarint()
 	if err != nil {
@@ -80,6 +95,16 @@ func (d *Decoder) Tag() (num int, typ int, err error) {
 
 // Uvarint reads an unsigned varint of the given bit size (8, 16, 32 or 64).
 func (d *Decoder) Uvarint(typ, bitSize int) (uint64, error) {
+	if typ == TypeVarint && d.pos < d.end {
+		if c := d.buf[d.pos]; c < 0x80 {
+			d.pos++
+			return uint64(c), nil
+		}
+	}
+	return d.uvarintSlow(typ, bitSize)
+}
+
+func (d *Decoder) uvarintSlow(typ, bitSize int) (uint64, error) {
 	if typ != TypeVarint {
 		return 0, d.wrongType(typ, TypeVarint)
 	}
@@ -96,6 +121,16 @@ func (d *Decoder) Uvarint(typ, bitSize int) (uint64, error) {
 
 // Varint reads a zigzag-encoded signed varint of the given bit size.
 func (d *Decoder) Varint(typ, bitSize int) (int64, error) {
+	if typ == TypeVarint && d.pos < d.end {
+		if c := d.buf[d.pos]; c < 0x80 {
+			d.pos++
+			return Unzigzag(uint64(c)), nil
+		}
+	}
+	return d.varintSlow(typ, bitSize)
+}
+
+func (d *Decoder) varintSlow(typ, bitSize int) (int64, error) {
 	if typ != TypeVarint {
 		return 0, d.wrongType(typ, TypeVarint)
 	}
@@ -161,16 +196,20 @@ func (d *Decoder) Float64(typ int) (float64, error) {
 
 // length reads a length prefix and checks it against the remaining bytes.
 func (d *Decoder) length(typ int) (int, error) {
-	if typ != TypeLen {
-		return 0, d.wrongType(typ, TypeLen)
-	}
-	start := d.pos
-	if d.pos < d.end {
-		if c := d.buf[d.pos]; c < 0x80 && int(c) <= d.end-d.pos-1 {
+	if typ == TypeLen && d.pos < d.end {
+		if c := d.buf[d.pos]; c < 0x80 && int(c) < d.end-d.pos {
 			d.pos++
 			return int(c), nil
 		}
 	}
+	return d.lengthSlow(typ)
+}
+
+func (d *Decoder) lengthSlow(typ int) (int, error) {
+	if typ != TypeLen {
+		return 0, d.wrongType(typ, TypeLen)
+	}
+	start := d.pos
 	n, err := d.uvarint()
 	if err != nil {
 		return 0, err
@@ -188,7 +227,7 @@ func (d *Decoder) String(typ int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s := string(d.buf[d.pos : d.pos+n])
+	s := d.mem.string(d.buf[d.pos : d.pos+n])
 	d.pos += n
 	return s, nil
 }
@@ -199,8 +238,7 @@ func (d *Decoder) Bytes(typ int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := make([]byte, n)
-	copy(p, d.buf[d.pos:])
+	p := d.mem.bytes(d.buf[d.pos : d.pos+n])
 	d.pos += n
 	return p, nil
 }

@@ -21,18 +21,19 @@ type JSONReader struct {
 	depth   int
 	strict  bool
 	scratch []byte // unescaped string; valid until the next string is read
+	mem     arena  // decoded strings and bytes (see arena)
 }
 
 // NewJSONReader returns a reader over data. With strict set, SkipField
 // refuses unknown fields with ErrUnknownField instead of skipping them.
 func NewJSONReader(data []byte, strict bool) JSONReader {
-	return JSONReader{data: data, strict: strict}
+	return JSONReader{data: data, strict: strict, mem: arena{size: len(data)}}
 }
 
 // NewJSONReaderAt is NewJSONReader for data that starts at byte offset base
 // of a larger input, so error offsets refer to the larger input.
 func NewJSONReaderAt(data []byte, base int, strict bool) JSONReader {
-	return JSONReader{data: data, base: base, strict: strict}
+	return JSONReader{data: data, base: base, strict: strict, mem: arena{size: len(data)}}
 }
 
 // Offset is the current byte offset in the input.
@@ -363,7 +364,7 @@ func (r *JSONReader) String() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return r.mem.string(b), nil
 }
 
 // StringKey is Key's counterpart for map keys: it returns a copy of key.
@@ -417,12 +418,12 @@ func (r *JSONReader) Bytes() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	p := r.mem.alloc(base64.StdEncoding.DecodedLen(len(s)))
 	n, err := base64.StdEncoding.Decode(p, s)
 	if err != nil {
 		return nil, r.errAt(start, ErrSyntax, "invalid base64: "+err.Error())
 	}
-	return p[:n], nil
+	return p[:n:n], nil
 }
 
 // Time reads an RFC 3339 string as time.Time.UnmarshalJSON does; null reads

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/base64"
 	"math"
 	"strconv"
 	"time"
@@ -96,7 +95,7 @@ func AppendJSONBytes(b []byte, p []byte) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, p)
+	b = appendBase64(b, p)
 	return append(b, '"')
 }
 

@@ -265,7 +265,7 @@ func testClosed(t *testing.T, h Harness) {
 func testConcurrent(t *testing.T, h Harness) {
 	s := h.Open(t)
 	defer s.Close()
-	const n = 300
+	const n = 120
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	stop := make(chan struct{})
@@ -273,7 +273,7 @@ func testConcurrent(t *testing.T, h Harness) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for k := 0; k < 200; k++ { // bounded, so readers cannot starve the appender
 				select {
 				case <-stop:
 					return

@@ -41,8 +41,9 @@ func (t *Transport) serve(c net.Conn) {
 	}
 	c.SetDeadline(time.Time{})
 	log := t.log.With("from", id, "remote", remote)
+	var buf []byte
 	for {
-		m, err := readFrame(br, t.cfg.MaxFrameSize)
+		m, err := readFrame(br, &buf, t.cfg.MaxFrameSize)
 		if err != nil {
 			switch {
 			case t.ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
@@ -56,6 +57,9 @@ func (t *Transport) serve(c net.Conn) {
 				log.Debug("tcp: connection lost", "err", err)
 			}
 			return
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil // do not pin a snapshot chunk's buffer
 		}
 		if m.From != id {
 			t.stats.badFrames.Add(1)

@@ -69,7 +69,7 @@ func readHello(r io.Reader) (string, error) {
 func appendFrame(b []byte, m *raftwire.Message, max int) ([]byte, error) {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0)
-	b, err := appendMessage(b, m)
+	b, err := m.AppendBinary(b)
 	if err != nil {
 		return b[:start], fmt.Errorf("tcp: encode message: %w", err)
 	}
@@ -81,9 +81,11 @@ func appendFrame(b []byte, m *raftwire.Message, max int) ([]byte, error) {
 	return b, nil
 }
 
-// readFrame reads one frame and decodes its message. It allocates at most
-// max bytes, and only after the length has been checked against max.
-func readFrame(r *bufio.Reader, max int) (*raftwire.Message, error) {
+// readFrame reads one frame into *buf (grown as needed, reused across
+// calls: the decoder copies what it keeps) and decodes its message. It
+// allocates at most max bytes, and only after the length has been checked
+// against max.
+func readFrame(r *bufio.Reader, buf *[]byte, max int) (*raftwire.Message, error) {
 	var h [frameHeaderLen]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return nil, err
@@ -92,12 +94,15 @@ func readFrame(r *bufio.Reader, max int) (*raftwire.Message, error) {
 	if uint64(n) > uint64(max) {
 		return nil, fmt.Errorf("%w: peer announced a frame of %d bytes, max %d", ErrFrameTooLarge, n, max)
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
+	if cap(*buf) < int(n) {
+		*buf = make([]byte, n)
+	}
+	p := (*buf)[:n]
+	if _, err := io.ReadFull(r, p); err != nil {
 		return nil, fmt.Errorf("tcp: read frame of %d bytes: %w", n, err)
 	}
 	m := new(raftwire.Message)
-	if err := decodeMessage(buf, m); err != nil {
+	if err := m.UnmarshalBinary(p); err != nil {
 		return nil, fmt.Errorf("%w: decode message: %w", ErrBadFrame, err)
 	}
 	return m, nil

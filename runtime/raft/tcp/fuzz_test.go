@@ -34,8 +34,9 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 3, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bufio.NewReader(bytes.NewReader(data))
+		var buf []byte
 		for {
-			m, err := readFrame(r, 1<<16)
+			m, err := readFrame(r, &buf, 1<<16)
 			if err != nil {
 				return
 			}

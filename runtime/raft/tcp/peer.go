@@ -16,9 +16,9 @@ import (
 // peer is the outbound side towards one address: a bounded queue drained by
 // one writer goroutine over one connection.
 type peer struct {
-	t       *Transport
-	addr    string
-	q       chan *raftwire.Message
+	t    *Transport
+	addr string
+	q    chan *raftwire.Message
 	// refusedUntil (unix nanoseconds) is set when the peer refuses our
 	// hello: until then Send fails fast with raft.ErrUnknownPeer; after it
 	// the next message tries again, in case the peer's configuration

@@ -152,8 +152,23 @@ func TestUnknownPeerRefused(t *testing.T) {
 	a.SetPeers([]raftwire.Server{{ID: "a"}, {ID: "b"}})
 	require.ErrorIs(t, a.Send(b.LocalAddr(), appendMsg("a", "zz", 1)), raft.ErrUnknownPeer)
 
-	// Once b's configuration includes a, a gets through.
+	// An empty configuration (a server not yet in any cluster) accepts all.
+	b.SetPeers(nil)
+	sendUntilReceived(t, a, b)
+
+	// So does a configuration that includes a.
+	b.SetPeers([]raftwire.Server{{ID: "b"}, {ID: "c"}})
+	require.Eventually(t, func() bool { return errors.Is(a.Send(b.LocalAddr(), appendMsg("a", "b", 1)), raft.ErrUnknownPeer) },
+		waitFor, 5*time.Millisecond, "refused again")
 	b.SetPeers([]raftwire.Server{{ID: "a"}, {ID: "b"}})
+	sendUntilReceived(t, a, b)
+}
+
+// sendUntilReceived sends from a to b, as Raft retransmits, until one
+// message arrives: a may have to reconnect, or wait out a refusal.
+func sendUntilReceived(t *testing.T, a, b *tcp.Transport) {
+	t.Helper()
+	deadline := time.After(waitFor)
 	for i := uint64(0); ; i++ {
 		_ = a.Send(b.LocalAddr(), appendMsg("a", "b", i))
 		select {
@@ -161,7 +176,8 @@ func TestUnknownPeerRefused(t *testing.T) {
 			require.Equal(t, "a", m.From)
 			return
 		case <-time.After(20 * time.Millisecond):
-			require.True(t, time.Now().Before(deadline.Add(waitFor)), "a never got through")
+		case <-deadline:
+			t.Fatal("no message got through")
 		}
 	}
 }
@@ -184,11 +200,18 @@ func TestOversizeFrame(t *testing.T) {
 	requireClosedByPeer(t, c)
 	require.Eventually(t, func() bool { return b.Stats().TooLarge == 1 }, waitFor, time.Millisecond)
 
-	// The limit is inclusive of what fits: a message just under it passes.
-	ok := appendMsg("a", "b", 2)
-	ok.AppendEntries.Entries[0].Data = make([]byte, 2000)
-	require.NoError(t, a.Send(b.LocalAddr(), ok))
-	require.Len(t, recv(t, b).AppendEntries.Entries[0].Data, 2000)
+	// The limit is inclusive: a message of exactly MaxFrameSize bytes
+	// passes, one byte more does not.
+	exact := appendMsg("a", "b", 2)
+	for exact.Size() < 4096 {
+		exact.AppendEntries.Entries[0].Data = append(exact.AppendEntries.Entries[0].Data, 'x')
+	}
+	require.Equal(t, 4096, exact.Size())
+	require.NoError(t, a.Send(b.LocalAddr(), exact))
+	require.Equal(t, exact.AppendEntries.Entries[0].Data, recv(t, b).AppendEntries.Entries[0].Data)
+	exact.AppendEntries.Entries[0].Data = append(exact.AppendEntries.Entries[0].Data, 'x')
+	require.Equal(t, 4097, exact.Size())
+	require.ErrorIs(t, a.Send(b.LocalAddr(), exact), tcp.ErrFrameTooLarge)
 }
 
 // rawConn opens a connection to addr and says hello as id.
@@ -279,7 +302,7 @@ func TestUnreachablePeerDropsAndBacksOff(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens there now
-	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4 * time.Millisecond })
+	a := newTransport(t, "a", func(c *tcp.Config) { c.ReconnectMin, c.ReconnectMax = time.Millisecond, 4*time.Millisecond })
 	for i := uint64(0); i < 3; i++ {
 		require.NoError(t, a.Send(addr, appendMsg("a", "b", i)))
 	}

@@ -34,7 +34,7 @@ type Transport struct {
 	peers   atomic.Pointer[map[string]bool] // allowed server IDs; nil allows all
 
 	mu     sync.Mutex
-	out    map[string]*peer       // by address
+	out    map[string]*peer      // by address
 	conns  map[net.Conn]struct{} // open incoming connections
 	closed bool
 
@@ -85,9 +85,15 @@ func (t *Transport) Inbound() <-chan *raftwire.Message { return t.inbound }
 
 // SetPeers replaces the set of servers this transport talks to: messages to
 // other servers are refused by Send, and connections from them are refused
-// in the handshake (or closed, if open). Until SetPeers is first called
-// every server is accepted.
+// in the handshake (or closed, if open). Until SetPeers is first called, and
+// whenever it is given no servers (a server that has not yet been
+// bootstrapped or added to a cluster has no configuration), every server is
+// accepted, so that a leader can reach a server it is adding.
 func (t *Transport) SetPeers(servers []raftwire.Server) {
+	if len(servers) == 0 {
+		t.peers.Store(nil)
+		return
+	}
 	m := make(map[string]bool, len(servers))
 	for _, s := range servers {
 		m[s.ID] = true
@@ -111,7 +117,7 @@ func (t *Transport) Send(addr string, m *raftwire.Message) error {
 		t.stats.refused.Add(1)
 		return fmt.Errorf("tcp: send to %q at %s: %w", m.To, addr, raft.ErrUnknownPeer)
 	}
-	if n := messageSize(m); n > t.cfg.MaxFrameSize {
+	if n := m.Size(); n > t.cfg.MaxFrameSize {
 		t.stats.tooLarge.Add(1)
 		return fmt.Errorf("tcp: send to %q: %w: message of %d bytes, max %d", m.To, ErrFrameTooLarge, n, t.cfg.MaxFrameSize)
 	}

@@ -61,9 +61,16 @@ func crashChild(dir string) {
 					es[k] = raftwire.Entry{Index: i + uint64(k), Term: 1, Data: crashData(i + uint64(k))}
 				}
 				next += n
-				ch := w.AppendAsync(es)
-				mu.Unlock()
-				if err := <-ch; err != nil {
+				var err error
+				if a == 0 {
+					err = w.Append(es) // the synchronous path, writing inline when idle
+					mu.Unlock()
+				} else {
+					ch := w.AppendAsync(es)
+					mu.Unlock()
+					err = <-ch
+				}
+				if err != nil {
 					fmt.Fprintln(os.Stderr, "append:", err)
 					os.Exit(3)
 				}

@@ -149,7 +149,7 @@ func (k *sink) Close() error {
 		k.meta.Size = k.n
 		var p []byte
 		p = binary.LittleEndian.AppendUint32(p, k.crc.Sum32())
-		if p, err = appendSnapshotMeta(p, &k.meta); err == nil {
+		if p, err = k.meta.AppendBinary(p); err == nil {
 			err = writeStateFile(filepath.Join(k.tmp, snapMetaFile), snapMetaMagic, p)
 		}
 	}
@@ -243,7 +243,7 @@ func (s *SnapshotStore) open(dir string) (raftwire.SnapshotMeta, io.ReadCloser, 
 	if len(p) < 4 {
 		return meta, nil, corruptf(path, stateHeaderSize, "meta payload of %d bytes is too short", len(p))
 	}
-	if err := decodeSnapshotMeta(p[4:], &meta); err != nil {
+	if err := meta.UnmarshalBinary(p[4:]); err != nil {
 		return meta, nil, corruptf(path, stateHeaderSize+4, "decode snapshot meta: %v", err)
 	}
 	dataPath := filepath.Join(dir, snapDataFile)

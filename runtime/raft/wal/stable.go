@@ -51,7 +51,7 @@ func (s *StableStore) LoadHardState() (raftwire.HardState, error) {
 	case err != nil:
 		return hs, err
 	}
-	if err := decodeHardState(p, &hs); err != nil {
+	if err := hs.UnmarshalBinary(p); err != nil {
 		return hs, corruptf(s.path, stateHeaderSize, "decode hard state: %v", err)
 	}
 	return hs, nil
@@ -62,7 +62,7 @@ func (s *StableStore) SaveHardState(hs raftwire.HardState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
-	if s.buf, err = appendHardState(s.buf[:0], &hs); err != nil {
+	if s.buf, err = hs.AppendBinary(s.buf[:0]); err != nil {
 		return fmt.Errorf("wal: encode hard state: %w", err)
 	}
 	return writeStateFile(s.path, hardStateMagic, s.buf)

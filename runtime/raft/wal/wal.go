@@ -16,9 +16,10 @@ import (
 // are safe for concurrent use. Append returns once the entries are on stable
 // storage; concurrent appends share one fsync.
 type WAL struct {
-	dir string
-	cfg Config
-	log *slog.Logger
+	dir  string
+	cfg  Config
+	log  *slog.Logger
+	lock *os.File // flocked dir/LOCK; nil where unsupported
 
 	// mu guards the fields below. Readers take it shared; the committer
 	// takes it exclusively only to pick up a batch and to publish it, never
@@ -39,6 +40,8 @@ type WAL struct {
 	exclusive int    // truncations waiting for the committer to go idle
 	spare     []byte // recycled batch buffer
 
+	stats walCounters
+
 	kick chan struct{} // wakes the committer; capacity 1
 	stop chan struct{}
 	done chan struct{}
@@ -55,8 +58,8 @@ type recordPos struct {
 const firstIndexFile = "first-index"
 const firstIndexMagic = "DWWALFI\n"
 
-// Open opens the WAL in dir, creating the directory if needed, and recovers
-// its contents. A record torn by a crash at the end of the last segment is
+// Open opens the WAL in dir, creating the directory if needed, locks it
+// against a second opener (ErrLocked) and recovers its contents. A record torn by a crash at the end of the last segment is
 // truncated away (it was never acknowledged). Damage anywhere else is
 // reported as a *CorruptError (errors.Is(err, ErrCorrupt)) naming the
 // segment file and offset, and nothing is changed on disk.
@@ -77,10 +80,16 @@ func Open(dir string, cfg Config) (*WAL, error) {
 		done:  make(chan struct{}),
 	}
 	w.cond = sync.NewCond(&w.mu)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	w.lock = lock
 	if err := w.recover(); err != nil {
 		for _, s := range w.segs {
 			s.f.Close()
 		}
+		w.unlock()
 		return nil, err
 	}
 	w.next = w.last + 1
@@ -215,7 +224,7 @@ func (w *WAL) loadSegment(si uint64, last bool) error {
 			return s.truncate(int64(off))
 		}
 		var e raftwire.Entry
-		if err := decodeEntry(payload, &e); err != nil {
+		if err := e.UnmarshalBinary(payload); err != nil {
 			return corruptf(path, int64(off), "decode entry: %v", err)
 		}
 		if e.Index != next {
@@ -336,7 +345,7 @@ func (w *WAL) Entries(lo, hi, maxBytes uint64) ([]raftwire.Entry, error) {
 				return nil, corruptf(p.seg.path, p.off, "%v", st)
 			}
 			var e raftwire.Entry
-			if err := decodeEntry(payload, &e); err != nil {
+			if err := e.UnmarshalBinary(payload); err != nil {
 				return nil, corruptf(p.seg.path, p.off, "decode entry: %v", err)
 			}
 			if e.Index != i {
@@ -368,6 +377,9 @@ func (w *WAL) Close() error {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for w.busy { // an Append still writing
+		w.cond.Wait()
+	}
 	var err error
 	for _, s := range w.segs {
 		if cerr := s.f.Close(); cerr != nil && err == nil {
@@ -376,7 +388,15 @@ func (w *WAL) Close() error {
 	}
 	w.segs, w.pos = nil, nil
 	w.cache.ents = nil
+	w.unlock()
 	return err
+}
+
+func (w *WAL) unlock() {
+	if w.lock != nil {
+		w.lock.Close() // closing the descriptor drops the flock
+		w.lock = nil
+	}
 }
 
 var _ raft.LogStore = (*WAL)(nil)

@@ -101,7 +101,8 @@ func fill(n int, term uint64) []uint64 {
 }
 
 // TestGroupCommit: many appenders that order their appends under one lock
-// and wait outside it all get their entries, in index order.
+// and wait outside it all get their entries, in index order, sharing fsyncs;
+// some use the synchronous Append, which may write inline.
 func TestGroupCommit(t *testing.T) {
 	dir := t.TempDir()
 	w := openWAL(t, dir, wal.DefaultConfig())
@@ -118,6 +119,14 @@ func TestGroupCommit(t *testing.T) {
 			defer wg.Done()
 			for k := 0; k < per; k++ {
 				mu.Lock()
+				if k%4 == 3 {
+					// Append writes inline when the committer is idle and
+					// joins its batch otherwise; either way in order.
+					errs <- w.Append(raftstoretest.Ents(next, next, 1))
+					next++
+					mu.Unlock()
+					continue
+				}
 				ch := w.AppendAsync(raftstoretest.Ents(next, next, 1))
 				next++
 				mu.Unlock()
@@ -131,6 +140,12 @@ func TestGroupCommit(t *testing.T) {
 		require.NoError(t, err)
 	}
 	raftstoretest.CheckContents(t, w, 1, appenders*per, fill(appenders*per, 1))
+	st := w.Stats()
+	require.Equal(t, uint64(appenders*per), st.Appends)
+	require.Equal(t, uint64(appenders*per), st.Entries)
+	require.Less(t, st.Batches, st.Appends, "concurrent appends share fsyncs")
+	require.Equal(t, st.Batches, st.Syncs, "one fsync per batch without rolling")
+	t.Logf("%d appends in %d fsyncs", st.Appends, st.Syncs)
 	require.NoError(t, w.Close())
 	w = openWAL(t, dir, wal.DefaultConfig())
 	defer w.Close()
@@ -151,9 +166,13 @@ func writeLog(t testing.TB, dir string, n uint64) string {
 	return segs[0]
 }
 
-// recordOverhead is the distance from a record's start to its entry's Data:
-// the 12-byte record header and the encoded Index, Term and Type.
-const recordOverhead = 12 + 17
+// recordOverhead is the distance from the start of entry i's record to its
+// Data (writeLog's entries): the 12-byte record header and the encoding of
+// the other fields, which precede Data.
+func recordOverhead(i uint64) int {
+	e := raftstoretest.Ents(i, i, 1)[0]
+	return 12 + e.Size() - len(e.Data)
+}
 
 // recordOffsets returns the offset of each entry's Data in a segment written by
 // writeLog (entries whose data is raftstoretest.Data).
@@ -178,14 +197,14 @@ func TestTornTailRecovers(t *testing.T) {
 		damage func(seg []byte, dataAt []int) ([]byte, uint64)
 	}{
 		{"partial payload", func(seg []byte, at []int) ([]byte, uint64) { return seg[:at[9]+3], 9 }},
-		{"partial header", func(seg []byte, at []int) ([]byte, uint64) { return seg[:at[9]-recordOverhead+5], 9 }},
+		{"partial header", func(seg []byte, at []int) ([]byte, uint64) { return seg[:at[9]-recordOverhead(10)+5], 9 }},
 		{"one byte of the last record", func(seg []byte, at []int) ([]byte, uint64) { return seg[:len(seg)-1], 9 }},
 		{"bad checksum in the last record", func(seg []byte, at []int) ([]byte, uint64) {
 			seg[at[9]+2] ^= 0x10
 			return seg, 9
 		}},
 		{"zeroed tail", func(seg []byte, at []int) ([]byte, uint64) {
-			for i := at[8] - recordOverhead; i < len(seg); i++ {
+			for i := at[8] - recordOverhead(9); i < len(seg); i++ {
 				seg[i] = 0
 			}
 			return seg, 8
@@ -227,8 +246,8 @@ func TestCorruptionMidLogIsReported(t *testing.T) {
 		pos  int
 	}{
 		{"payload bit of entry 5", at[4] + 3},
-		{"header bit of entry 5 (its length)", at[4] - recordOverhead + 1},
-		{"header checksum of entry 5", at[4] - recordOverhead + 9},
+		{"header bit of entry 5 (its length)", at[4] - recordOverhead(5) + 1},
+		{"header checksum of entry 5", at[4] - recordOverhead(5) + 9},
 		{"payload bit of entry 1", at[0]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -335,6 +354,17 @@ func TestReadDetectsCorruptionAfterOpen(t *testing.T) {
 	es, err := w.Entries(4, 6, 0)
 	require.NoError(t, err)
 	require.Len(t, es, 2)
+}
+
+func TestDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	w := openWAL(t, dir, wal.DefaultConfig())
+	_, err := wal.Open(dir, wal.DefaultConfig())
+	require.ErrorIs(t, err, wal.ErrLocked)
+	require.ErrorContains(t, err, dir)
+	require.NoError(t, w.Close())
+	w = openWAL(t, dir, wal.DefaultConfig()) // released by Close
+	require.NoError(t, w.Close())
 }
 
 func TestOpenRejectsBadConfig(t *testing.T) {

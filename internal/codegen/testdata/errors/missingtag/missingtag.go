@@ -1,0 +1,7 @@
+package missingtag
+
+//crdt:message
+type M struct {
+	A int64
+	B int64 `json:"b"`
+}

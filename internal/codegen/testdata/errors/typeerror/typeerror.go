@@ -1,0 +1,6 @@
+package typeerror
+
+//crdt:message
+type M struct {
+	A Missing `wire:"1"`
+}
