@@ -4,17 +4,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/tools/go/packages"
 
 	"github.com/stretchr/testify/require"
 )
 
+// recordPkgs loads both record test schemas once (loading is the slow part).
+var recordPkgs = sync.OnceValues(func() ([]*packages.Package, error) {
+	return load([]string{"./testdata/schemas/recordkinds", "./testdata/schemas/recorderrors"})
+})
+
+func recordPkg(t *testing.T, name string) *packages.Package {
+	t.Helper()
+	pkgs, err := recordPkgs()
+	require.NoError(t, err)
+	for _, p := range pkgs {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("schema %s not loaded", name)
+	return nil
+}
+
 // Set UPDATE_RECORD_GOLDEN=1 to rewrite the record goldens from the
 // generator's output.
 func TestRecordGolden(t *testing.T) {
-	pkgs, err := load([]string{"./testdata/schemas/recordkinds"})
-	require.NoError(t, err)
-	m, errs := buildModel(pkgs[0])
+	m, errs := buildModel(recordPkg(t, "recordkinds"))
 	require.Empty(t, errs)
 	files, err := emit(m, "out")
 	require.NoError(t, err)
@@ -33,9 +52,7 @@ func TestRecordGolden(t *testing.T) {
 }
 
 func TestRecordSchemaErrors(t *testing.T) {
-	pkgs, err := load([]string{"./testdata/schemas/recorderrors"})
-	require.NoError(t, err)
-	_, errs := buildModel(pkgs[0])
+	_, errs := buildModel(recordPkg(t, "recorderrors"))
 	got := make([]string, len(errs))
 	for i, e := range errs {
 		got[i] = e.Error()
