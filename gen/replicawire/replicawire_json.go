@@ -1203,3 +1203,299 @@ func (x *Digest) decodeJSON(r *wire.JSONReader) error {
 		}
 	}
 }
+
+// AppendJSON appends the JSON encoding of x to b: byte for byte what
+// encoding/json writes for the same struct. It allocates nothing when b has
+// room.
+
+func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
+	b, err := x.appendJSON(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedItem")
+	}
+	return b, nil
+}
+
+// MarshalJSON implements json.Marshaler.
+
+func (x KeyedItem) MarshalJSON() ([]byte, error) {
+	buf := wire.GetBuffer()
+	b, err := x.AppendJSON((*buf)[:0])
+	*buf = b
+	if err != nil {
+		wire.PutBuffer(buf)
+		return nil, err
+	}
+	out := wire.Clone(b)
+	wire.PutBuffer(buf)
+	return out, nil
+}
+
+// MarshalEasyJSON implements easyjson.Marshaler.
+
+func (x KeyedItem) MarshalEasyJSON(w *jwriter.Writer) {
+	b, err := x.AppendJSON(w.Buffer.Buf)
+	w.Buffer.Buf = b
+	if err != nil && w.Error == nil {
+		w.Error = err
+	}
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
+// fields are skipped and keys match case-insensitively, as with encoding/json.
+
+func (x *KeyedItem) UnmarshalJSON(data []byte) error {
+	return x.unmarshalJSON(data, false)
+}
+
+// UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
+// wire.ErrUnknownField.
+
+func (x *KeyedItem) UnmarshalJSONStrict(data []byte) error {
+	return x.unmarshalJSON(data, true)
+}
+
+func (x *KeyedItem) unmarshalJSON(data []byte, strict bool) error {
+	r := wire.NewJSONReader(data, strict)
+	*x = KeyedItem{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		return wire.InType(err, "replicawire.KeyedItem")
+	}
+	return nil
+}
+
+// UnmarshalEasyJSON implements easyjson.Unmarshaler.
+
+func (x *KeyedItem) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	raw := l.Raw()
+	if !l.Ok() {
+		return
+	}
+	r := wire.NewJSONReaderAt(raw, l.GetPos()-len(raw), false)
+	*x = KeyedItem{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		l.AddError(wire.InType(err, "replicawire.KeyedItem"))
+	}
+}
+
+func (x *KeyedItem) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, "{\"key\":"...)
+	b = wire.AppendJSONString(b, x.Key)
+	b = append(b, ",\"data\":"...)
+	b = wire.AppendJSONBytes(b, x.Data)
+	return append(b, '}'), nil
+}
+
+var jsonFieldsKeyedItem = [...]string{"key", "data"}
+
+func (x *KeyedItem) decodeJSON(r *wire.JSONReader) error {
+	if r.Null() {
+		return nil
+	}
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := r.Key(n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		var f int
+		switch string(key) {
+		case "key":
+			f = 1
+		case "data":
+			f = 2
+		default:
+			f = wire.FoldIndex(key, jsonFieldsKeyedItem[:])
+		}
+		switch f {
+		case 1:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "Key")
+				}
+				x.Key = val
+			}
+		case 2:
+			{
+				val, err := r.Bytes()
+				if err != nil {
+					return wire.InField(err, "Data")
+				}
+				x.Data = val
+			}
+		default:
+			if err := r.SkipField(key); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// AppendJSON appends the JSON encoding of x to b: byte for byte what
+// encoding/json writes for the same struct. It allocates nothing when b has
+// room.
+
+func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
+	b, err := x.appendJSON(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return b, nil
+}
+
+// MarshalJSON implements json.Marshaler.
+
+func (x KeyedBatch) MarshalJSON() ([]byte, error) {
+	buf := wire.GetBuffer()
+	b, err := x.AppendJSON((*buf)[:0])
+	*buf = b
+	if err != nil {
+		wire.PutBuffer(buf)
+		return nil, err
+	}
+	out := wire.Clone(b)
+	wire.PutBuffer(buf)
+	return out, nil
+}
+
+// MarshalEasyJSON implements easyjson.Marshaler.
+
+func (x KeyedBatch) MarshalEasyJSON(w *jwriter.Writer) {
+	b, err := x.AppendJSON(w.Buffer.Buf)
+	w.Buffer.Buf = b
+	if err != nil && w.Error == nil {
+		w.Error = err
+	}
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
+// fields are skipped and keys match case-insensitively, as with encoding/json.
+
+func (x *KeyedBatch) UnmarshalJSON(data []byte) error {
+	return x.unmarshalJSON(data, false)
+}
+
+// UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
+// wire.ErrUnknownField.
+
+func (x *KeyedBatch) UnmarshalJSONStrict(data []byte) error {
+	return x.unmarshalJSON(data, true)
+}
+
+func (x *KeyedBatch) unmarshalJSON(data []byte, strict bool) error {
+	r := wire.NewJSONReader(data, strict)
+	*x = KeyedBatch{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		return wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return nil
+}
+
+// UnmarshalEasyJSON implements easyjson.Unmarshaler.
+
+func (x *KeyedBatch) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	raw := l.Raw()
+	if !l.Ok() {
+		return
+	}
+	r := wire.NewJSONReaderAt(raw, l.GetPos()-len(raw), false)
+	*x = KeyedBatch{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		l.AddError(wire.InType(err, "replicawire.KeyedBatch"))
+	}
+}
+
+func (x *KeyedBatch) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, "{\"items\":"...)
+	if x.Items == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b, _ = x.Items[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+var jsonFieldsKeyedBatch = [...]string{"items"}
+
+func (x *KeyedBatch) decodeJSON(r *wire.JSONReader) error {
+	if r.Null() {
+		return nil
+	}
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := r.Key(n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		var f int
+		switch string(key) {
+		case "items":
+			f = 1
+		default:
+			f = wire.FoldIndex(key, jsonFieldsKeyedBatch[:])
+		}
+		switch f {
+		case 1:
+			if r.Null() {
+				x.Items = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Items")
+				}
+				s := make([]KeyedItem, 0, 4)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Items")
+					}
+					if !more {
+						break
+					}
+					s = append(s, KeyedItem{})
+					if err := s[len(s)-1].decodeJSON(r); err != nil {
+						return wire.InElem(err, "Items", i)
+					}
+				}
+				x.Items = s
+			}
+		default:
+			if err := r.SkipField(key); err != nil {
+				return err
+			}
+		}
+	}
+}
