@@ -21,19 +21,15 @@ func (x Error) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Error) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.Error")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -101,6 +97,20 @@ func (x *Error) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Error) jsonSize() int {
+	n := 1
+	n += 9
+	n += len(x.Error) + 2
+	if x.Leader != "" {
+		n += 10
+		n += len(x.Leader) + 2
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsError = [...]string{"error", "leader"}
 
 func (x *Error) decodeJSON(r *wire.JSONReader) error {
@@ -164,19 +174,15 @@ func (x NodeMeta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x NodeMeta) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.NodeMeta")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -242,6 +248,20 @@ func (x *NodeMeta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"epoch\":"...)
 	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
 	return append(b, '}'), nil
+}
+
+func (x *NodeMeta) jsonSize() int {
+	n := 1
+	n += 13
+	n += len(x.RaftAddr) + 2
+	n += 13
+	n += len(x.HTTPAddr) + 2
+	n += 9
+	n += wire.UintLen(uint64(x.Epoch))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsNodeMeta = [...]string{"raft_addr", "http_addr", "epoch"}
@@ -317,19 +337,15 @@ func (x Member) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Member) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.Member")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -401,6 +417,26 @@ func (x *Member) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"http_addr\":"...)
 	b = wire.AppendJSONString(b, x.HTTPAddr)
 	return append(b, '}'), nil
+}
+
+func (x *Member) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Name) + 2
+	n += 8
+	n += len(x.Addr) + 2
+	n += 9
+	n += len(x.State) + 2
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 13
+	n += len(x.RaftAddr) + 2
+	n += 13
+	n += len(x.HTTPAddr) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsMember = [...]string{"name", "addr", "state", "incarnation", "raft_addr", "http_addr"}
@@ -506,19 +542,15 @@ func (x Members) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Members) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.Members")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -593,6 +625,25 @@ func (x *Members) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+func (x *Members) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Self) + 2
+	n += 11
+	if x.Members == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Members)
+		for i := range x.Members {
+			n += x.Members[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsMembers = [...]string{"self", "members"}
@@ -673,19 +724,15 @@ func (x RaftPeer) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RaftPeer) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.RaftPeer")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -753,6 +800,22 @@ func (x *RaftPeer) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"match_index\":"...)
 	b = strconv.AppendUint(b, uint64(x.MatchIndex), 10)
 	return append(b, '}'), nil
+}
+
+func (x *RaftPeer) jsonSize() int {
+	n := 1
+	n += 6
+	n += len(x.ID) + 2
+	n += 11
+	n += len(x.Address) + 2
+	n += 9
+	n += 5
+	n += 15
+	n += wire.UintLen(uint64(x.MatchIndex))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRaftPeer = [...]string{"id", "address", "voter", "match_index"}
@@ -838,19 +901,15 @@ func (x RaftStatus) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RaftStatus) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.RaftStatus")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -937,6 +996,37 @@ func (x *RaftStatus) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+func (x *RaftStatus) jsonSize() int {
+	n := 1
+	n += 6
+	n += len(x.ID) + 2
+	n += 8
+	n += len(x.Role) + 2
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 10
+	n += len(x.Leader) + 2
+	n += 15
+	n += len(x.LeaderHTTP) + 2
+	n += 16
+	n += wire.UintLen(uint64(x.CommitIndex))
+	n += 17
+	n += wire.UintLen(uint64(x.AppliedIndex))
+	n += 9
+	if x.Peers == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Peers)
+		for i := range x.Peers {
+			n += x.Peers[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRaftStatus = [...]string{"id", "role", "term", "leader", "leader_http", "commit_index", "applied_index", "peers"}
@@ -1077,19 +1167,15 @@ func (x KVCommand) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KVCommand) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.KVCommand")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1155,6 +1241,20 @@ func (x *KVCommand) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"value\":"...)
 	b = wire.AppendJSONString(b, x.Value)
 	return append(b, '}'), nil
+}
+
+func (x *KVCommand) jsonSize() int {
+	n := 1
+	n += 6
+	n += wire.UintLen(uint64(x.Op))
+	n += 7
+	n += len(x.Key) + 2
+	n += 9
+	n += len(x.Value) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsKVCommand = [...]string{"op", "key", "value"}
@@ -1230,19 +1330,15 @@ func (x KVSnapshot) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KVSnapshot) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.KVSnapshot")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1321,6 +1417,24 @@ func (x *KVSnapshot) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *KVSnapshot) jsonSize() int {
+	n := 1
+	n += 8
+	if x.Data == nil {
+		n += 4
+	} else {
+		n += 2 + 2*len(x.Data)
+		for k, v := range x.Data {
+			n += len(k) + 2
+			n += len(v) + 2
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsKVSnapshot = [...]string{"data"}
 
 func (x *KVSnapshot) decodeJSON(r *wire.JSONReader) error {
@@ -1395,19 +1509,15 @@ func (x KVPair) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KVPair) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.KVPair")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1475,6 +1585,22 @@ func (x *KVPair) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"index\":"...)
 	b = strconv.AppendUint(b, uint64(x.Index), 10)
 	return append(b, '}'), nil
+}
+
+func (x *KVPair) jsonSize() int {
+	n := 1
+	n += 7
+	n += len(x.Key) + 2
+	n += 9
+	n += len(x.Value) + 2
+	n += 9
+	n += 5
+	n += 9
+	n += wire.UintLen(uint64(x.Index))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsKVPair = [...]string{"key", "value", "found", "index"}
@@ -1560,19 +1686,15 @@ func (x KVWrite) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x KVWrite) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.KVWrite")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1636,6 +1758,16 @@ func (x *KVWrite) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *KVWrite) jsonSize() int {
+	n := 1
+	n += 9
+	n += len(x.Value) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsKVWrite = [...]string{"value"}
 
 func (x *KVWrite) decodeJSON(r *wire.JSONReader) error {
@@ -1689,19 +1821,15 @@ func (x RecordOp) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RecordOp) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.RecordOp")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1771,6 +1899,24 @@ func (x *RecordOp) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"by\":"...)
 	b = strconv.AppendInt(b, int64(x.By), 10)
 	return append(b, '}'), nil
+}
+
+func (x *RecordOp) jsonSize() int {
+	n := 1
+	n += 6
+	n += len(x.Op) + 2
+	n += 9
+	n += len(x.Field) + 2
+	n += 7
+	n += len(x.Key) + 2
+	n += 9
+	n += len(x.Value) + 2
+	n += 6
+	n += wire.IntLen(int64(x.By))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRecordOp = [...]string{"op", "field", "key", "value", "by"}
@@ -1866,19 +2012,15 @@ func (x RecordUpdate) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RecordUpdate) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.RecordUpdate")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1953,6 +2095,23 @@ func (x *RecordUpdate) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *RecordUpdate) jsonSize() int {
+	n := 1
+	n += 7
+	if x.Ops == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Ops)
+		for i := range x.Ops {
+			n += x.Ops[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsRecordUpdate = [...]string{"ops"}
 
 func (x *RecordUpdate) decodeJSON(r *wire.JSONReader) error {
@@ -2021,19 +2180,15 @@ func (x RecordKeys) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RecordKeys) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.RecordKeys")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2108,6 +2263,25 @@ func (x *RecordKeys) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+func (x *RecordKeys) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Type) + 2
+	n += 8
+	if x.Keys == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Keys)
+		for i := range x.Keys {
+			n += len(x.Keys[i]) + 2
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRecordKeys = [...]string{"type", "keys"}
@@ -2193,19 +2367,15 @@ func (x Health) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Health) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.Health")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2287,6 +2457,32 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"pid\":"...)
 	b = strconv.AppendUint(b, uint64(x.Pid), 10)
 	return append(b, '}'), nil
+}
+
+func (x *Health) jsonSize() int {
+	n := 1
+	n += 10
+	n += len(x.Status) + 2
+	n += 8
+	n += len(x.Node) + 2
+	n += 11
+	n += wire.UintLen(uint64(x.Members))
+	n += 13
+	n += len(x.RaftRole) + 2
+	n += 15
+	n += len(x.RaftLeader) + 2
+	n += 10
+	n += len(x.Digest) + 2
+	n += 8
+	n += 24
+	n += 11
+	n += wire.UintLen(uint64(x.Records))
+	n += 7
+	n += wire.UintLen(uint64(x.Pid))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsHealth = [...]string{"status", "node", "members", "raft_role", "raft_leader", "digest", "load", "records", "pid"}
@@ -2422,19 +2618,15 @@ func (x Sever) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Sever) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "nodeapi.Sever")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2496,6 +2688,16 @@ func (x *Sever) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"on\":"...)
 	b = strconv.AppendBool(b, x.On)
 	return append(b, '}'), nil
+}
+
+func (x *Sever) jsonSize() int {
+	n := 1
+	n += 6
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsSever = [...]string{"on"}

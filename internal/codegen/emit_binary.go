@@ -436,11 +436,11 @@ func (e *emitter) binDecode(t *Type, x expr, typ jen.Code, wrap wrapper, fname s
 			return []jen.Code{jen.Block(
 				jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Elem))),
 				ret(),
-			jen.Id("s").Op(":=").Make(t.goType(), jen.Lit(0), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
-			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(
-				append([]jen.Code{jen.Id("s").Op("=").Append(jen.Id("s"), jen.Add(elemZero(t.Elem)))},
-					e.binDecode(t.Elem, id("s").index("i"), elemTyp, elemWrap(fname, "i"), fname)...)...,
-			),
+				jen.Id("s").Op(":=").Make(t.goType(), jen.Lit(0), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
+				jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(
+					append([]jen.Code{jen.Id("s").Op("=").Append(jen.Id("s"), jen.Add(elemZero(t.Elem)))},
+						e.binDecode(t.Elem, id("s").index("i"), elemTyp, elemWrap(fname, "i"), fname)...)...,
+				),
 				jen.If(jen.Err().Op(":=").Add(d()).Dot("EndList").Call(jen.Id("fr")), err().Op("!=").Nil()).Block(jen.Return(wrap(err()))),
 				x().Op("=").Id("s"),
 			)}

@@ -63,6 +63,7 @@ type Stats struct {
 	DeltasApplied     uint64 // remote deltas merged
 	DeltasDuplicate   uint64 // remote deltas already applied
 	DeltasHeld        uint64 // remote deltas held behind a gap
+	GapPulls          uint64 // full states pulled because a gap did not fill
 	StatesSent        uint64 // full states sent
 	StatesApplied     uint64 // full states merged
 	DigestMatches     uint64 // digests equal to ours: transfers skipped
@@ -163,6 +164,7 @@ func (e *Engine) Tick() {
 		e.sendTo(p)
 	}
 	e.reclaim()
+	e.pullStuckGaps()
 	if !e.cfg.DisableAntiEntropy && e.now%e.cfg.AntiEntropyTicks == 0 {
 		e.antiEntropy()
 	}

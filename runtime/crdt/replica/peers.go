@@ -28,6 +28,7 @@ type peer struct {
 	// inbound: its stream to us
 	delivered uint64            // highest seq of its stream applied with no gap
 	pending   map[uint64][]byte // deltas received ahead of a gap
+	gapTick   uint64            // tick since which a gap holds pending deltas back
 }
 
 // AddPeer reports that membership sees the node id alive: the engine sends

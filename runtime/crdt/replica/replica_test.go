@@ -433,3 +433,32 @@ func TestDeadOriginsPartialDeltaRepaired(t *testing.T) {
 	c.settle(50)
 	require.Positive(t, c.eng["a"].Stats().Repairs+c.eng["b"].Stats().Repairs)
 }
+
+// TestStuckGapPullsState: the sender believes the receiver has a delta the
+// receiver never got (a digest match fast-forwarded only the sender's side)
+// and no longer resends it; the receiver, whose later deltas wait behind the
+// gap, pulls the full state instead of waiting for ever. (Found by SOAK=1.)
+func TestStuckGapPullsState(t *testing.T) {
+	c := newCluster(t, 14, Faults{}, 2, func(cfg *Config) { cfg.DisableAntiEntropy = true })
+	for i := range 3 {
+		c.inc("a", 1)
+		c.eng["a"].Tick()
+		for {
+			to, env, ok := c.net.Next()
+			if !ok {
+				break
+			}
+			if i != 1 { // delta 2 is lost
+				require.NoError(t, c.eng[to].Handle(env))
+			}
+		}
+	}
+	e := c.eng["a"]
+	e.mu.Lock()
+	e.peers["b"].acked, e.peers["b"].sent = 2, 2 // as a one-sided fast-forward leaves it
+	e.reclaim()
+	e.mu.Unlock()
+	c.settle(30)
+	require.Positive(t, c.eng["b"].Stats().GapPulls)
+	c.requireCausal()
+}

@@ -21,7 +21,7 @@ type counterState struct {
 	taken      uint64
 	violations []string
 	pruned     []string
-	prunedAt   map[string]uint64 // count of each pruned replica when it was pruned
+	prunedAt   map[string]uint64       // count of each pruned replica when it was pruned
 	refuse     func(delta []byte) bool // when set and true, MergeDelta fails
 }
 
