@@ -156,19 +156,17 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	defer cancel()
 	begin := time.Now()
 	seed := im.addr(0)
-	var wg sync.WaitGroup
-	for i := 1; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil { // a lost packet may fail a join under loss: retry
-				if err := im.join(ctx, i, seed); err == nil {
-					return
-				}
+	for i := 1; i < n; i++ { // one after another through the seed
+		for {
+			err := im.join(ctx, i, seed)
+			if err == nil {
+				break
 			}
-		}()
+			if ctx.Err() != nil { // a lost packet may fail a join under loss: retry until then
+				tb.Fatalf("member %d cannot join: %v", i, err)
+			}
+		}
 	}
-	wg.Wait()
 	converged := func(skip int) bool {
 		for i := range n {
 			if i != skip && im.members(i) != n {
@@ -177,7 +175,7 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 		}
 		return true
 	}
-	waitFor(tb, 2*time.Minute, "join convergence", func() bool { return converged(-1) })
+	waitFor(tb, 3*time.Minute, "join convergence", func() bool { return converged(-1) })
 	var res result
 	res.join = time.Since(begin)
 
