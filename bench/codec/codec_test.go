@@ -1,9 +1,12 @@
+//go:build unix
+
 package codec
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"syscall"
 	"testing"
 
 	"github.com/dwsdk/distributed/bench/codec/gen/benchwire"
@@ -15,8 +18,8 @@ import (
 
 // fixture is one message in the three struct sets with the same values.
 type fixture struct {
-	name  string
-	ours  interface {
+	name string
+	ours interface {
 		MarshalJSON() ([]byte, error)
 		AppendJSON([]byte) ([]byte, error)
 		MarshalBinary() ([]byte, error)
@@ -98,6 +101,15 @@ func fixtures() []fixture {
 	}
 }
 
+// processCPU is the user and system CPU time the process has used, in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
 // must panics on an encoding error, which no benchmark input causes.
 func must(p []byte, err error) []byte {
 	if err != nil {
@@ -124,7 +136,12 @@ func BenchmarkCodec(b *testing.B) {
 			b.Run(fmt.Sprintf("op=%s/msg=%s/impl=%s", op, f.name, impl), func(b *testing.B) {
 				b.SetBytes(int64(n))
 				b.ReportAllocs()
+				cpu0 := processCPU()
 				fn(b)
+				// CPU time of the process (benchmark and GC) per operation:
+				// unlike ns/op it does not count time the OS gave to other
+				// processes, so it stays comparable on a loaded machine.
+				b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 		run("json-encode", "ours", len(js), func(b *testing.B) {

@@ -50,6 +50,12 @@ func run(args []string, out io.Writer) error {
 	load := sim.Scale(raw, scaling)
 	m := def
 	m.Capacity, m.Startup, m.SLO = *capacity, *startup, *slo
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if *svg != "" && *plotFrom >= time.Duration(len(load))*time.Second {
+		return fmt.Errorf("plot: no samples between %v and %v: the replay lasts %v", *plotFrom, *plotFrom+*plotLen, time.Duration(len(load))*time.Second)
+	}
 	policies := append(sim.DefaultPolicies(m, *hpaTarget), sim.StaticPeak(load, m))
 	opt := sim.Options{}
 	if *svg != "" {

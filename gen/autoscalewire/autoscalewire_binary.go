@@ -318,34 +318,66 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendVarint(b, int64(x.Delta))
 	}
 	if x.Readings != nil {
-		b = append(b, 0x32, 0)
-		p := len(b) - 1
+		b = append(b, 0x32)
+		pg := 1
+		if len(x.Readings) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Readings)))
 		g := 1
 		for i := range x.Readings {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Readings[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Blocked != nil {
-		b = append(b, 0x3a, 0)
-		p := len(b) - 1
+		b = append(b, 0x3a)
+		pg := 1
+		if len(x.Blocked) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Blocked)))
 		g := 1
 		for i := range x.Blocked {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Blocked[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Reason != "" {
 		b = append(b, 0x42)
@@ -355,7 +387,11 @@ func (x *Decision) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Event.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -460,8 +496,9 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Readings")
 				}
-				s := make([]MetricReading, cnt)
-				for i := range s {
+				s := make([]MetricReading, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, MetricReading{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -484,8 +521,9 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Blocked")
 				}
-				s := make([]Block, cnt)
-				for i := range s {
+				s := make([]Block, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Block{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -591,7 +629,11 @@ func (x *ScaleEvent) appendBinary(b []byte) ([]byte, error) {
 		for i := range x.Nodes {
 			b = wire.AppendString(b, x.Nodes[i])
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Before != 0 {
 		b = append(b, 0x28)
@@ -1367,34 +1409,62 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x0a, 0)
 		p := len(b) - 1
 		b, _ = x.CPU.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Memory != nil {
 		b = append(b, 0x12, 0)
 		p := len(b) - 1
 		b, _ = x.Memory.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.QueueDepth != nil {
 		b = append(b, 0x1a, 0)
 		p := len(b) - 1
 		b, _ = x.QueueDepth.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Custom != nil {
-		b = append(b, 0x22, 0)
-		p := len(b) - 1
+		b = append(b, 0x22)
+		pg := 1
+		if len(x.Custom) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Custom)))
 		g := 1
 		for i := range x.Custom {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Custom[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Cooldown != "" {
 		b = append(b, 0x2a)
@@ -1408,25 +1478,41 @@ func (x *Config) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.ScaleUp.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.ScaleDown != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.ScaleDown.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Nodes != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Nodes.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Predictive != nil {
 		b = append(b, 0x52, 0)
 		p := len(b) - 1
 		b, _ = x.Predictive.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	return b, nil
 }
@@ -1537,8 +1623,9 @@ func (x *Config) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Custom")
 				}
-				s := make([]CustomMetric, cnt)
-				for i := range s {
+				s := make([]CustomMetric, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, CustomMetric{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

@@ -21,19 +21,15 @@ func (x MetricReading) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x MetricReading) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.MetricReading")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -115,6 +111,26 @@ func (x *MetricReading) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"reason\":"...)
 	b = wire.AppendJSONString(b, x.Reason)
 	return append(b, '}'), nil
+}
+
+func (x *MetricReading) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Name) + 2
+	n += 9
+	n += 24
+	n += 6
+	n += 24
+	n += 8
+	n += 24
+	n += 8
+	n += wire.UintLen(uint64(x.Vote))
+	n += 10
+	n += len(x.Reason) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsMetricReading = [...]string{"name", "value", "up", "down", "vote", "reason"}
@@ -220,19 +236,15 @@ func (x Block) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Block) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.Block")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -298,6 +310,18 @@ func (x *Block) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Block) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Kind))
+	n += 10
+	n += len(x.Detail) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsBlock = [...]string{"kind", "detail"}
 
 func (x *Block) decodeJSON(r *wire.JSONReader) error {
@@ -361,19 +385,15 @@ func (x Decision) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Decision) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.Decision")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -481,6 +501,50 @@ func (x *Decision) appendJSON(b []byte) ([]byte, error) {
 		b, _ = x.Event.appendJSON(b)
 	}
 	return append(b, '}'), nil
+}
+
+func (x *Decision) jsonSize() int {
+	n := 1
+	n += 17
+	n += wire.IntLen(int64(x.AtUnixMilli))
+	n += 10
+	n += wire.UintLen(uint64(x.Action))
+	n += 11
+	n += wire.IntLen(int64(x.Current))
+	n += 10
+	n += wire.IntLen(int64(x.Wanted))
+	n += 9
+	n += wire.IntLen(int64(x.Delta))
+	n += 12
+	if x.Readings == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Readings)
+		for i := range x.Readings {
+			n += x.Readings[i].jsonSize()
+		}
+	}
+	n += 11
+	if x.Blocked == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Blocked)
+		for i := range x.Blocked {
+			n += x.Blocked[i].jsonSize()
+		}
+	}
+	n += 10
+	n += len(x.Reason) + 2
+	n += 9
+	if x.Event == nil {
+		n += 4
+	} else {
+		n += x.Event.jsonSize()
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsDecision = [...]string{"at_unix_milli", "action", "current", "wanted", "delta", "readings", "blocked", "reason", "event"}
@@ -648,19 +712,15 @@ func (x ScaleEvent) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x ScaleEvent) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.ScaleEvent")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -745,6 +805,35 @@ func (x *ScaleEvent) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"error\":"...)
 	b = wire.AppendJSONString(b, x.Error)
 	return append(b, '}'), nil
+}
+
+func (x *ScaleEvent) jsonSize() int {
+	n := 1
+	n += 17
+	n += wire.IntLen(int64(x.AtUnixMilli))
+	n += 10
+	n += wire.UintLen(uint64(x.Action))
+	n += 13
+	n += wire.IntLen(int64(x.Requested))
+	n += 9
+	if x.Nodes == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Nodes)
+		for i := range x.Nodes {
+			n += len(x.Nodes[i]) + 2
+		}
+	}
+	n += 10
+	n += wire.IntLen(int64(x.Before))
+	n += 9
+	n += wire.IntLen(int64(x.After))
+	n += 9
+	n += len(x.Error) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsScaleEvent = [...]string{"at_unix_milli", "action", "requested", "nodes", "before", "after", "error"}
@@ -880,19 +969,15 @@ func (x Thresholds) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Thresholds) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.Thresholds")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -965,6 +1050,20 @@ func (x *Thresholds) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"disabled\":"...)
 	b = strconv.AppendBool(b, x.Disabled)
 	return append(b, '}'), nil
+}
+
+func (x *Thresholds) jsonSize() int {
+	n := 1
+	n += 6
+	n += 24
+	n += 8
+	n += 24
+	n += 12
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsThresholds = [...]string{"up", "down", "disabled"}
@@ -1040,19 +1139,15 @@ func (x CustomMetric) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x CustomMetric) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.CustomMetric")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1125,6 +1220,20 @@ func (x *CustomMetric) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Down")
 	}
 	return append(b, '}'), nil
+}
+
+func (x *CustomMetric) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Name) + 2
+	n += 6
+	n += 24
+	n += 8
+	n += 24
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsCustomMetric = [...]string{"name", "up", "down"}
@@ -1200,19 +1309,15 @@ func (x ScaleUpPolicy) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x ScaleUpPolicy) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.ScaleUpPolicy")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1282,6 +1387,18 @@ func (x *ScaleUpPolicy) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *ScaleUpPolicy) jsonSize() int {
+	n := 1
+	n += 11
+	n += 24
+	n += 7
+	n += wire.IntLen(int64(x.Min))
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsScaleUpPolicy = [...]string{"percent", "min"}
 
 func (x *ScaleUpPolicy) decodeJSON(r *wire.JSONReader) error {
@@ -1345,19 +1462,15 @@ func (x ScaleDownPolicy) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x ScaleDownPolicy) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.ScaleDownPolicy")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1421,6 +1534,16 @@ func (x *ScaleDownPolicy) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *ScaleDownPolicy) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.IntLen(int64(x.Step))
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsScaleDownPolicy = [...]string{"step"}
 
 func (x *ScaleDownPolicy) decodeJSON(r *wire.JSONReader) error {
@@ -1474,19 +1597,15 @@ func (x NodeBounds) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x NodeBounds) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.NodeBounds")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1552,6 +1671,18 @@ func (x *NodeBounds) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *NodeBounds) jsonSize() int {
+	n := 1
+	n += 7
+	n += wire.IntLen(int64(x.Min))
+	n += 7
+	n += wire.IntLen(int64(x.Max))
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsNodeBounds = [...]string{"min", "max"}
 
 func (x *NodeBounds) decodeJSON(r *wire.JSONReader) error {
@@ -1615,19 +1746,15 @@ func (x Predictive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Predictive) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.Predictive")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1697,6 +1824,20 @@ func (x *Predictive) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Target")
 	}
 	return append(b, '}'), nil
+}
+
+func (x *Predictive) jsonSize() int {
+	n := 1
+	n += 11
+	n += len(x.Horizon) + 2
+	n += 10
+	n += len(x.Window) + 2
+	n += 10
+	n += 24
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsPredictive = [...]string{"horizon", "window", "target"}
@@ -1772,19 +1913,15 @@ func (x Config) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Config) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "autoscalewire.Config")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1922,6 +2059,69 @@ func (x *Config) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+func (x *Config) jsonSize() int {
+	n := 1
+	n += 7
+	if x.CPU == nil {
+		n += 4
+	} else {
+		n += x.CPU.jsonSize()
+	}
+	n += 10
+	if x.Memory == nil {
+		n += 4
+	} else {
+		n += x.Memory.jsonSize()
+	}
+	n += 24
+	if x.QueueDepth == nil {
+		n += 4
+	} else {
+		n += x.QueueDepth.jsonSize()
+	}
+	n += 10
+	if x.Custom == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Custom)
+		for i := range x.Custom {
+			n += x.Custom[i].jsonSize()
+		}
+	}
+	n += 12
+	n += len(x.Cooldown) + 2
+	n += 12
+	n += len(x.Interval) + 2
+	n += 12
+	if x.ScaleUp == nil {
+		n += 4
+	} else {
+		n += x.ScaleUp.jsonSize()
+	}
+	n += 14
+	if x.ScaleDown == nil {
+		n += 4
+	} else {
+		n += x.ScaleDown.jsonSize()
+	}
+	n += 9
+	if x.Nodes == nil {
+		n += 4
+	} else {
+		n += x.Nodes.jsonSize()
+	}
+	n += 14
+	if x.Predictive == nil {
+		n += 4
+	} else {
+		n += x.Predictive.jsonSize()
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsConfig = [...]string{"cpu", "memory", "queue_depth_per_node", "custom", "cooldown", "interval", "scale_up", "scale_down", "nodes", "predictive"}

@@ -279,19 +279,35 @@ func (x *Configuration) UnmarshalBinary(data []byte) error {
 
 func (x *Configuration) appendBinary(b []byte) ([]byte, error) {
 	if x.Servers != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Servers) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Servers)))
 		g := 1
 		for i := range x.Servers {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Servers[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -321,8 +337,9 @@ func (x *Configuration) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Servers")
 				}
-				s := make([]Server, cnt)
-				for i := range s {
+				s := make([]Server, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Server{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -687,19 +704,35 @@ func (x *AppendEntries) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendUvarint(b, uint64(x.PrevLogTerm))
 	}
 	if x.Entries != nil {
-		b = append(b, 0x2a, 0)
-		p := len(b) - 1
+		b = append(b, 0x2a)
+		pg := 1
+		if len(x.Entries) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Entries)))
 		g := 1
 		for i := range x.Entries {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Entries[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.LeaderCommit != 0 {
 		b = append(b, 0x30)
@@ -801,8 +834,9 @@ func (x *AppendEntries) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Entries")
 				}
-				s := make([]Entry, cnt)
-				for i := range s {
+				s := make([]Entry, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Entry{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -1120,7 +1154,11 @@ func (x *InstallSnapshot) appendBinary(b []byte) ([]byte, error) {
 		if len(b) == p+1 {
 			b = b[:start]
 		} else {
-			b, _ = wire.FinishLen(b, p, 1)
+			if n := len(b) - p - 1; n < 128 {
+				b[p] = byte(n)
+			} else {
+				b, _ = wire.FinishLen(b, p, 1)
+			}
 		}
 	}
 	if x.ConfigIndex != 0 {
@@ -1735,7 +1773,11 @@ func (x *SnapshotMeta) appendBinary(b []byte) ([]byte, error) {
 		if len(b) == p+1 {
 			b = b[:start]
 		} else {
-			b, _ = wire.FinishLen(b, p, 1)
+			if n := len(b) - p - 1; n < 128 {
+				b[p] = byte(n)
+			} else {
+				b, _ = wire.FinishLen(b, p, 1)
+			}
 		}
 	}
 	if x.ConfigIndex != 0 {
@@ -1882,49 +1924,81 @@ func (x *Message) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x1a, 0)
 		p := len(b) - 1
 		b, _ = x.RequestVote.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.RequestVoteResponse != nil {
 		b = append(b, 0x22, 0)
 		p := len(b) - 1
 		b, _ = x.RequestVoteResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.AppendEntries != nil {
 		b = append(b, 0x2a, 0)
 		p := len(b) - 1
 		b, _ = x.AppendEntries.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.AppendEntriesResponse != nil {
 		b = append(b, 0x32, 0)
 		p := len(b) - 1
 		b, _ = x.AppendEntriesResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.InstallSnapshot != nil {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.InstallSnapshot.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.InstallSnapshotResponse != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.InstallSnapshotResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.TimeoutNow != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.TimeoutNow.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.TimeoutNowResponse != nil {
 		b = append(b, 0x52, 0)
 		p := len(b) - 1
 		b, _ = x.TimeoutNowResponse.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.FromAddr != "" {
 		b = append(b, 0x5a)

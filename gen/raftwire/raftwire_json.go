@@ -21,19 +21,15 @@ func (x Entry) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Entry) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.Entry")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -101,6 +97,22 @@ func (x *Entry) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
+}
+
+func (x *Entry) jsonSize() int {
+	n := 1
+	n += 9
+	n += wire.UintLen(uint64(x.Index))
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 8
+	n += wire.UintLen(uint64(x.Type))
+	n += 8
+	n += wire.Base64Len(x.Data)
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsEntry = [...]string{"index", "term", "type", "data"}
@@ -186,19 +198,15 @@ func (x Server) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Server) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.Server")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -264,6 +272,20 @@ func (x *Server) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"suffrage\":"...)
 	b = strconv.AppendUint(b, uint64(x.Suffrage), 10)
 	return append(b, '}'), nil
+}
+
+func (x *Server) jsonSize() int {
+	n := 1
+	n += 6
+	n += len(x.ID) + 2
+	n += 11
+	n += len(x.Address) + 2
+	n += 12
+	n += wire.UintLen(uint64(x.Suffrage))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsServer = [...]string{"id", "address", "suffrage"}
@@ -339,19 +361,15 @@ func (x Configuration) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Configuration) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.Configuration")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -426,6 +444,23 @@ func (x *Configuration) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Configuration) jsonSize() int {
+	n := 1
+	n += 11
+	if x.Servers == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Servers)
+		for i := range x.Servers {
+			n += x.Servers[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsConfiguration = [...]string{"servers"}
 
 func (x *Configuration) decodeJSON(r *wire.JSONReader) error {
@@ -494,19 +529,15 @@ func (x RequestVote) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RequestVote) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.RequestVote")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -578,6 +609,26 @@ func (x *RequestVote) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"leadership_transfer\":"...)
 	b = strconv.AppendBool(b, x.LeadershipTransfer)
 	return append(b, '}'), nil
+}
+
+func (x *RequestVote) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 16
+	n += len(x.CandidateID) + 2
+	n += 18
+	n += wire.UintLen(uint64(x.LastLogIndex))
+	n += 17
+	n += wire.UintLen(uint64(x.LastLogTerm))
+	n += 12
+	n += 5
+	n += 23
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRequestVote = [...]string{"term", "candidate_id", "last_log_index", "last_log_term", "pre_vote", "leadership_transfer"}
@@ -683,19 +734,15 @@ func (x RequestVoteResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x RequestVoteResponse) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.RequestVoteResponse")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -763,6 +810,22 @@ func (x *RequestVoteResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"voter_id\":"...)
 	b = wire.AppendJSONString(b, x.VoterID)
 	return append(b, '}'), nil
+}
+
+func (x *RequestVoteResponse) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 16
+	n += 5
+	n += 12
+	n += 5
+	n += 12
+	n += len(x.VoterID) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsRequestVoteResponse = [...]string{"term", "vote_granted", "pre_vote", "voter_id"}
@@ -848,19 +911,15 @@ func (x AppendEntries) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x AppendEntries) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.AppendEntries")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -947,6 +1006,37 @@ func (x *AppendEntries) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"heartbeat\":"...)
 	b = strconv.AppendBool(b, x.Heartbeat)
 	return append(b, '}'), nil
+}
+
+func (x *AppendEntries) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 13
+	n += len(x.LeaderID) + 2
+	n += 18
+	n += wire.UintLen(uint64(x.PrevLogIndex))
+	n += 17
+	n += wire.UintLen(uint64(x.PrevLogTerm))
+	n += 11
+	if x.Entries == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Entries)
+		for i := range x.Entries {
+			n += x.Entries[i].jsonSize()
+		}
+	}
+	n += 17
+	n += wire.UintLen(uint64(x.LeaderCommit))
+	n += 16
+	n += wire.UintLen(uint64(x.ReadContext))
+	n += 13
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsAppendEntries = [...]string{"term", "leader_id", "prev_log_index", "prev_log_term", "entries", "leader_commit", "read_context", "heartbeat"}
@@ -1087,19 +1177,15 @@ func (x AppendEntriesResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x AppendEntriesResponse) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.AppendEntriesResponse")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1177,6 +1263,32 @@ func (x *AppendEntriesResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"reject_index\":"...)
 	b = strconv.AppendUint(b, uint64(x.RejectIndex), 10)
 	return append(b, '}'), nil
+}
+
+func (x *AppendEntriesResponse) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 11
+	n += 5
+	n += 18
+	n += wire.UintLen(uint64(x.LastLogIndex))
+	n += 17
+	n += wire.UintLen(uint64(x.ConflictTerm))
+	n += 18
+	n += wire.UintLen(uint64(x.ConflictIndex))
+	n += 16
+	n += wire.UintLen(uint64(x.ReadContext))
+	n += 15
+	n += len(x.FollowerID) + 2
+	n += 13
+	n += 5
+	n += 16
+	n += wire.UintLen(uint64(x.RejectIndex))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsAppendEntriesResponse = [...]string{"term", "success", "last_log_index", "conflict_term", "conflict_index", "read_context", "follower_id", "heartbeat", "reject_index"}
@@ -1312,19 +1424,15 @@ func (x InstallSnapshot) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x InstallSnapshot) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.InstallSnapshot")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1404,6 +1512,34 @@ func (x *InstallSnapshot) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"total_size\":"...)
 	b = strconv.AppendUint(b, uint64(x.TotalSize), 10)
 	return append(b, '}'), nil
+}
+
+func (x *InstallSnapshot) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 13
+	n += len(x.LeaderID) + 2
+	n += 23
+	n += wire.UintLen(uint64(x.LastIncludedIndex))
+	n += 22
+	n += wire.UintLen(uint64(x.LastIncludedTerm))
+	n += 17
+	n += x.Configuration.jsonSize()
+	n += 16
+	n += wire.UintLen(uint64(x.ConfigIndex))
+	n += 10
+	n += wire.UintLen(uint64(x.Offset))
+	n += 8
+	n += wire.Base64Len(x.Data)
+	n += 8
+	n += 5
+	n += 14
+	n += wire.UintLen(uint64(x.TotalSize))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsInstallSnapshot = [...]string{"term", "leader_id", "last_included_index", "last_included_term", "configuration", "config_index", "offset", "data", "done", "total_size"}
@@ -1545,19 +1681,15 @@ func (x InstallSnapshotResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x InstallSnapshotResponse) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.InstallSnapshotResponse")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1625,6 +1757,22 @@ func (x *InstallSnapshotResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"follower_id\":"...)
 	b = wire.AppendJSONString(b, x.FollowerID)
 	return append(b, '}'), nil
+}
+
+func (x *InstallSnapshotResponse) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 11
+	n += 5
+	n += 15
+	n += wire.UintLen(uint64(x.NextOffset))
+	n += 15
+	n += len(x.FollowerID) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsInstallSnapshotResponse = [...]string{"term", "success", "next_offset", "follower_id"}
@@ -1710,19 +1858,15 @@ func (x TimeoutNow) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x TimeoutNow) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.TimeoutNow")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1788,6 +1932,18 @@ func (x *TimeoutNow) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *TimeoutNow) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 13
+	n += len(x.LeaderID) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsTimeoutNow = [...]string{"term", "leader_id"}
 
 func (x *TimeoutNow) decodeJSON(r *wire.JSONReader) error {
@@ -1851,19 +2007,15 @@ func (x TimeoutNowResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x TimeoutNowResponse) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.TimeoutNowResponse")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1927,6 +2079,16 @@ func (x *TimeoutNowResponse) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *TimeoutNowResponse) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsTimeoutNowResponse = [...]string{"term"}
 
 func (x *TimeoutNowResponse) decodeJSON(r *wire.JSONReader) error {
@@ -1980,19 +2142,15 @@ func (x HardState) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x HardState) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.HardState")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2058,6 +2216,18 @@ func (x *HardState) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *HardState) jsonSize() int {
+	n := 1
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 8
+	n += len(x.Vote) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsHardState = [...]string{"term", "vote"}
 
 func (x *HardState) decodeJSON(r *wire.JSONReader) error {
@@ -2121,19 +2291,15 @@ func (x SnapshotMeta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x SnapshotMeta) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.SnapshotMeta")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2203,6 +2369,24 @@ func (x *SnapshotMeta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"size\":"...)
 	b = strconv.AppendUint(b, uint64(x.Size), 10)
 	return append(b, '}'), nil
+}
+
+func (x *SnapshotMeta) jsonSize() int {
+	n := 1
+	n += 9
+	n += wire.UintLen(uint64(x.Index))
+	n += 8
+	n += wire.UintLen(uint64(x.Term))
+	n += 17
+	n += x.Configuration.jsonSize()
+	n += 16
+	n += wire.UintLen(uint64(x.ConfigIndex))
+	n += 8
+	n += wire.UintLen(uint64(x.Size))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsSnapshotMeta = [...]string{"index", "term", "configuration", "config_index", "size"}
@@ -2294,19 +2478,15 @@ func (x Message) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Message) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "raftwire.Message")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -2420,6 +2600,68 @@ func (x *Message) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"from_addr\":"...)
 	b = wire.AppendJSONString(b, x.FromAddr)
 	return append(b, '}'), nil
+}
+
+func (x *Message) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.From) + 2
+	n += 6
+	n += len(x.To) + 2
+	n += 16
+	if x.RequestVote == nil {
+		n += 4
+	} else {
+		n += x.RequestVote.jsonSize()
+	}
+	n += 25
+	if x.RequestVoteResponse == nil {
+		n += 4
+	} else {
+		n += x.RequestVoteResponse.jsonSize()
+	}
+	n += 18
+	if x.AppendEntries == nil {
+		n += 4
+	} else {
+		n += x.AppendEntries.jsonSize()
+	}
+	n += 27
+	if x.AppendEntriesResponse == nil {
+		n += 4
+	} else {
+		n += x.AppendEntriesResponse.jsonSize()
+	}
+	n += 20
+	if x.InstallSnapshot == nil {
+		n += 4
+	} else {
+		n += x.InstallSnapshot.jsonSize()
+	}
+	n += 29
+	if x.InstallSnapshotResponse == nil {
+		n += 4
+	} else {
+		n += x.InstallSnapshotResponse.jsonSize()
+	}
+	n += 15
+	if x.TimeoutNow == nil {
+		n += 4
+	} else {
+		n += x.TimeoutNow.jsonSize()
+	}
+	n += 24
+	if x.TimeoutNowResponse == nil {
+		n += 4
+	} else {
+		n += x.TimeoutNowResponse.jsonSize()
+	}
+	n += 13
+	n += len(x.FromAddr) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsMessage = [...]string{"from", "to", "request_vote", "request_vote_response", "append_entries", "append_entries_response", "install_snapshot", "install_snapshot_response", "timeout_now", "timeout_now_response", "from_addr"}

@@ -83,3 +83,16 @@ type Digest struct {
 	// Reply is set on the answer to a digest, which is not answered again.
 	Reply bool `json:"reply" wire:"5"`
 }
+
+// KeyedItem is one record of a keyed state: its key and its encoded delta or
+// state.
+type KeyedItem struct {
+	Key  string `json:"key" wire:"1"`
+	Data []byte `json:"data" wire:"2"`
+}
+
+// KeyedBatch is the encoding of a keyed state (replica.Keyed) or of its
+// delta: records sorted by key, so equal states encode to equal bytes.
+type KeyedBatch struct {
+	Items []KeyedItem `json:"items" wire:"1"`
+}

@@ -66,25 +66,41 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x32, 0)
 		p := len(b) - 1
 		b, _ = x.Deltas.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Ack != nil {
 		b = append(b, 0x3a, 0)
 		p := len(b) - 1
 		b, _ = x.Ack.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.State != nil {
 		b = append(b, 0x42, 0)
 		p := len(b) - 1
 		b, _ = x.State.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Digest != nil {
 		b = append(b, 0x4a, 0)
 		p := len(b) - 1
 		b, _ = x.Digest.appendBinary(b)
-		b, _ = wire.FinishLen(b, p, 1)
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
 	}
 	if x.Pull {
 		b = append(b, 0x50)
@@ -395,19 +411,35 @@ func (x *Deltas) UnmarshalBinary(data []byte) error {
 
 func (x *Deltas) appendBinary(b []byte) ([]byte, error) {
 	if x.Items != nil {
-		b = append(b, 0x0a, 0)
-		p := len(b) - 1
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Items) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Items)))
 		g := 1
 		for i := range x.Items {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Items[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -437,8 +469,9 @@ func (x *Deltas) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Items")
 				}
-				s := make([]Delta, cnt)
-				for i := range s {
+				s := make([]Delta, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Delta{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -809,19 +842,35 @@ func (x *Digest) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBytes(b, x.Sum)
 	}
 	if x.Progress != nil {
-		b = append(b, 0x1a, 0)
-		p := len(b) - 1
+		b = append(b, 0x1a)
+		pg := 1
+		if len(x.Progress) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Progress)))
 		g := 1
 		for i := range x.Progress {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Progress[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.Offer {
 		b = append(b, 0x20)
@@ -891,8 +940,9 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Progress")
 				}
-				s := make([]Progress, cnt)
-				for i := range s {
+				s := make([]Progress, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Progress{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {
@@ -924,6 +974,225 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Reply")
 				}
 				x.Reply = val
+			}
+		default:
+			if err := d.Skip(typ); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
+// It allocates nothing when b has room for Size() more bytes.
+
+func (x KeyedItem) AppendBinary(b []byte) ([]byte, error) {
+	b, err := x.appendBinary(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedItem")
+	}
+	return b, nil
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler with one allocation of
+// exactly Size() bytes.
+
+func (x KeyedItem) MarshalBinary() ([]byte, error) {
+	return x.AppendBinary(make([]byte, 0, x.size()))
+}
+
+// Size is the length of the binary encoding of x.
+
+func (x KeyedItem) Size() int {
+	return x.size()
+}
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
+// skips fields it does not know and leaves missing fields zero. Errors are
+// *wire.Error values naming the field and byte offset.
+
+func (x *KeyedItem) UnmarshalBinary(data []byte) error {
+	*x = KeyedItem{}
+	d := wire.NewDecoder(data)
+	if err := x.decodeBinary(&d); err != nil {
+		return wire.InType(err, "replicawire.KeyedItem")
+	}
+	return nil
+}
+
+func (x *KeyedItem) appendBinary(b []byte) ([]byte, error) {
+	if x.Key != "" {
+		b = append(b, 0x0a)
+		b = wire.AppendString(b, x.Key)
+	}
+	if x.Data != nil {
+		b = append(b, 0x12)
+		b = wire.AppendBytes(b, x.Data)
+	}
+	return b, nil
+}
+
+func (x *KeyedItem) size() int {
+	n := 0
+	if x.Key != "" {
+		n += 1
+		n += wire.SizeString(x.Key)
+	}
+	if x.Data != nil {
+		n += 1
+		n += wire.SizeBytes(x.Data)
+	}
+	return n
+}
+
+func (x *KeyedItem) decodeBinary(d *wire.Decoder) error {
+	for d.More() {
+		num, typ, err := d.Tag()
+		if err != nil {
+			return err
+		}
+		switch num {
+		case 1:
+			{
+				val, err := d.String(typ)
+				if err != nil {
+					return wire.InField(err, "Key")
+				}
+				x.Key = val
+			}
+		case 2:
+			{
+				val, err := d.Bytes(typ)
+				if err != nil {
+					return wire.InField(err, "Data")
+				}
+				x.Data = val
+			}
+		default:
+			if err := d.Skip(typ); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
+// It allocates nothing when b has room for Size() more bytes.
+
+func (x KeyedBatch) AppendBinary(b []byte) ([]byte, error) {
+	b, err := x.appendBinary(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return b, nil
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler with one allocation of
+// exactly Size() bytes.
+
+func (x KeyedBatch) MarshalBinary() ([]byte, error) {
+	return x.AppendBinary(make([]byte, 0, x.size()))
+}
+
+// Size is the length of the binary encoding of x.
+
+func (x KeyedBatch) Size() int {
+	return x.size()
+}
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
+// skips fields it does not know and leaves missing fields zero. Errors are
+// *wire.Error values naming the field and byte offset.
+
+func (x *KeyedBatch) UnmarshalBinary(data []byte) error {
+	*x = KeyedBatch{}
+	d := wire.NewDecoder(data)
+	if err := x.decodeBinary(&d); err != nil {
+		return wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return nil
+}
+
+func (x *KeyedBatch) appendBinary(b []byte) ([]byte, error) {
+	if x.Items != nil {
+		b = append(b, 0x0a)
+		pg := 1
+		if len(x.Items) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
+		b = wire.AppendUvarint(b, uint64(len(x.Items)))
+		g := 1
+		for i := range x.Items {
+			{
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
+				b, _ = x.Items[i].appendBinary(b)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
+			}
+		}
+		b, _ = wire.FinishLen(b, p, pg)
+	}
+	return b, nil
+}
+
+func (x *KeyedBatch) size() int {
+	n := 0
+	if x.Items != nil {
+		s := wire.SizeUvarint(uint64(len(x.Items)))
+		for i := range x.Items {
+			s += wire.SizeLen(x.Items[i].size())
+		}
+		n += 1 + wire.SizeLen(s)
+	}
+	return n
+}
+
+func (x *KeyedBatch) decodeBinary(d *wire.Decoder) error {
+	for d.More() {
+		num, typ, err := d.Tag()
+		if err != nil {
+			return err
+		}
+		switch num {
+		case 1:
+			{
+				fr, cnt, err := d.BeginList(typ, 1)
+				if err != nil {
+					return wire.InField(err, "Items")
+				}
+				s := make([]KeyedItem, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, KeyedItem{})
+					{
+						fr, err := d.BeginMessage(wire.TypeLen)
+						if err != nil {
+							return wire.InElem(err, "Items", i)
+						}
+						if err := s[i].decodeBinary(d); err != nil {
+							return wire.InElem(err, "Items", i)
+						}
+						d.EndMessage(fr)
+					}
+				}
+				if err := d.EndList(fr); err != nil {
+					return wire.InField(err, "Items")
+				}
+				x.Items = s
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

@@ -506,6 +506,95 @@ func TestGeneratedDigest(t *testing.T) {
 	}
 }
 
+func genKeyedItem(r *wiretest.Rand, depth int) KeyedItem {
+	var x KeyedItem
+	x.Key = r.String()
+	x.Data = r.Bytes()
+	return x
+}
+
+func genPtrKeyedItem(r *wiretest.Rand, depth int) *KeyedItem {
+	v := genKeyedItem(r, depth)
+	return &v
+}
+
+type jsonMirrorKeyedItem struct {
+	Key  string `json:"key"`
+	Data []byte `json:"data"`
+}
+
+func (x KeyedItem) jsonMirror() jsonMirrorKeyedItem {
+	var y jsonMirrorKeyedItem
+	y.Key = x.Key
+	y.Data = x.Data
+	return y
+}
+
+func jsonMirrorPtrKeyedItem(p *KeyedItem) *jsonMirrorKeyedItem {
+	if p == nil {
+		return nil
+	}
+	y := p.jsonMirror()
+	return &y
+}
+
+func TestGeneratedKeyedItem(t *testing.T) {
+	r := wiretest.New(t)
+	for i := 0; i < 200; i++ {
+		r.InvalidUTF8 = i%4 == 3
+		v := genKeyedItem(r, 0)
+		genCheck[KeyedItem](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+	}
+}
+
+func genKeyedBatch(r *wiretest.Rand, depth int) KeyedBatch {
+	var x KeyedBatch
+	if n := r.Len(depth); n >= 0 {
+		x.Items = make([]KeyedItem, n)
+		for i := range x.Items {
+			x.Items[i] = genKeyedItem(r, depth+1)
+		}
+	}
+	return x
+}
+
+func genPtrKeyedBatch(r *wiretest.Rand, depth int) *KeyedBatch {
+	v := genKeyedBatch(r, depth)
+	return &v
+}
+
+type jsonMirrorKeyedBatch struct {
+	Items []jsonMirrorKeyedItem `json:"items"`
+}
+
+func (x KeyedBatch) jsonMirror() jsonMirrorKeyedBatch {
+	var y jsonMirrorKeyedBatch
+	if x.Items != nil {
+		y.Items = make([]jsonMirrorKeyedItem, len(x.Items))
+		for i := range x.Items {
+			y.Items[i] = x.Items[i].jsonMirror()
+		}
+	}
+	return y
+}
+
+func jsonMirrorPtrKeyedBatch(p *KeyedBatch) *jsonMirrorKeyedBatch {
+	if p == nil {
+		return nil
+	}
+	y := p.jsonMirror()
+	return &y
+}
+
+func TestGeneratedKeyedBatch(t *testing.T) {
+	r := wiretest.New(t)
+	for i := 0; i < 200; i++ {
+		r.InvalidUTF8 = i%4 == 3
+		v := genKeyedBatch(r, 0)
+		genCheck[KeyedBatch](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+	}
+}
+
 // FuzzBinary feeds UnmarshalBinary of the type chosen by the first byte.
 func FuzzBinary(f *testing.F) {
 	r := wiretest.NewSeeded(1)
@@ -552,9 +641,21 @@ func FuzzBinary(f *testing.F) {
 			f.Add(append([]byte{6}, b...))
 			f.Add(append([]byte{6}, b[:len(b)/2]...))
 		}
+		{
+			v := genKeyedItem(r, 0)
+			b, _ := v.MarshalBinary()
+			f.Add(append([]byte{7}, b...))
+			f.Add(append([]byte{7}, b[:len(b)/2]...))
+		}
+		{
+			v := genKeyedBatch(r, 0)
+			b, _ := v.MarshalBinary()
+			f.Add(append([]byte{8}, b...))
+			f.Add(append([]byte{8}, b[:len(b)/2]...))
+		}
 	}
 	for _, s := range wiretest.BinarySeeds() {
-		for i := range 7 {
+		for i := range 9 {
 			f.Add(append([]byte{byte(i)}, s...))
 		}
 	}
@@ -562,7 +663,7 @@ func FuzzBinary(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		switch data[0] % 7 {
+		switch data[0] % 9 {
 		case 0:
 			genFuzzBinary[Envelope](t, data[1:])
 		case 1:
@@ -577,6 +678,10 @@ func FuzzBinary(f *testing.F) {
 			genFuzzBinary[Progress](t, data[1:])
 		case 6:
 			genFuzzBinary[Digest](t, data[1:])
+		case 7:
+			genFuzzBinary[KeyedItem](t, data[1:])
+		case 8:
+			genFuzzBinary[KeyedBatch](t, data[1:])
 		}
 	})
 }
@@ -627,9 +732,21 @@ func FuzzJSON(f *testing.F) {
 			f.Add(append([]byte{6}, b...))
 			f.Add(append([]byte{6}, b[:len(b)/2]...))
 		}
+		{
+			v := genKeyedItem(r, 0)
+			b, _ := v.MarshalJSON()
+			f.Add(append([]byte{7}, b...))
+			f.Add(append([]byte{7}, b[:len(b)/2]...))
+		}
+		{
+			v := genKeyedBatch(r, 0)
+			b, _ := v.MarshalJSON()
+			f.Add(append([]byte{8}, b...))
+			f.Add(append([]byte{8}, b[:len(b)/2]...))
+		}
 	}
 	for _, s := range wiretest.JSONSeeds() {
-		for i := range 7 {
+		for i := range 9 {
 			f.Add(append([]byte{byte(i)}, s...))
 		}
 	}
@@ -668,11 +785,21 @@ func FuzzJSON(f *testing.F) {
 			f.Add([]byte(string(rune(6)) + "{\"" + name + "\":" + v + "}"))
 		}
 	}
+	for _, name := range jsonFieldsKeyedItem {
+		for _, v := range wiretest.JSONValues() {
+			f.Add([]byte(string(rune(7)) + "{\"" + name + "\":" + v + "}"))
+		}
+	}
+	for _, name := range jsonFieldsKeyedBatch {
+		for _, v := range wiretest.JSONValues() {
+			f.Add([]byte(string(rune(8)) + "{\"" + name + "\":" + v + "}"))
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
 		}
-		switch data[0] % 7 {
+		switch data[0] % 9 {
 		case 0:
 			genFuzzJSON[Envelope](t, data[1:])
 		case 1:
@@ -687,6 +814,10 @@ func FuzzJSON(f *testing.F) {
 			genFuzzJSON[Progress](t, data[1:])
 		case 6:
 			genFuzzJSON[Digest](t, data[1:])
+		case 7:
+			genFuzzJSON[KeyedItem](t, data[1:])
+		case 8:
+			genFuzzJSON[KeyedBatch](t, data[1:])
 		}
 	})
 }

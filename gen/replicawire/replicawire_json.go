@@ -21,19 +21,15 @@ func (x Envelope) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Envelope) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Envelope")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -129,6 +125,50 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"pull\":"...)
 	b = strconv.AppendBool(b, x.Pull)
 	return append(b, '}'), nil
+}
+
+func (x *Envelope) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.From) + 2
+	n += 9
+	n += wire.UintLen(uint64(x.Epoch))
+	n += 11
+	n += len(x.Replica) + 2
+	n += 6
+	n += len(x.To) + 2
+	n += 12
+	n += wire.UintLen(uint64(x.ToEpoch))
+	n += 10
+	if x.Deltas == nil {
+		n += 4
+	} else {
+		n += x.Deltas.jsonSize()
+	}
+	n += 7
+	if x.Ack == nil {
+		n += 4
+	} else {
+		n += x.Ack.jsonSize()
+	}
+	n += 9
+	if x.State == nil {
+		n += 4
+	} else {
+		n += x.State.jsonSize()
+	}
+	n += 10
+	if x.Digest == nil {
+		n += 4
+	} else {
+		n += x.Digest.jsonSize()
+	}
+	n += 8
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull"}
@@ -282,19 +322,15 @@ func (x Delta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Delta) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Delta")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -360,6 +396,18 @@ func (x *Delta) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Delta) jsonSize() int {
+	n := 1
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
+	n += 8
+	n += wire.Base64Len(x.Data)
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsDelta = [...]string{"seq", "data"}
 
 func (x *Delta) decodeJSON(r *wire.JSONReader) error {
@@ -423,19 +471,15 @@ func (x Deltas) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Deltas) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Deltas")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -510,6 +554,23 @@ func (x *Deltas) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Deltas) jsonSize() int {
+	n := 1
+	n += 9
+	if x.Items == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Items)
+		for i := range x.Items {
+			n += x.Items[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsDeltas = [...]string{"items"}
 
 func (x *Deltas) decodeJSON(r *wire.JSONReader) error {
@@ -578,19 +639,15 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Ack) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Ack")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -656,6 +713,18 @@ func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Ack) jsonSize() int {
+	n := 1
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
+	n += 11
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsAck = [...]string{"seq", "missing"}
 
 func (x *Ack) decodeJSON(r *wire.JSONReader) error {
@@ -719,19 +788,15 @@ func (x State) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x State) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.State")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -797,6 +862,18 @@ func (x *State) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *State) jsonSize() int {
+	n := 1
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
+	n += 8
+	n += wire.Base64Len(x.Data)
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsState = [...]string{"seq", "data"}
 
 func (x *State) decodeJSON(r *wire.JSONReader) error {
@@ -860,19 +937,15 @@ func (x Progress) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Progress) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Progress")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -938,6 +1011,20 @@ func (x *Progress) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"seq\":"...)
 	b = strconv.AppendUint(b, uint64(x.Seq), 10)
 	return append(b, '}'), nil
+}
+
+func (x *Progress) jsonSize() int {
+	n := 1
+	n += 10
+	n += len(x.Origin) + 2
+	n += 9
+	n += wire.UintLen(uint64(x.Epoch))
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsProgress = [...]string{"origin", "epoch", "seq"}
@@ -1013,19 +1100,15 @@ func (x Digest) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Digest) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "replicawire.Digest")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1106,6 +1189,31 @@ func (x *Digest) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"reply\":"...)
 	b = strconv.AppendBool(b, x.Reply)
 	return append(b, '}'), nil
+}
+
+func (x *Digest) jsonSize() int {
+	n := 1
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
+	n += 7
+	n += wire.Base64Len(x.Sum)
+	n += 12
+	if x.Progress == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Progress)
+		for i := range x.Progress {
+			n += x.Progress[i].jsonSize()
+		}
+	}
+	n += 9
+	n += 5
+	n += 9
+	n += 5
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsDigest = [...]string{"seq", "sum", "progress", "offer", "reply"}
@@ -1195,6 +1303,323 @@ func (x *Digest) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Reply")
 				}
 				x.Reply = val
+			}
+		default:
+			if err := r.SkipField(key); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// AppendJSON appends the JSON encoding of x to b: byte for byte what
+// encoding/json writes for the same struct. It allocates nothing when b has
+// room.
+
+func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
+	b, err := x.appendJSON(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedItem")
+	}
+	return b, nil
+}
+
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
+
+func (x KeyedItem) MarshalJSON() ([]byte, error) {
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
+	if err != nil {
+		return nil, wire.InType(err, "replicawire.KeyedItem")
+	}
+	return b, nil
+}
+
+// MarshalEasyJSON implements easyjson.Marshaler.
+
+func (x KeyedItem) MarshalEasyJSON(w *jwriter.Writer) {
+	b, err := x.AppendJSON(w.Buffer.Buf)
+	w.Buffer.Buf = b
+	if err != nil && w.Error == nil {
+		w.Error = err
+	}
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
+// fields are skipped and keys match case-insensitively, as with encoding/json.
+
+func (x *KeyedItem) UnmarshalJSON(data []byte) error {
+	return x.unmarshalJSON(data, false)
+}
+
+// UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
+// wire.ErrUnknownField.
+
+func (x *KeyedItem) UnmarshalJSONStrict(data []byte) error {
+	return x.unmarshalJSON(data, true)
+}
+
+func (x *KeyedItem) unmarshalJSON(data []byte, strict bool) error {
+	r := wire.NewJSONReader(data, strict)
+	*x = KeyedItem{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		return wire.InType(err, "replicawire.KeyedItem")
+	}
+	return nil
+}
+
+// UnmarshalEasyJSON implements easyjson.Unmarshaler.
+
+func (x *KeyedItem) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	raw := l.Raw()
+	if !l.Ok() {
+		return
+	}
+	r := wire.NewJSONReaderAt(raw, l.GetPos()-len(raw), false)
+	*x = KeyedItem{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		l.AddError(wire.InType(err, "replicawire.KeyedItem"))
+	}
+}
+
+func (x *KeyedItem) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, "{\"key\":"...)
+	b = wire.AppendJSONString(b, x.Key)
+	b = append(b, ",\"data\":"...)
+	b = wire.AppendJSONBytes(b, x.Data)
+	return append(b, '}'), nil
+}
+
+func (x *KeyedItem) jsonSize() int {
+	n := 1
+	n += 7
+	n += len(x.Key) + 2
+	n += 8
+	n += wire.Base64Len(x.Data)
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
+var jsonFieldsKeyedItem = [...]string{"key", "data"}
+
+func (x *KeyedItem) decodeJSON(r *wire.JSONReader) error {
+	if r.Null() {
+		return nil
+	}
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := r.Key(n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		var f int
+		switch string(key) {
+		case "key":
+			f = 1
+		case "data":
+			f = 2
+		default:
+			f = wire.FoldIndex(key, jsonFieldsKeyedItem[:])
+		}
+		switch f {
+		case 1:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "Key")
+				}
+				x.Key = val
+			}
+		case 2:
+			{
+				val, err := r.Bytes()
+				if err != nil {
+					return wire.InField(err, "Data")
+				}
+				x.Data = val
+			}
+		default:
+			if err := r.SkipField(key); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// AppendJSON appends the JSON encoding of x to b: byte for byte what
+// encoding/json writes for the same struct. It allocates nothing when b has
+// room.
+
+func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
+	b, err := x.appendJSON(b)
+	if err != nil {
+		return b, wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return b, nil
+}
+
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
+
+func (x KeyedBatch) MarshalJSON() ([]byte, error) {
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
+	if err != nil {
+		return nil, wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return b, nil
+}
+
+// MarshalEasyJSON implements easyjson.Marshaler.
+
+func (x KeyedBatch) MarshalEasyJSON(w *jwriter.Writer) {
+	b, err := x.AppendJSON(w.Buffer.Buf)
+	w.Buffer.Buf = b
+	if err != nil && w.Error == nil {
+		w.Error = err
+	}
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
+// fields are skipped and keys match case-insensitively, as with encoding/json.
+
+func (x *KeyedBatch) UnmarshalJSON(data []byte) error {
+	return x.unmarshalJSON(data, false)
+}
+
+// UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
+// wire.ErrUnknownField.
+
+func (x *KeyedBatch) UnmarshalJSONStrict(data []byte) error {
+	return x.unmarshalJSON(data, true)
+}
+
+func (x *KeyedBatch) unmarshalJSON(data []byte, strict bool) error {
+	r := wire.NewJSONReader(data, strict)
+	*x = KeyedBatch{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		return wire.InType(err, "replicawire.KeyedBatch")
+	}
+	return nil
+}
+
+// UnmarshalEasyJSON implements easyjson.Unmarshaler.
+
+func (x *KeyedBatch) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	raw := l.Raw()
+	if !l.Ok() {
+		return
+	}
+	r := wire.NewJSONReaderAt(raw, l.GetPos()-len(raw), false)
+	*x = KeyedBatch{}
+	err := x.decodeJSON(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		l.AddError(wire.InType(err, "replicawire.KeyedBatch"))
+	}
+}
+
+func (x *KeyedBatch) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, "{\"items\":"...)
+	if x.Items == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b, _ = x.Items[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
+}
+
+func (x *KeyedBatch) jsonSize() int {
+	n := 1
+	n += 9
+	if x.Items == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Items)
+		for i := range x.Items {
+			n += x.Items[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
+var jsonFieldsKeyedBatch = [...]string{"items"}
+
+func (x *KeyedBatch) decodeJSON(r *wire.JSONReader) error {
+	if r.Null() {
+		return nil
+	}
+	if err := r.BeginObject(); err != nil {
+		return err
+	}
+	for n := 0; ; n++ {
+		key, ok, err := r.Key(n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		var f int
+		switch string(key) {
+		case "items":
+			f = 1
+		default:
+			f = wire.FoldIndex(key, jsonFieldsKeyedBatch[:])
+		}
+		switch f {
+		case 1:
+			if r.Null() {
+				x.Items = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Items")
+				}
+				s := make([]KeyedItem, 0, 4)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Items")
+					}
+					if !more {
+						break
+					}
+					s = append(s, KeyedItem{})
+					if err := s[len(s)-1].decodeJSON(r); err != nil {
+						return wire.InElem(err, "Items", i)
+					}
+				}
+				x.Items = s
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

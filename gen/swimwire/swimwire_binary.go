@@ -991,19 +991,35 @@ func (x *PushPull) appendBinary(b []byte) ([]byte, error) {
 		b = wire.AppendBool(b, x.Join)
 	}
 	if x.Nodes != nil {
-		b = append(b, 0x12, 0)
-		p := len(b) - 1
+		b = append(b, 0x12)
+		pg := 1
+		if len(x.Nodes) >= 8 {
+			pg = 2
+		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
 		b = wire.AppendUvarint(b, uint64(len(x.Nodes)))
 		g := 1
 		for i := range x.Nodes {
 			{
-				var q int
-				b, q = wire.ReserveLen(b, g)
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
 				b, _ = x.Nodes[i].appendBinary(b)
-				b, g = wire.FinishLen(b, q, g)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
 			}
 		}
-		b, _ = wire.FinishLen(b, p, 1)
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	if x.UserState != nil {
 		b = append(b, 0x1a)
@@ -1053,8 +1069,9 @@ func (x *PushPull) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Nodes")
 				}
-				s := make([]PushNodeState, cnt)
-				for i := range s {
+				s := make([]PushNodeState, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, PushNodeState{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

@@ -21,19 +21,15 @@ func (x Ping) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Ping) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Ping")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -101,6 +97,22 @@ func (x *Ping) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"source_addr\":"...)
 	b = wire.AppendJSONString(b, x.SourceAddr)
 	return append(b, '}'), nil
+}
+
+func (x *Ping) jsonSize() int {
+	n := 1
+	n += 10
+	n += wire.UintLen(uint64(x.SeqNo))
+	n += 10
+	n += len(x.Target) + 2
+	n += 15
+	n += len(x.SourceNode) + 2
+	n += 15
+	n += len(x.SourceAddr) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsPing = [...]string{"seq_no", "target", "source_node", "source_addr"}
@@ -186,19 +198,15 @@ func (x IndirectPing) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x IndirectPing) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.IndirectPing")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -270,6 +278,26 @@ func (x *IndirectPing) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"source_addr\":"...)
 	b = wire.AppendJSONString(b, x.SourceAddr)
 	return append(b, '}'), nil
+}
+
+func (x *IndirectPing) jsonSize() int {
+	n := 1
+	n += 10
+	n += wire.UintLen(uint64(x.SeqNo))
+	n += 10
+	n += len(x.Target) + 2
+	n += 15
+	n += len(x.TargetAddr) + 2
+	n += 8
+	n += 5
+	n += 15
+	n += len(x.SourceNode) + 2
+	n += 15
+	n += len(x.SourceAddr) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsIndirectPing = [...]string{"seq_no", "target", "target_addr", "nack", "source_node", "source_addr"}
@@ -375,19 +403,15 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Ack) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Ack")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -453,6 +477,18 @@ func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Ack) jsonSize() int {
+	n := 1
+	n += 10
+	n += wire.UintLen(uint64(x.SeqNo))
+	n += 11
+	n += wire.Base64Len(x.Payload)
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsAck = [...]string{"seq_no", "payload"}
 
 func (x *Ack) decodeJSON(r *wire.JSONReader) error {
@@ -516,19 +552,15 @@ func (x Nack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Nack) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Nack")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -592,6 +624,16 @@ func (x *Nack) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (x *Nack) jsonSize() int {
+	n := 1
+	n += 10
+	n += wire.UintLen(uint64(x.SeqNo))
+	if n == 1 {
+		return 2
+	}
+	return n
+}
+
 var jsonFieldsNack = [...]string{"seq_no"}
 
 func (x *Nack) decodeJSON(r *wire.JSONReader) error {
@@ -645,19 +687,15 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Alive) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Alive")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -725,6 +763,22 @@ func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"meta\":"...)
 	b = wire.AppendJSONBytes(b, x.Meta)
 	return append(b, '}'), nil
+}
+
+func (x *Alive) jsonSize() int {
+	n := 1
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 8
+	n += len(x.Node) + 2
+	n += 8
+	n += len(x.Addr) + 2
+	n += 8
+	n += wire.Base64Len(x.Meta)
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsAlive = [...]string{"incarnation", "node", "addr", "meta"}
@@ -810,19 +864,15 @@ func (x Suspect) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Suspect) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Suspect")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -888,6 +938,20 @@ func (x *Suspect) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"from\":"...)
 	b = wire.AppendJSONString(b, x.From)
 	return append(b, '}'), nil
+}
+
+func (x *Suspect) jsonSize() int {
+	n := 1
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 8
+	n += len(x.Node) + 2
+	n += 8
+	n += len(x.From) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsSuspect = [...]string{"incarnation", "node", "from"}
@@ -963,19 +1027,15 @@ func (x Dead) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Dead) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.Dead")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1041,6 +1101,20 @@ func (x *Dead) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"from\":"...)
 	b = wire.AppendJSONString(b, x.From)
 	return append(b, '}'), nil
+}
+
+func (x *Dead) jsonSize() int {
+	n := 1
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 8
+	n += len(x.Node) + 2
+	n += 8
+	n += len(x.From) + 2
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsDead = [...]string{"incarnation", "node", "from"}
@@ -1116,19 +1190,15 @@ func (x PushNodeState) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x PushNodeState) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.PushNodeState")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1198,6 +1268,24 @@ func (x *PushNodeState) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"state\":"...)
 	b = strconv.AppendUint(b, uint64(x.State), 10)
 	return append(b, '}'), nil
+}
+
+func (x *PushNodeState) jsonSize() int {
+	n := 1
+	n += 8
+	n += len(x.Name) + 2
+	n += 8
+	n += len(x.Addr) + 2
+	n += 8
+	n += wire.Base64Len(x.Meta)
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 9
+	n += wire.UintLen(uint64(x.State))
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsPushNodeState = [...]string{"name", "addr", "meta", "incarnation", "state"}
@@ -1293,19 +1381,15 @@ func (x PushPull) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x PushPull) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.PushPull")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1382,6 +1466,27 @@ func (x *PushPull) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"user_state\":"...)
 	b = wire.AppendJSONBytes(b, x.UserState)
 	return append(b, '}'), nil
+}
+
+func (x *PushPull) jsonSize() int {
+	n := 1
+	n += 8
+	n += 5
+	n += 9
+	if x.Nodes == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Nodes)
+		for i := range x.Nodes {
+			n += x.Nodes[i].jsonSize()
+		}
+	}
+	n += 14
+	n += wire.Base64Len(x.UserState)
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsPushPull = [...]string{"join", "nodes", "user_state"}
@@ -1472,19 +1577,15 @@ func (x UserMsg) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x UserMsg) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "swimwire.UserMsg")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -1546,6 +1647,16 @@ func (x *UserMsg) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"payload\":"...)
 	b = wire.AppendJSONBytes(b, x.Payload)
 	return append(b, '}'), nil
+}
+
+func (x *UserMsg) jsonSize() int {
+	n := 1
+	n += 11
+	n += wire.Base64Len(x.Payload)
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsUserMsg = [...]string{"payload"}

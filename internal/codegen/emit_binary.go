@@ -145,7 +145,11 @@ func (e *emitter) binAppendField(fl *Field) jen.Code {
 	tag := tagBytes(fl.Num, wireType(t))
 	// tagAndGuess appends the tag and a one-byte length placeholder.
 	tagAndGuess := appendTo(jen.Append(append(append([]jen.Code{b()}, tag...), jen.Lit(0))...))
-	finish := jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Lit(1))
+	finish := jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("p").Op("-").Lit(1), jen.Id("n").Op("<").Lit(0x80)).Block(
+		b().Index(jen.Id("p")).Op("=").Byte().Call(jen.Id("n")),
+	).Else().Block(
+		jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Lit(1)),
+	)
 	switch t.Kind {
 	case KindMessage:
 		// Written only when it encodes to at least one byte.
@@ -166,19 +170,29 @@ func (e *emitter) binAppendField(fl *Field) jen.Code {
 			finish,
 		)...)
 	case KindSlice:
-		body := []jen.Code{
+		loop := jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binAppendValue(t.Elem, x.index("i"), elemWrap(fl.Name, "i"))...)
+		if needsGuess(t.Elem) {
+			// Eight or more messages rarely fit in 127 bytes: reserve a
+			// two-byte prefix for them, so the whole list is not moved.
+			return jen.If(x().Op("!=").Nil()).Block(
+				appendTo(jen.Append(append([]jen.Code{b()}, tag...)...)),
+				jen.Id("pg").Op(":=").Lit(1),
+				jen.If(jen.Len(x()).Op(">=").Lit(8)).Block(jen.Id("pg").Op("=").Lit(2)),
+				jen.Var().Id("p").Int(),
+				jen.List(b(), jen.Id("p")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("pg")),
+				appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(x())))),
+				jen.Id("g").Op(":=").Lit(1),
+				loop,
+				jen.List(b(), jen.Id("_")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("p"), jen.Id("pg")),
+			)
+		}
+		return jen.If(x().Op("!=").Nil()).Block(
 			tagAndGuess,
 			jen.Id("p").Op(":=").Len(b()).Op("-").Lit(1),
 			appendTo(wq("AppendUvarint").Call(b(), jen.Uint64().Call(jen.Len(x())))),
-		}
-		if needsGuess(t.Elem) {
-			body = append(body, jen.Id("g").Op(":=").Lit(1))
-		}
-		body = append(body,
-			jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(e.binAppendValue(t.Elem, x.index("i"), elemWrap(fl.Name, "i"))...),
+			loop,
 			finish,
 		)
-		return jen.If(x().Op("!=").Nil()).Block(body...)
 	case KindMap:
 		val := func() *jen.Statement { return x().Index(jen.Id("k")) }
 		var appLoop []jen.Code
@@ -262,10 +276,22 @@ func (e *emitter) binAppendValue(t *Type, x expr, wrap wrapper) []jen.Code {
 		// In a list or map: back-patch the length, guessing the size of the
 		// previous element's prefix (g).
 		return []jen.Code{jen.Block(append(append([]jen.Code{
-			jen.Var().Id("q").Int(),
-			jen.List(b(), jen.Id("q")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g"))},
+			jen.Id("q").Op(":=").Len(b()),
+			jen.If(jen.Id("g").Op("==").Lit(1)).Block(
+				appendTo(jen.Append(b(), jen.Lit(0))),
+			).Else().Block(
+				jen.List(b(), jen.Id("_")).Op("=").Add(wq("ReserveLen")).Call(b(), jen.Id("g")),
+			)},
 			e.binCallAppend(t, x, wrap)...),
-			jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
+			// The common cases, a one- or two-byte prefix guessed right, inline.
+			jen.If(jen.Id("n").Op(":=").Len(b()).Op("-").Id("q").Op("-").Id("g"), jen.Id("g").Op("==").Lit(1).Op("&&").Id("n").Op("<").Lit(0x80)).Block(
+				b().Index(jen.Id("q")).Op("=").Byte().Call(jen.Id("n")),
+			).Else().If(jen.Id("g").Op("==").Lit(2).Op("&&").Id("n").Op(">=").Lit(0x80).Op("&&").Id("n").Op("<").Lit(0x4000)).Block(
+				b().Index(jen.Id("q")).Op("=").Byte().Call(jen.Id("n")).Op("|").Lit(0x80),
+				b().Index(jen.Id("q").Op("+").Lit(1)).Op("=").Byte().Call(jen.Id("n").Op(">>").Lit(7)),
+			).Else().Block(
+				jen.List(b(), jen.Id("g")).Op("=").Add(wq("FinishLen")).Call(b(), jen.Id("q"), jen.Id("g")),
+			),
 		)...)}
 	case KindPointer:
 		// A nil element of a slice or map encodes as an empty message.
@@ -402,6 +428,23 @@ func (e *emitter) binDecode(t *Type, x expr, typ jen.Code, wrap wrapper, fname s
 		)}
 	case KindSlice:
 		elemTyp := wq(wireTypeConst[wireType(t.Elem)])
+		if t.Elem.Kind == KindMessage || t.Elem.Kind == KindPointer {
+			// An element can be a single byte (an empty message), so a count
+			// that fits the input can still ask for far more memory than the
+			// input holds: preallocate at most maxPrealloc elements and let
+			// the slice grow with the elements actually decoded.
+			return []jen.Code{jen.Block(
+				jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Elem))),
+				ret(),
+				jen.Id("s").Op(":=").Make(t.goType(), jen.Lit(0), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
+				jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(
+					append([]jen.Code{jen.Id("s").Op("=").Append(jen.Id("s"), jen.Add(elemZero(t.Elem)))},
+						e.binDecode(t.Elem, id("s").index("i"), elemTyp, elemWrap(fname, "i"), fname)...)...,
+				),
+				jen.If(jen.Err().Op(":=").Add(d()).Dot("EndList").Call(jen.Id("fr")), err().Op("!=").Nil()).Block(jen.Return(wrap(err()))),
+				x().Op("=").Id("s"),
+			)}
+		}
 		return []jen.Code{jen.Block(
 			jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Elem))),
 			ret(),
@@ -423,11 +466,23 @@ func (e *emitter) binDecode(t *Type, x expr, typ jen.Code, wrap wrapper, fname s
 		return []jen.Code{jen.Block(
 			jen.List(jen.Id("fr"), jen.Id("cnt"), err()).Op(":=").Add(d()).Dot("BeginList").Call(typ, jen.Lit(minSize(t.Key)+minSize(t.Elem))),
 			ret(),
-			jen.Id("m").Op(":=").Make(t.goType(), jen.Id("cnt")),
+			jen.Id("m").Op(":=").Make(t.goType(), jen.Min(jen.Id("cnt"), jen.Lit(maxPrealloc))),
 			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Id("cnt"), jen.Id("i").Op("++")).Block(loop...),
 			jen.If(jen.Err().Op(":=").Add(d()).Dot("EndList").Call(jen.Id("fr")), err().Op("!=").Nil()).Block(jen.Return(wrap(err()))),
 			x().Op("=").Id("m"),
 		)}
 	}
 	panic(fmt.Sprintf("crdtgen: binDecode: unhandled kind %d", t.Kind))
+}
+
+// maxPrealloc bounds how many message elements a binary decoder allocates
+// before it has decoded them.
+const maxPrealloc = 1024
+
+// elemZero is the zero value of a message or pointer element.
+func elemZero(t *Type) jen.Code {
+	if t.Kind == KindPointer {
+		return jen.Nil()
+	}
+	return jen.Id(t.Name).Values()
 }

@@ -31,7 +31,7 @@ func emitTests(e *emitter) {
 	for _, m := range msgs {
 		e.emitGen(m)
 		e.emitMirror(m)
-		f.Func().Id("TestGenerated" + m.Name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+		f.Func().Id("TestGenerated"+m.Name).Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
 			jen.Id("r").Op(":=").Qual(wiretestPkg, "New").Call(jen.Id("t")),
 			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Lit(genTestIterations), jen.Id("i").Op("++")).Block(
 				jen.Id("r").Dot("InvalidUTF8").Op("=").Id("i").Op("%").Lit(4).Op("==").Lit(3),

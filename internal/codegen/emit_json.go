@@ -76,18 +76,11 @@ func (e *emitter) emitJSON(m *Message) {
 		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("MarshalJSON implements json.Marshaler."))
+	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact\nunless a string needs escaping."))
 	f.Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Id("buf").Op(":=").Add(wq("GetBuffer")).Call(),
-		jen.List(b(), err()).Op(":=").Id("x").Dot("AppendJSON").Call(jen.Parens(jen.Op("*").Id("buf")).Index(jen.Empty(), jen.Lit(0))),
-		jen.Op("*").Id("buf").Op("=").Add(b()),
-		jen.If(err().Op("!=").Nil()).Block(
-			wq("PutBuffer").Call(jen.Id("buf")),
-			jen.Return(jen.Nil(), err()),
-		),
-		jen.Id("out").Op(":=").Add(wq("Clone")).Call(b()),
-		wq("PutBuffer").Call(jen.Id("buf")),
-		jen.Return(jen.Id("out"), jen.Nil()),
+		jen.List(b(), err()).Op(":=").Id("x").Dot("appendJSON").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("jsonSize").Call())),
+		jen.If(err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wq("InType").Call(err(), jen.Lit(q)))),
+		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
 	f.Add(docComment("MarshalEasyJSON implements easyjson.Marshaler."))
@@ -130,7 +123,100 @@ func (e *emitter) emitJSON(m *Message) {
 	)
 	f.Line()
 	e.emitAppendJSON(m)
+	e.emitJSONSize(m)
 	e.emitDecodeJSON(m)
+}
+
+// emitJSONSize emits jsonSize: the length of the JSON encoding when no
+// string needs escaping (floats and times count their longest form).
+func (e *emitter) emitJSONSize(m *Message) {
+	stmts := []jen.Code{jen.Id("n").Op(":=").Lit(1)} // the closing brace
+	for _, fl := range m.Fields {
+		if fl.JSONSkip {
+			continue
+		}
+		x := id("x").dot(fl.Name)
+		code := []jen.Code{jen.Id("n").Op("+=").Lit(len(fl.JSONName) + 4)}
+		code = append(code, jsonSizeValue(fl.Type, x, "n")...)
+		if cond := nonEmpty(fl.Type, x); fl.OmitEmpty && cond != nil {
+			stmts = append(stmts, jen.If(cond).Block(code...))
+			continue
+		}
+		stmts = append(stmts, code...)
+	}
+	stmts = append(stmts,
+		jen.If(jen.Id("n").Op("==").Lit(1)).Block(jen.Return(jen.Lit(2))),
+		jen.Return(jen.Id("n")),
+	)
+	e.json.Func().Params(jen.Id("x").Op("*").Id(m.Name)).Id("jsonSize").Params().Int().Block(stmts...)
+	e.json.Line()
+}
+
+// jsonFixedLen is the longest JSON form of a bool, float or time (which
+// jsonSize counts without looking at the value), or 0.
+func jsonFixedLen(t *Type) int {
+	switch t.Kind {
+	case KindBool:
+		return 5
+	case KindFloat:
+		return 24
+	case KindTime:
+		return 37
+	}
+	return 0
+}
+
+// jsonSizeValue adds the JSON length of x to acc.
+func jsonSizeValue(t *Type, x expr, acc string) []jen.Code {
+	add := func(c jen.Code) []jen.Code { return []jen.Code{jen.Id(acc).Op("+=").Add(c)} }
+	signed := t.Kind == KindInt || t.Kind == KindDuration || t.Kind == KindEnum && t.Signed
+	switch t.Kind {
+	case KindBool, KindFloat, KindTime:
+		return add(jen.Lit(jsonFixedLen(t)))
+	case KindInt, KindUint, KindEnum, KindDuration:
+		if signed {
+			return add(wq("IntLen").Call(jen.Int64().Call(x())))
+		}
+		return add(wq("UintLen").Call(jen.Uint64().Call(x())))
+	case KindString:
+		return add(jen.Len(x()).Op("+").Lit(2))
+	case KindBytes:
+		return add(wq("Base64Len").Call(x()))
+	case KindMessage:
+		return add(x().Dot("jsonSize").Call())
+	case KindPointer:
+		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(jsonSizeValue(t.Elem, x, acc)...)}
+	case KindSlice:
+		if isByteEnum(t.Elem) {
+			return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
+				jen.Id(acc).Op("+=").Parens(jen.Len(x()).Op("+").Lit(2)).Op("/").Lit(3).Op("*").Lit(4).Op("+").Lit(2))}
+		}
+		if k := jsonFixedLen(t.Elem); k > 0 {
+			return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
+				jen.Id(acc).Op("+=").Lit(2).Op("+").Lit(k + 1).Op("*").Len(x()),
+			)}
+		}
+		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
+			jen.Id(acc).Op("+=").Lit(2).Op("+").Len(x()),
+			jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(jsonSizeValue(t.Elem, x.index("i"), acc)...),
+		)}
+	case KindMap:
+		key := jsonSizeValue(t.Key, id("k"), acc)
+		if t.Key.Kind != KindString {
+			key = append(key, jen.Id(acc).Op("+=").Lit(2)) // quotes
+		}
+		vars, per := jen.List(jen.Id("k"), jen.Id("v")), 2
+		if k := jsonFixedLen(t.Elem); k > 0 {
+			vars, per = jen.Id("k"), 2+k
+		} else {
+			key = append(key, jsonSizeValue(t.Elem, id("v"), acc)...)
+		}
+		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
+			jen.Id(acc).Op("+=").Lit(2).Op("+").Lit(per).Op("*").Len(x()),
+			jen.For(vars.Op(":=").Range().Add(x())).Block(key...),
+		)}
+	}
+	panic("crdtgen: jsonSizeValue: unhandled kind")
 }
 
 func (e *emitter) emitAppendJSON(m *Message) {

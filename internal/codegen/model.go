@@ -138,7 +138,11 @@ type Package struct {
 // which declares the struct and emits its methods (emit_record.go). A record
 // used as a field of a message is a KindMessage whose methods the record's
 // Decl provides, so records must implement appendJSON, decodeJSON,
-// appendBinary, decodeBinary and size with the message signatures.
+// appendBinary, decodeBinary and size with the message signatures, and the
+// record's Decl must also emit the test helpers emit_gentest.go expects of
+// a field type (gen<T>, genPtr<T>, jsonMirror<T>, jsonMirrorPtr<T>).
+// Register record names before pass 2 through b.kinds (done in pass 1 for
+// every //crdt:record type), so fields can refer to records declared later.
 var recordModel func(b *builder, spec *ast.TypeSpec, obj *types.TypeName, doc string) Decl
 
 // SchemaError is one error in a schema, reported as file:line:col: message.

@@ -47,11 +47,14 @@ type HealthCheck struct {
 
 // Predictive configures the optional look-ahead of the production scaler
 // (off by default, i.e. the seed's behaviour). With it, each metric is
-// projected Horizon ahead along the linear trend fitted over Window, the
-// projection is compared with the up threshold, and a scale-up adds at least
-// enough nodes to bring the projected CPU and queue depth to Target percent of
-// their up thresholds. Scale-down still requires the current and projected
-// readings to be below the down thresholds.
+// projected Horizon ahead along the linear trend fitted over Window and the
+// projection is compared with the up threshold; until Horizon plus one
+// Interval after a scale-up (while the new nodes may not yet have served a
+// whole measurement), CPU and memory are spread over the nodes that are
+// coming; a scale-up adds at least enough nodes to bring the projected CPU
+// and memory to Target of their up thresholds (at most doubling); a
+// scale-down needs the current, projected and window-peak readings below
+// the down thresholds and removes what keeps the peak at Target.
 type Predictive struct {
 	// Horizon is how far ahead to look; set it to the node start-up delay.
 	Horizon time.Duration

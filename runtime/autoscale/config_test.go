@@ -2,6 +2,8 @@ package autoscale
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -92,4 +94,74 @@ func TestConfigValidateHealthCheck(t *testing.T) {
 	c := DefaultConfig()
 	c.HealthChecks = []HealthCheck{{Name: "raft"}}
 	require.ErrorContains(t, c.Validate(), `health_checks[0]: "raft" has no Check function`)
+}
+
+func TestLoadConfigFile(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("testdata", "autoscale.json"))
+	require.NoError(t, err)
+	want := DefaultConfig()
+	want.CPU = Thresholds{Up: 75, Down: 25}
+	want.Custom = []CustomMetric{{Name: "p99_latency_ms", Thresholds: Thresholds{Up: 250, Down: 50}}}
+	want.Cooldown = 90 * time.Second
+	want.MinNodes, want.MaxNodes = 2, 40
+	want.Predictive = &Predictive{Horizon: time.Minute, Window: 10 * time.Minute, Target: 0.75}
+	require.Equal(t, want, c)
+
+	_, err = LoadConfig(filepath.Join("testdata", "absent.json"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestParseConfigJSON(t *testing.T) {
+	c, err := ParseConfig([]byte(`{}`))
+	require.NoError(t, err)
+	require.Equal(t, DefaultConfig(), c, "an empty object is the defaults")
+
+	c, err = ParseConfig([]byte(`{"cooldown": "2m", "nodes": {"min": 0, "max": 5}, "memory": {"disabled": true}}`))
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Minute, c.Cooldown)
+	require.Equal(t, 0, c.MinNodes)
+	require.Equal(t, 5, c.MaxNodes)
+	require.True(t, c.Memory.Disabled)
+
+	// The JSON form round-trips through the generated encoder.
+	data, err := MarshalConfig(c)
+	require.NoError(t, err)
+	back, err := ParseConfig(data)
+	require.NoError(t, err)
+	require.Equal(t, c, back)
+
+	tests := []struct{ in, want string }{
+		{`{"cooldown": "sixty"}`, `cooldown: "sixty" is not a duration`},
+		{`{"cooldwn": "60s"}`, "unknown field"},
+		{`{"cpu": {"up": "high", "down": 30}}`, "autoscalewire.Config.CPU.Up: offset 15"},
+		{`{"cpu": {"up": 20, "down": 30}}`, "cpu: up threshold 20 must be above down threshold 30"},
+		{`{"nodes": {"min": 9, "max": 3}}`, "nodes: min 9 is above max 3"},
+		{`{"nodes": {"min": 1, "max": 99999999999}}`, "autoscalewire.Config.Nodes.Max"},
+		{`{"custom": [{"name": "", "up": 2, "down": 1}]}`, "custom[0].name: must not be empty"},
+		{`{"cooldown": 60}`, "autoscalewire.Config.Cooldown"},
+		{`{"cpu": `, "offset"},
+		{`[]`, "autoscalewire.Config"},
+		{``, "autoscalewire.Config"},
+	}
+	for _, tc := range tests {
+		_, err := ParseConfig([]byte(tc.in))
+		require.ErrorIs(t, err, ErrInvalidConfig, tc.in)
+		require.ErrorContains(t, err, tc.want, tc.in)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "autoscale.json"))
+	require.NoError(f, err)
+	for _, s := range []string{string(seed), "{}", `{"cooldown":"1h"}`, `{"cpu":{"up":1e400}}`, `{"custom":[{}]}`, "\xff", `{"nodes":{"min":-1}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidConfig)
+			return
+		}
+		require.NoError(t, c.Validate(), "ParseConfig returned an invalid config")
+	})
 }

@@ -2,10 +2,42 @@ package autoscale
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/dwsdk/distributed/gen/autoscalewire"
 )
+
+// ParseConfig decodes a JSON configuration with the generated codec (no
+// reflection) and applies it to DefaultConfig (see ConfigFromWire). Unknown
+// keys are errors, so a misspelt setting is reported, not ignored; errors
+// name the field (and for malformed JSON, the byte offset).
+func ParseConfig(data []byte) (Config, error) {
+	var w autoscalewire.Config
+	if err := w.UnmarshalJSONStrict(data); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return ConfigFromWire(&w)
+}
+
+// LoadConfig reads and parses a JSON configuration file.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("autoscale: load config: %w", err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// MarshalConfig encodes the JSON-representable part of c with the
+// generated codec; ParseConfig reads it back.
+func MarshalConfig(c Config) ([]byte, error) {
+	return ConfigToWire(c).MarshalJSON()
+}
 
 // ConfigFromWire applies the JSON form of a configuration to DefaultConfig:
 // absent groups keep their defaults, present groups replace them, and the

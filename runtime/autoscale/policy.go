@@ -44,10 +44,13 @@ type sample struct {
 	projected float64 // the linear trend at the horizon
 	peak      float64 // highest reading of the window
 	hasProj   bool
+	// adjusted is the number of starting nodes a utilisation was spread
+	// over (Predictive only).
+	adjusted int
 	// young is a reading of a predictive scaler without enough history
 	// for a trend yet: it may scale up but not down.
-	young bool
-	horizon   time.Duration
+	young   bool
+	horizon time.Duration
 }
 
 // upValue is the value compared with the up threshold: the larger of the
@@ -80,6 +83,9 @@ func judge(s sample) MetricReading {
 		return r
 	}
 	what := fmt.Sprintf("%.4g", s.value)
+	if s.adjusted > 0 {
+		what += fmt.Sprintf(" (counting %d starting nodes)", s.adjusted)
+	}
 	if s.hasProj {
 		what += fmt.Sprintf(" (projected %.4g in %v, window peak %.4g)", s.projected, s.horizon, s.peak)
 	}
@@ -224,4 +230,3 @@ func (c *Config) scaleDownStep(current int, samples []sample) int {
 	}
 	return max(c.ScaleDownStep, current-max(keep, 1))
 }
-

@@ -142,7 +142,7 @@ func TestRules(t *testing.T) {
 			clock := NewManualClock(t0)
 			cfg := DefaultConfig()
 			cfg.Clock = clock
-			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			cfg.Logger = quietLogger()
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
@@ -262,11 +262,31 @@ func newTestScaler(t *testing.T, nodes int, mutate func(*Config)) (*InMemory, *M
 	clock := NewManualClock(t0)
 	cfg := DefaultConfig()
 	cfg.Clock = clock
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = quietLogger()
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	s, err := NewInMemory(cfg, nodes)
 	require.NoError(t, err)
 	return s, clock
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestStats(t *testing.T) {
+	s, clock := newTestScaler(t, 2, nil)
+	s.Metrics.Set(MetricCPU, 95)
+	s.Metrics.Fail(MetricMemory, errors.New("gone"))
+	for range 3 { // up by 1, then two evaluations inside the cooldown
+		_, err := s.Evaluate(context.Background())
+		require.NoError(t, err)
+		clock.Advance(15 * time.Second)
+	}
+	s.Metrics.Set(MetricCPU, 5)
+	s.Metrics.Set(MetricMemory, 5)
+	clock.Advance(time.Minute)
+	_, err := s.Evaluate(context.Background()) // down by 1
+	require.NoError(t, err)
+	require.Equal(t, Stats{Evaluations: 4, ScaleUps: 1, ScaleDowns: 1, NodesAdded: 1, NodesRemoved: 1,
+		BlockedByCooldown: 2, ReadErrors: 3}, s.Stats())
 }

@@ -31,9 +31,15 @@ type Autoscaler struct {
 	log     *slog.Logger
 
 	mu        sync.Mutex // serialises evaluations; guards the fields below
+	stats     Stats
 	lastEvent time.Time
-	history   map[string]*series
-	observer  func(Decision)
+	// lastUp is the latest scale-up: nodes before and after, and when.
+	lastUp struct {
+		at            time.Time
+		before, after int
+	}
+	history  map[string]*series
+	observer func(Decision)
 }
 
 var _ Scaler = (*Autoscaler)(nil)
@@ -56,6 +62,62 @@ func New(cfg Config, metrics MetricProvider, exec Executor) (*Autoscaler, error)
 		a.log = slog.Default()
 	}
 	return a, nil
+}
+
+// Stats are counters since New, for the caller to export (the reference
+// node serves them to Prometheus).
+type Stats struct {
+	Evaluations uint64
+	// ScaleUps and ScaleDowns count executed events, NodesAdded and
+	// NodesRemoved the nodes they changed.
+	ScaleUps, ScaleDowns       uint64
+	NodesAdded, NodesRemoved   uint64
+	BlockedByCooldown          uint64
+	BlockedByBounds            uint64
+	BlockedByHealth            uint64
+	BlockedByUnreadable        uint64
+	ExecutorErrors, ReadErrors uint64
+}
+
+// Stats returns a snapshot of the counters.
+func (a *Autoscaler) Stats() Stats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stats
+}
+
+// count updates the counters from one decision; a.mu is held.
+func (a *Autoscaler) count(d *Decision) {
+	a.stats.Evaluations++
+	for _, r := range d.Readings {
+		if r.Vote == VoteUnreadable {
+			a.stats.ReadErrors++
+		}
+	}
+	for _, b := range d.Blocked {
+		switch b.Kind {
+		case BlockCooldown:
+			a.stats.BlockedByCooldown++
+		case BlockBounds:
+			a.stats.BlockedByBounds++
+		case BlockHealth:
+			a.stats.BlockedByHealth++
+		case BlockUnreadable:
+			a.stats.BlockedByUnreadable++
+		case BlockExecutor:
+			a.stats.ExecutorErrors++
+		}
+	}
+	if ev := d.Event; ev != nil {
+		switch changed := ev.After - ev.Before; {
+		case changed > 0:
+			a.stats.ScaleUps++
+			a.stats.NodesAdded += uint64(changed)
+		case changed < 0:
+			a.stats.ScaleDowns++
+			a.stats.NodesRemoved += uint64(-changed)
+		}
+	}
 }
 
 // Config returns the configuration the scaler runs with.
@@ -92,6 +154,7 @@ func (a *Autoscaler) Evaluate(ctx context.Context) (Decision, error) {
 	if d.Delta != 0 {
 		err = a.execute(ctx, &d)
 	}
+	a.count(&d)
 	if a.observer != nil {
 		a.observer(d)
 	}
@@ -110,6 +173,12 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 		if s.err != nil {
 			a.log.Warn("autoscale: metric unreadable", "metric", spec.name, "err", s.err)
 		}
+		if p := a.cfg.Predictive; p != nil && s.err == nil && !spec.perNode && a.starting(now) {
+			// Utilisation measured before the nodes of the last scale-up
+			// were ready: spread it over the capacity that is coming.
+			s.value *= float64(a.lastUp.before) / float64(a.lastUp.after)
+			s.adjusted = a.lastUp.after - a.lastUp.before
+		}
 		if p := a.cfg.Predictive; p != nil && s.err == nil && finite(s.value) {
 			h := a.history[spec.name]
 			if h == nil {
@@ -127,6 +196,14 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 		out = append(out, s)
 	}
 	return out
+}
+
+// starting reports whether nodes of the last scale-up may still be starting,
+// or were not ready for the whole of the latest measurement: within
+// Predictive.Horizon (the start-up delay) plus one Interval of it.
+func (a *Autoscaler) starting(now time.Time) bool {
+	return !a.lastUp.at.IsZero() && a.lastUp.after > a.lastUp.before &&
+		now.Sub(a.lastUp.at) < a.cfg.Predictive.Horizon+a.cfg.Interval
 }
 
 // vetoIfUnhealthy runs the health checks and cancels the change if any fails.
@@ -159,6 +236,9 @@ func (a *Autoscaler) execute(ctx context.Context, d *Decision) error {
 	d.Event = ev
 	if res.Changed > 0 {
 		a.lastEvent = a.clock.Now()
+		if d.Action == ActionScaleUp {
+			a.lastUp.at, a.lastUp.before, a.lastUp.after = a.lastEvent, res.Before, res.After
+		}
 	}
 	if err != nil {
 		ev.Error = err.Error()

@@ -187,3 +187,32 @@ func TestPredictiveScaleDownToTarget(t *testing.T) {
 	// Peak 20 % on 20 nodes, sized for 0.75*80 = 60 %: keep ceil(20*20/60) = 7.
 	require.Equal(t, int32(-13), d.Delta)
 }
+
+// TestPredictiveCountsStartingNodes: right after a scale-up from 10 to 15
+// nodes, a CPU of 90 % measured on the 10 old nodes reads as 60 % over the
+// 15 to come, so the scaler does not add nodes for the same load twice; once
+// the start-up delay and an interval have passed, 90 % is 90 % again.
+func TestPredictiveCountsStartingNodes(t *testing.T) {
+	s, clock := newTestScaler(t, 10, func(c *Config) {
+		c.Cooldown = 0
+		c.Predictive = &Predictive{Horizon: time.Minute, Window: 10 * time.Minute, Target: 1}
+	})
+	s.Metrics.Set(MetricMemory, 50)
+	s.Metrics.Set(MetricCPU, 90)
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int32(5), d.Delta, "ceil(50 %% of 10)")
+
+	clock.Advance(15 * time.Second)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, ActionNone, d.Action, d.Readings)
+	require.InDelta(t, 60, d.Readings[0].Value, 1e-9)
+	require.Contains(t, d.Readings[0].Reason, "counting 5 starting nodes")
+
+	clock.Advance(time.Minute) // 75 s after the scale-up
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.InDelta(t, 90, d.Readings[0].Value, 1e-9)
+	require.Equal(t, ActionScaleUp, d.Action)
+}

@@ -52,16 +52,23 @@ func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
 		return
 	}
 	entries := a.Entries
+	prevTerm := a.PrevLogTerm
 	first := n.log.firstIndex()
 	if prev+1 < first {
 		// The prefix is covered by our snapshot, hence committed and equal.
 		skip := min(uint64(len(entries)), first-1-prev)
+		if skip > 0 {
+			prevTerm = entries[skip-1].Term
+		}
 		entries = entries[skip:]
 		prev += skip
 	}
 	t, err := n.log.term(prev)
 	compacted := prev < first && errors.Is(err, ErrCompacted) // covered by our snapshot: matches
-	if !compacted && (err != nil || t != a.PrevLogTerm) {
+	if prev < first {
+		compacted = true // at or below our snapshot: committed, so it matches
+	}
+	if !compacted && (err != nil || t != prevTerm) {
 		if err != nil {
 			n.logger.Error("raft: read term", "index", prev, "err", err)
 			return
@@ -99,7 +106,7 @@ func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
 		break
 	}
 	if len(entries) > 0 {
-		n.appendLocal(entries)
+		n.appendEntries(entries, true)
 	}
 	match := a.PrevLogIndex + uint64(len(a.Entries))
 	n.commitTo(min(a.LeaderCommit, match))
@@ -134,8 +141,14 @@ func (n *Node) handleAppendResponse(m *raftwire.Message, r *raftwire.AppendEntri
 		rep.readAck.Store(r.ReadContext)
 		n.confirmReads()
 	}
-	if r.Heartbeat && r.LastLogIndex >= rep.match.Load() && rep.match.Load() == n.log.lastIndex() {
-		return // an idle, caught-up follower: nothing for the replicator
+	if r.Heartbeat {
+		if r.LastLogIndex >= rep.match.Load() && rep.match.Load() == n.log.lastIndex() {
+			return // an idle, caught-up follower: nothing for the replicator
+		}
+	} else if r.Success && rep.advanceMatch(r.LastLogIndex) {
+		// Commit right here rather than after a round trip through the
+		// replicator: it only needs the ack for flow control.
+		n.advanceCommit()
 	}
 	rep.deliver(m)
 }

@@ -1,7 +1,6 @@
 package raft
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -11,72 +10,21 @@ import (
 // ErrBadConfiguration is wrapped around invalid or undecodable configurations.
 var ErrBadConfiguration = errors.New("raft: bad configuration")
 
-const configVersion = 1
-
-// encodeConfiguration encodes c as the data of an EntryConfig entry.
-func encodeConfiguration(c raftwire.Configuration) []byte {
-	b := []byte{configVersion}
-	b = binary.AppendUvarint(b, uint64(len(c.Servers)))
-	for _, s := range c.Servers {
-		b = binary.AppendUvarint(b, uint64(len(s.ID)))
-		b = append(b, s.ID...)
-		b = binary.AppendUvarint(b, uint64(len(s.Address)))
-		b = append(b, s.Address...)
-		b = append(b, byte(s.Suffrage))
+// encodeConfiguration encodes c as the data of an EntryConfig entry, with
+// the generated binary codec.
+func encodeConfiguration(c raftwire.Configuration) ([]byte, error) {
+	b, err := c.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode: %v", ErrBadConfiguration, err)
 	}
-	return b
+	return b, nil
 }
 
-// decodeConfiguration decodes the data of an EntryConfig entry.
+// decodeConfiguration decodes and validates the data of an EntryConfig entry.
 func decodeConfiguration(b []byte) (raftwire.Configuration, error) {
 	var c raftwire.Configuration
-	off := 0
-	fail := func(what string) (raftwire.Configuration, error) {
-		return raftwire.Configuration{}, fmt.Errorf("%w: decode: %s at byte %d", ErrBadConfiguration, what, off)
-	}
-	if len(b) == 0 || b[0] != configVersion {
-		return fail("unknown version")
-	}
-	off = 1
-	uv := func() (uint64, bool) {
-		v, n := binary.Uvarint(b[off:])
-		if n <= 0 {
-			return 0, false
-		}
-		off += n
-		return v, true
-	}
-	str := func() (string, bool) {
-		l, ok := uv()
-		if !ok || l > uint64(len(b)-off) {
-			return "", false
-		}
-		s := string(b[off : off+int(l)])
-		off += int(l)
-		return s, true
-	}
-	count, ok := uv()
-	if !ok || count > uint64(len(b)) {
-		return fail("bad server count")
-	}
-	c.Servers = make([]raftwire.Server, 0, count)
-	for range count {
-		var s raftwire.Server
-		if s.ID, ok = str(); !ok {
-			return fail("bad server ID")
-		}
-		if s.Address, ok = str(); !ok {
-			return fail("bad server address")
-		}
-		if off >= len(b) {
-			return fail("missing suffrage")
-		}
-		s.Suffrage = raftwire.Suffrage(b[off])
-		off++
-		c.Servers = append(c.Servers, s)
-	}
-	if off != len(b) {
-		return fail("trailing bytes")
+	if err := c.UnmarshalBinary(b); err != nil {
+		return raftwire.Configuration{}, fmt.Errorf("%w: decode: %v", ErrBadConfiguration, err)
 	}
 	return c, validateConfiguration(c)
 }

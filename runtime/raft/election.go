@@ -46,6 +46,12 @@ func (n *Node) tick() {
 		if n.cfg.CheckQuorum && now-n.lastQuorumCheck >= int64(n.cfg.ElectionTimeoutMin) {
 			n.lastQuorumCheck = now
 			if !n.quorumActive(now) {
+				// This goroutine may itself have been descheduled: look at
+				// the answers already queued before concluding.
+				n.drainInbound()
+				if n.currentRole() != Leader || n.quorumActive(nanotime()) {
+					return
+				}
 				n.logger.Warn("raft: lost contact with a quorum, stepping down", "peers", n.peerAges(now))
 				n.becomeFollower(n.term.Load(), "", "")
 				return
@@ -282,4 +288,20 @@ func (n *Node) peerAges(now int64) string {
 		out += fmt.Sprintf("%s:%v ", id, time.Duration(now-r.lastContact.Load()))
 	}
 	return out
+}
+
+// drainInbound handles the messages already queued.
+func (n *Node) drainInbound() {
+	in := n.trans.Inbound()
+	for range cap(in) + 1 {
+		select {
+		case m, ok := <-in:
+			if !ok {
+				return
+			}
+			n.step(m)
+		default:
+			return
+		}
+	}
 }

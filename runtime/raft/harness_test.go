@@ -22,6 +22,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(killChildEnv); dir != "" {
+		os.Exit(runKillChild(dir)) // this process is the child of TestSIGKILLNoAckedEntryLost
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -34,6 +37,7 @@ type kvFSM struct {
 	applied []appliedEntry // since the last restore
 	base    uint64         // index the last restore covered
 	restore int
+	name    string // server and incarnation, for failure messages
 }
 
 type appliedEntry struct {
@@ -145,6 +149,9 @@ type cluster struct {
 	fsms   map[string]*kvFSM
 	stores map[string]*testStores
 	tweak  func(*Config)
+	// reopen, when set, reopens a crashed server's stores from disk.
+	reopen  func(id string) *testStores
+	crashed map[string]bool
 	// history of every FSM of every incarnation, for safety checks
 	allFSMs []*kvFSM
 }
@@ -158,6 +165,16 @@ func testConfig(id string) Config {
 	c.LogStallTimeout = time.Second
 	c.Logger = testLogger()
 	return c
+}
+
+// patientElections is for tests that drive one leader and are not about
+// elections: on a loaded machine a process can be descheduled for longer
+// than a short election timeout, and check-quorum then rightly deposes the
+// leader.
+func patientElections(c *Config) {
+	c.HeartbeatInterval = 50 * time.Millisecond
+	c.ElectionTimeoutMin = time.Second
+	c.ElectionTimeoutMax = 2 * time.Second
 }
 
 func testLogger() *slog.Logger {
@@ -174,6 +191,10 @@ func newCluster(t testing.TB, size int, seed uint64, tweak func(*Config)) *clust
 
 func (c *cluster) start(id string) *Node {
 	c.t.Helper()
+	if c.reopen != nil && c.crashed[id] {
+		c.stores[id] = c.reopen(id)
+	}
+	delete(c.crashed, id)
 	tr, err := c.net.Transport(id)
 	require.NoError(c.t, err)
 	cfg := testConfig(id)
@@ -181,6 +202,7 @@ func (c *cluster) start(id string) *Node {
 		c.tweak(&cfg)
 	}
 	fsm := newKV()
+	fsm.name = fmt.Sprintf("%s#%d", id, len(c.allFSMs))
 	st := c.stores[id]
 	n, err := NewNode(cfg, Deps{FSM: fsm, Logs: st.logs, Stable: st.stable, Snapshots: st.snaps, Transport: tr})
 	require.NoError(c.t, err)
@@ -204,6 +226,13 @@ func (c *cluster) crash(id string) {
 	c.mu.Unlock()
 	if n != nil {
 		n.Close()
+		if c.reopen != nil {
+			c.stores[id].logs.Close()
+		}
+		if c.crashed == nil {
+			c.crashed = map[string]bool{}
+		}
+		c.crashed[id] = true
 	}
 }
 
@@ -212,8 +241,11 @@ func (c *cluster) close() {
 	nodes := c.nodes
 	c.nodes = map[string]*Node{}
 	c.mu.Unlock()
-	for _, n := range nodes {
+	for id, n := range nodes {
 		n.Close()
+		if c.reopen != nil {
+			c.stores[id].logs.Close()
+		}
 	}
 	c.net.Close()
 }
@@ -321,6 +353,7 @@ func (c *cluster) waitApplied(d time.Duration, index uint64) {
 func (c *cluster) checkStateMachineSafety() {
 	c.t.Helper()
 	seen := map[uint64]string{}
+	who := map[uint64]string{}
 	c.mu.Lock()
 	fsms := append([]*kvFSM(nil), c.allFSMs...)
 	c.mu.Unlock()
@@ -335,9 +368,10 @@ func (c *cluster) checkStateMachineSafety() {
 			prev = e.index
 			if s, ok := seen[e.index]; ok && s != e.cmd {
 				f.mu.Unlock()
-				c.t.Fatalf("state machine safety violated at index %d: %q vs %q", e.index, s, e.cmd)
+				c.t.Fatalf("state machine safety violated at index %d: %q (%s) vs %q (%s, restored %d times)", e.index, s, who[e.index], e.cmd, f.name, f.restore)
 			}
 			seen[e.index] = e.cmd
+			who[e.index] = fmt.Sprintf("%s, restored %d times", f.name, f.restore)
 		}
 		f.mu.Unlock()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -65,17 +66,31 @@ func TestLinearizability(t *testing.T) {
 	for _, seed := range seeds(t, 50, 500) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Logf("seed %d (replay with RAFT_SEED=%d)", seed, seed)
-			runLinearizability(t, seed, newMemStoresFactory())
+			runLinearizability(t, seed, nil)
 		})
 	}
 }
 
-func newMemStoresFactory() func(id string) *testStores {
-	return func(string) *testStores {
-		return &testStores{NewMemLogStore(), NewMemStableStore(), NewMemSnapshotStore()}
+// TestLinearizabilityWAL is TestLinearizability with every server on the
+// real WAL, stable store and snapshot store, crashed servers reopening their
+// stores from disk. 5 seeds by default, 50 with SOAK=1.
+func TestLinearizabilityWAL(t *testing.T) {
+	for _, seed := range seeds(t, 5, 50) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Logf("seed %d (replay with RAFT_SEED=%d)", seed, seed)
+			dir := t.TempDir()
+			runLinearizability(t, seed, func(id string) *testStores {
+				logs, stable, snaps, err := openDurableStores(filepath.Join(dir, id))
+				require.NoError(t, err)
+				return &testStores{logs, stable, snaps}
+			})
+		})
 	}
 }
 
+// runLinearizability runs one seed. stores, when set, opens a server's
+// durable stores; it is called again to reopen them after a crash. When nil,
+// in-memory stores survive the crash instead.
 func runLinearizability(t *testing.T, seed uint64, stores func(id string) *testStores) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	c := newClusterWith(t, 3, seed, func(cfg *Config) {
@@ -85,7 +100,12 @@ func runLinearizability(t *testing.T, seed uint64, stores func(id string) *testS
 		cfg.SnapshotThreshold = 32
 		cfg.TrailingLogs = 8
 		cfg.SnapshotChunkSize = 128
-	}, func(id string, s *testStores) { *s = *stores(id) })
+	}, func(id string, s *testStores) {
+		if stores != nil {
+			*s = *stores(id)
+		}
+	})
+	c.reopen = stores
 	st := c.trackInvariants()
 	c.net.SetFaults(Faults{Loss: 0.02, Duplicate: 0.02, Reorder: 0.05, ReorderDelay: 10 * time.Millisecond, MaxDelay: time.Millisecond})
 

@@ -77,7 +77,11 @@ func (n *Node) changeConfig(ctx context.Context, mutate func(*raftwire.Configura
 		if err = validateConfiguration(c); err != nil {
 			return
 		}
-		f = newFuture(encodeConfiguration(c), uint8(raftwire.EntryConfig))
+		var data []byte
+		if data, err = encodeConfiguration(c); err != nil {
+			return
+		}
+		f = newFuture(data, uint8(raftwire.EntryConfig))
 		n.appendAsLeader([]*Future{f})
 	})
 	if cerr != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestElectionAndReplication(t *testing.T) {
-	c := newCluster(t, 3, 1, nil)
+	c := newCluster(t, 3, 1, patientElections)
 	l := c.leader(5 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -39,8 +39,17 @@ func TestElectionAndReplication(t *testing.T) {
 }
 
 func TestProposeAsyncPipelined(t *testing.T) {
-	c := newCluster(t, 3, 2, nil)
+	c := newCluster(t, 3, 2, patientElections)
 	l := c.leader(5 * time.Second)
+	t.Cleanup(func() {
+		if t.Failed() {
+			d, dr := c.net.Stats()
+			t.Logf("net delivered %d dropped %d", d, dr)
+			for _, n := range c.running() {
+				t.Logf("%s %v term %d commit %d applied %d last %d %+v", n.ID(), n.Role(), n.Term(), n.CommitIndex(), n.AppliedIndex(), n.log.lastIndex(), n.Metrics())
+			}
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	futs := make([]*Future, 0, 3000)

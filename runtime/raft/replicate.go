@@ -181,6 +181,7 @@ func (r *replicator) checkProgress() {
 		r.next = r.match.Load() + 1
 	case len(r.inflight) > 0:
 		if now-r.lastProgress > timeout {
+			r.n.metrics.Retransmits.Add(1)
 			r.inflight = r.inflight[:0]
 			r.next = r.match.Load() + 1
 			r.probing = true
@@ -240,11 +241,26 @@ func (r *replicator) sendAppends() {
 	}
 }
 
+// advanceMatch raises the match index; the core goroutine and the
+// replicator both call it.
+func (r *replicator) advanceMatch(index uint64) bool {
+	for {
+		m := r.match.Load()
+		if index <= m {
+			return false
+		}
+		if r.match.CompareAndSwap(m, index) {
+			return true
+		}
+	}
+}
+
+// setMatch raises the match index and asks the core to recompute the
+// commit index.
 func (r *replicator) setMatch(index uint64) {
-	if index <= r.match.Load() {
+	if !r.advanceMatch(index) {
 		return
 	}
-	r.match.Store(index)
 	select {
 	case r.n.matchSig <- struct{}{}:
 	default:
@@ -266,7 +282,7 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 		return
 	}
 	if resp.Success {
-		r.setMatch(resp.LastLogIndex)
+		r.advanceMatch(resp.LastLogIndex) // the core already did, normally
 		match := r.match.Load()
 		if h := r.hold.Load(); h != 0 && match >= r.n.commitIdx.Load() {
 			r.hold.Store(0) // caught up from the log after its snapshot

@@ -85,6 +85,7 @@ type counters struct {
 	Compactions        atomic.Uint64
 	StallStepDowns     atomic.Uint64
 	Applied            atomic.Uint64
+	Retransmits        atomic.Uint64
 }
 
 // Metrics are counters a caller can export (cmd/dwnode exports them to
@@ -105,6 +106,8 @@ type Metrics struct {
 	// stalled.
 	StallStepDowns uint64
 	Applied        uint64
+	// Retransmits counts appends resent after a follower went silent.
+	Retransmits uint64
 }
 
 // Metrics returns the counters, read without a lock.
@@ -114,6 +117,6 @@ func (n *Node) Metrics() Metrics {
 		HeartbeatsSent: c.HeartbeatsSent.Load(), HeartbeatsReceived: c.HeartbeatsReceived.Load(),
 		Elections: c.Elections.Load(), SnapshotsSent: c.SnapshotsSent.Load(),
 		SnapshotsInstalled: c.SnapshotsInstalled.Load(), SnapshotsTaken: c.SnapshotsTaken.Load(),
-		Compactions: c.Compactions.Load(), StallStepDowns: c.StallStepDowns.Load(), Applied: c.Applied.Load(),
+		Compactions: c.Compactions.Load(), StallStepDowns: c.StallStepDowns.Load(), Applied: c.Applied.Load(), Retransmits: c.Retransmits.Load(),
 	}
 }

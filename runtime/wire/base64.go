@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"slices"
 )
@@ -17,9 +16,10 @@ var b64Pairs = func() (t [4096]uint16) {
 }()
 
 // appendBase64 appends the standard, padded base64 encoding of src: the
-// bytes base64.StdEncoding.AppendEncode produces, about twice as fast,
-// because it turns 6 input bytes into 8 characters with four table lookups
-// and one 8-byte store.
+// bytes base64.StdEncoding.AppendEncode produces, about twice as fast. Each
+// step turns 12 input bytes into 16 characters with two 8-byte loads, eight
+// lookups in a 12-bit table and two 8-byte stores; the tail goes 3 bytes
+// at a time through the same table.
 func appendBase64(b []byte, src []byte) []byte {
 	n := len(src)
 	outLen := (n + 2) / 3 * 4
@@ -27,15 +27,31 @@ func appendBase64(b []byte, src []byte) []byte {
 	off := len(b)
 	b = b[:off+outLen]
 	dst := b[off:]
-	si, di := 0, 0
-	for ; si+8 <= n && di+8 <= len(dst); si, di = si+6, di+8 {
-		v := binary.BigEndian.Uint64(src[si:])
-		w := uint64(b64Pairs[v>>52]) |
-			uint64(b64Pairs[(v>>40)&0xfff])<<16 |
-			uint64(b64Pairs[(v>>28)&0xfff])<<32 |
-			uint64(b64Pairs[(v>>16)&0xfff])<<48
-		binary.LittleEndian.PutUint64(dst[di:], w)
+	t := &b64Pairs
+	for len(src) >= 14 && len(dst) >= 16 {
+		v := binary.BigEndian.Uint64(src)
+		w := binary.BigEndian.Uint64(src[6:])
+		binary.LittleEndian.PutUint64(dst, uint64(t[v>>52])|uint64(t[(v>>40)&0xfff])<<16|uint64(t[(v>>28)&0xfff])<<32|uint64(t[(v>>16)&0xfff])<<48)
+		binary.LittleEndian.PutUint64(dst[8:], uint64(t[w>>52])|uint64(t[(w>>40)&0xfff])<<16|uint64(t[(w>>28)&0xfff])<<32|uint64(t[(w>>16)&0xfff])<<48)
+		src = src[12:]
+		dst = dst[16:]
 	}
-	base64.StdEncoding.Encode(dst[di:], src[si:])
+	for len(src) >= 3 && len(dst) >= 4 {
+		v := uint(src[0])<<16 | uint(src[1])<<8 | uint(src[2])
+		binary.LittleEndian.PutUint32(dst, uint32(t[v>>12])|uint32(t[v&0xfff])<<16)
+		src = src[3:]
+		dst = dst[4:]
+	}
+	if len(dst) >= 4 {
+		switch len(src) {
+		case 1:
+			p := t[uint(src[0])<<4]
+			dst[0], dst[1], dst[2], dst[3] = byte(p), byte(p>>8), '=', '='
+		case 2:
+			v := uint(src[0])<<16 | uint(src[1])<<8
+			p, q := t[v>>12], t[v&0xfff]
+			dst[0], dst[1], dst[2], dst[3] = byte(p), byte(p>>8), byte(q), '='
+		}
+	}
 	return b
 }

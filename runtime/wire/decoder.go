@@ -343,4 +343,3 @@ func (d *Decoder) Skip(typ int) error {
 	}
 	return nil
 }
-

@@ -5,32 +5,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-	"sync"
 )
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// GetBuffer returns a scratch buffer from a pool; return it with PutBuffer.
-// Generated MarshalJSON methods encode into one and copy the result out, so
-// a call allocates only the returned slice.
-func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
-
-// PutBuffer returns a buffer to the pool. Buffers grown beyond 64 KiB are
-// dropped so one huge message does not pin memory.
-func PutBuffer(b *[]byte) {
-	if cap(*b) > 64<<10 {
-		return
-	}
-	*b = (*b)[:0]
-	bufPool.Put(b)
-}
-
-// Clone returns a copy of b with exactly len(b) capacity.
-func Clone(b []byte) []byte {
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out
-}
 
 // SortedKeys appends the keys of m to buf and sorts them in ascending order;
 // pass a stack array's slice as buf to avoid allocating for small maps.

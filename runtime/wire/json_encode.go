@@ -157,3 +157,33 @@ func ByteSliceAs[T ~uint8](p []byte) []T {
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(p))), len(p))
 }
+
+// UintLen is the number of decimal digits of v.
+func UintLen(v uint64) int {
+	n := 1
+	for v >= 10000 {
+		v /= 10000
+		n += 4
+	}
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
+}
+
+// IntLen is the length of v in decimal, with its sign.
+func IntLen(v int64) int {
+	if v < 0 {
+		return 1 + UintLen(uint64(-v))
+	}
+	return UintLen(uint64(v))
+}
+
+// Base64Len is the length of p as a quoted base64 JSON string (or null).
+func Base64Len(p []byte) int {
+	if p == nil {
+		return 4
+	}
+	return (len(p)+2)/3*4 + 2
+}

@@ -265,3 +265,23 @@ func TestVarintRoundTrip(t *testing.T) {
 		require.Equal(t, s, gs)
 	}
 }
+
+func TestJSONReaderBytes(t *testing.T) {
+	for in, want := range map[string]string{`"aGVsbG8="`: "hello", `"aGVs\/bG8="`: "", `""`: "", `null`: ""} {
+		r := NewJSONReader([]byte(in), false)
+		got, err := r.Bytes()
+		var std []byte
+		stdErr := json.Unmarshal([]byte(in), &std)
+		require.Equal(t, stdErr == nil, err == nil, "%s: ours %v, encoding/json %v", in, err, stdErr)
+		if err == nil {
+			require.Equal(t, std, got, in)
+			_ = want
+		}
+	}
+	// Raw control characters are invalid JSON even where base64 would skip them.
+	for _, in := range []string{"\"aGVs\nbG8=\"", "\"aGVs\rbG8=\"", "\"aGVs\x01bG8=\""} {
+		r := NewJSONReader([]byte(in), false)
+		_, err := r.Bytes()
+		require.Error(t, err, "%q", in)
+	}
+}

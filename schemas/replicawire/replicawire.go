@@ -102,3 +102,20 @@ type Digest struct {
 	// Reply is set on the answer to a digest, which is not answered again.
 	Reply bool `wire:"5"`
 }
+
+// KeyedItem is one record of a keyed state: its key and its encoded delta or
+// state.
+//
+//crdt:message
+type KeyedItem struct {
+	Key  string `wire:"1"`
+	Data []byte `wire:"2"`
+}
+
+// KeyedBatch is the encoding of a keyed state (replica.Keyed) or of its
+// delta: records sorted by key, so equal states encode to equal bytes.
+//
+//crdt:message
+type KeyedBatch struct {
+	Items []KeyedItem `wire:"1"`
+}

@@ -1,97 +1,159 @@
-// Command demo is the interim demo of `make demo`: it builds a few Raft and
-// SWIM wire messages, encodes each with the generated JSON and binary codecs,
-// decodes them back, checks the round trip and prints the sizes. It exits
-// non-zero if any round trip differs. The reference node replaces it.
+// Command demo is `make demo`: it builds dwnode, starts a 3-node cluster on
+// loopback and shows every runtime doing its job on real processes:
+//
+//  1. load drives the auto-scaler (running on the Raft leader) to start
+//     more dwnode processes;
+//  2. the Raft leader is killed with SIGKILL: SWIM detects the failure,
+//     Raft elects a new leader (whose auto-scaler takes over), and CRDT
+//     records written on every node keep converging;
+//  3. the load stops: the records converge to equal digests and the
+//     auto-scaler removes nodes one at a time down to the minimum.
+//
+// A status table is shown while it runs, a summary with measured times at
+// the end; every process started is stopped. It exits 0 when every step
+// happened, 1 otherwise, and takes about a minute (under 3).
 package main
 
 import (
-	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
-	"github.com/dwsdk/distributed/gen/raftwire"
-	"github.com/dwsdk/distributed/gen/swimwire"
+	"github.com/dwsdk/distributed/cmd/dwnode/internal/cluster"
 )
 
-// codec is what every generated message type provides.
-type codec interface {
-	MarshalJSON() ([]byte, error)
-	MarshalBinary() ([]byte, error)
+// Demo settings: a small cluster that reacts quickly.
+const (
+	token      = "demo-token"
+	minNodes   = 3
+	maxNodes   = 5
+	loadRate   = 300 // requests per second over the cluster
+	queueUp    = 40  // requests/s per node above which the scaler adds nodes
+	queueDown  = 8   // ... below which it removes one
+	totalLimit = 170 * time.Second
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, totalLimit)
+	defer cancel()
+	d, err := newDemo()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		return 1
+	}
+	err = d.script(ctx)
+	d.status.stop()
+	if err != nil {
+		d.dumpReplicaMetrics()
+	}
+	stopErr := d.stopAll()
+	d.summary(err, stopErr)
+	if err != nil || stopErr != nil {
+		return 1
+	}
+	return 0
 }
 
-type decoder[T any] interface {
-	*T
-	codec
-	UnmarshalJSON([]byte) error
-	UnmarshalBinary([]byte) error
-}
+// script runs the demo's steps in order.
+func (d *demo) script(ctx context.Context) error {
+	d.status.phase("building dwnode")
+	bin, err := cluster.Build(ctx, d.dir)
+	if err != nil {
+		return err
+	}
+	d.c = cluster.New(bin, d.dir, token,
+		"-autoscale", "-scale-min", itoa(minNodes), "-scale-max", itoa(maxNodes),
+		"-scale-interval", "2s", "-scale-cooldown", "6s",
+		"-scale-queue-up", itoa(queueUp), "-scale-queue-down", itoa(queueDown),
+		"-scale-resources=false", "-scale-stop-timeout", "5s",
+		"-replica-tick", "20ms", "-raft-election", "300ms", "-shutdown-timeout", "8s")
+	d.status.start(ctx)
 
-// roundTrip encodes v both ways, decodes both encodings into fresh values
-// and checks they encode to the same bytes again.
-func roundTrip[T any, P decoder[T]](name string, v P) error {
-	js, err := v.MarshalJSON()
+	d.status.phase("starting a 3-node cluster")
+	t0 := time.Now()
+	first, err := d.c.Start(ctx, "n1", true, nil)
 	if err != nil {
-		return fmt.Errorf("%s: MarshalJSON: %w", name, err)
+		return err
 	}
-	bin, err := v.MarshalBinary()
+	for _, name := range []string{"n2", "n3"} {
+		if _, err := d.c.Start(ctx, name, false, []string{first.Addrs.Addr}); err != nil {
+			return err
+		}
+	}
+	if err := d.waitFor(ctx, "3 Raft voters", 30*time.Second, func() error { return d.voters(ctx, 3) }); err != nil {
+		return err
+	}
+	d.measure("cluster of 3 up (SWIM joined, Raft leader elected)", time.Since(t0))
+
+	d.status.phase(fmt.Sprintf("load: %d requests/s of record updates and KV writes", loadRate))
+	load := d.startLoad(ctx)
+	t1 := time.Now()
+	if err := d.waitFor(ctx, "scale-up", 60*time.Second, func() error { return d.aliveAtLeast(ctx, minNodes+1) }); err != nil {
+		return err
+	}
+	d.measure("auto-scaler added a node under load", time.Since(t1))
+	if err := d.waitFor(ctx, "scale-up to the maximum", 60*time.Second, func() error { return d.aliveAtLeast(ctx, maxNodes) }); err != nil {
+		return err
+	}
+	d.measure(fmt.Sprintf("cluster at its maximum of %d nodes", maxNodes), time.Since(t1))
+
+	victim, err := d.leader(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: MarshalBinary: %w", name, err)
+		return err
 	}
-	var fromJSON, fromBin T
-	if err := P(&fromJSON).UnmarshalJSON(js); err != nil {
-		return fmt.Errorf("%s: UnmarshalJSON: %w", name, err)
+	d.status.phase("SIGKILL of the Raft leader " + victim.name)
+	t2 := time.Now()
+	if err := syscall.Kill(int(victim.pid), syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill %s (pid %d): %w", victim.name, victim.pid, err)
 	}
-	if err := P(&fromBin).UnmarshalBinary(bin); err != nil {
-		return fmt.Errorf("%s: UnmarshalBinary: %w", name, err)
+	d.status.event("killed %s (pid %d) with SIGKILL", victim.name, victim.pid)
+	detected := make(chan time.Duration, 1)
+	go func() {
+		if d.waitFor(ctx, "SWIM detection", 30*time.Second, func() error { return d.detected(ctx, victim.name) }) == nil {
+			detected <- time.Since(t2)
+		}
+		close(detected)
+	}()
+	if err := d.waitFor(ctx, "Raft fail-over", 30*time.Second, func() error { return d.newLeader(ctx, victim.name) }); err != nil {
+		return err
 	}
-	js2, _ := P(&fromJSON).MarshalJSON()
-	bin2, _ := P(&fromBin).MarshalBinary()
-	if !bytes.Equal(js, js2) || !bytes.Equal(bin, bin2) {
-		return fmt.Errorf("%s: round trip changed the message", name)
+	d.measure("Raft elected a new leader", time.Since(t2))
+	dt, ok := <-detected
+	if !ok {
+		return errors.New("SWIM did not detect the killed leader")
 	}
-	fmt.Printf("%-34s json %5d B   binary %5d B   (%.0f%%)\n", name, len(js), len(bin), 100*float64(len(bin))/float64(len(js)))
+	d.measure("SWIM: every survivor saw the killed node fail", dt)
+	if err := d.waitFor(ctx, "auto-scaler on the new leader", 40*time.Second, func() error { return d.aliveAtLeast(ctx, maxNodes) }); err != nil {
+		return err
+	}
+	d.measure("new leader's auto-scaler replaced the lost node", time.Since(t2))
+
+	d.status.phase("load stops: records converge, the cluster scales down")
+	load.stop()
+	t3 := time.Now()
+	if err := d.waitFor(ctx, "records converged", 30*time.Second, func() error { return d.convergedRecords(ctx, load) }); err != nil {
+		return err
+	}
+	d.measure("CRDT records converged on every node (equal digests, no acknowledged update lost)", time.Since(t3))
+	if err := d.waitFor(ctx, "scale-down", 90*time.Second, func() error { return d.aliveAtMost(ctx, minNodes) }); err != nil {
+		return err
+	}
+	d.measure(fmt.Sprintf("auto-scaler scaled down to %d nodes, one at a time", minNodes), time.Since(t3))
+	d.status.phase("done")
 	return nil
 }
 
-func main() {
-	entries := make([]raftwire.Entry, 64)
-	for i := range entries {
-		entries[i] = raftwire.Entry{Index: uint64(100 + i), Term: 7, Type: raftwire.EntryNormal, Data: bytes.Repeat([]byte{byte(i)}, 128)}
-	}
-	ae := &raftwire.AppendEntries{Term: 7, LeaderID: "node-1", PrevLogIndex: 99, PrevLogTerm: 7, Entries: entries, LeaderCommit: 120}
-	cfg := raftwire.Configuration{Servers: []raftwire.Server{
-		{ID: "node-1", Address: "127.0.0.1:7001", Suffrage: raftwire.Voter},
-		{ID: "node-2", Address: "127.0.0.1:7002", Suffrage: raftwire.Voter},
-		{ID: "node-3", Address: "127.0.0.1:7003", Suffrage: raftwire.Learner},
-	}}
-	alive := make([]swimwire.PushNodeState, 8)
-	for i := range alive {
-		alive[i] = swimwire.PushNodeState{Name: fmt.Sprintf("node-%d", i), Addr: fmt.Sprintf("127.0.0.1:%d", 7946+i),
-			Meta: []byte(`{"zone":"a"}`), Incarnation: uint32(i + 1), State: swimwire.StateAlive}
-	}
-	fmt.Printf("crdtgen demo (%s): generated codecs, encode -> decode -> compare\n\n", time.Now().UTC().Format(time.RFC3339))
-	errs := []error{
-		roundTrip("raftwire.RequestVote", &raftwire.RequestVote{Term: 8, CandidateID: "node-2", LastLogIndex: 163, LastLogTerm: 7, PreVote: true}),
-		roundTrip("raftwire.AppendEntries (64x128B)", ae),
-		roundTrip("raftwire.Message{AppendEntries}", &raftwire.Message{From: "node-1", To: "node-2", AppendEntries: ae}),
-		roundTrip("raftwire.InstallSnapshot", &raftwire.InstallSnapshot{Term: 7, LeaderID: "node-1", LastIncludedIndex: 99, LastIncludedTerm: 6, Configuration: cfg, Data: bytes.Repeat([]byte("snap"), 256), Done: true, TotalSize: 1024}),
-		roundTrip("swimwire.Ping", &swimwire.Ping{SeqNo: 42, Target: "node-3", SourceNode: "node-1", SourceAddr: "127.0.0.1:7946"}),
-		roundTrip("swimwire.Alive", &swimwire.Alive{Incarnation: 3, Node: "node-4", Addr: "127.0.0.1:7950", Meta: []byte("zone=a")}),
-		roundTrip("swimwire.PushPull (8 nodes)", &swimwire.PushPull{Join: true, Nodes: alive}),
-	}
-	failed := false
-	for _, err := range errs {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "demo:", err)
-			failed = true
-		}
-	}
-	var bad raftwire.AppendEntries
-	err := bad.UnmarshalBinary([]byte{0x2a, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	fmt.Printf("\na corrupt frame is refused with a precise error:\n  %v\n", err)
-	if err == nil || failed {
-		os.Exit(1)
-	}
-	fmt.Println("\nall round trips OK")
+func itoa(i int) string { return fmt.Sprint(i) }
+
+// tempDir makes the demo's working directory.
+func tempDir() (string, error) {
+	return os.MkdirTemp("", "dwnode-demo-")
 }

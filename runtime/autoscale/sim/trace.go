@@ -16,6 +16,10 @@ func LoadTrace(r io.Reader) ([]float64, error) {
 	var out []float64
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
+		if v, ok := parseCount(sc.Bytes()); ok {
+			out = append(out, v)
+			continue
+		}
 		s := strings.TrimSpace(sc.Text())
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil || v < 0 || v != v || v > 1e12 {
@@ -30,6 +34,21 @@ func LoadTrace(r io.Reader) ([]float64, error) {
 		return nil, fmt.Errorf("sim: trace is empty")
 	}
 	return out, nil
+}
+
+// parseCount is the fast path for the common line: a short decimal integer.
+func parseCount(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return float64(v), true
 }
 
 func truncate(s string) string {

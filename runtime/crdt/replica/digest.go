@@ -66,6 +66,7 @@ func (e *Engine) onDigest(p *peer, d *replicawire.Digest) error {
 	}
 	if bytes.Equal(mine.Sum, d.Sum) {
 		e.stats.DigestMatches++
+		p.matchTick = e.now
 		e.fastForward(p, d)
 		if !d.Reply {
 			mine.Reply = true
@@ -109,6 +110,7 @@ func (e *Engine) fastForward(p *peer, d *replicawire.Digest) {
 	if e.seq > p.acked {
 		p.acked = e.seq
 		p.progressTick = e.now
+		e.ackProgress()
 	}
 	if p.sent < p.acked {
 		p.sent = p.acked
@@ -117,15 +119,26 @@ func (e *Engine) fastForward(p *peer, d *replicawire.Digest) {
 }
 
 // sameProgress reports whether p (per digest d) and we (per mine) applied
-// exactly the same prefix of every stream, ours and p's included.
+// exactly the same prefix of every live stream: ours, p's and those of our
+// other active peers. Streams of origins that are not active (failed or
+// gone) are left out: they will not advance any more, so a delta that such
+// an origin delivered to only some replicas before it died would otherwise
+// keep the replicas apart for ever; a full-state exchange repairs exactly
+// that.
 func (e *Engine) sameProgress(p *peer, d, mine *replicawire.Digest) bool {
-	theirs := append(slices.Clone(d.Progress), replicawire.Progress{Origin: p.id, Epoch: p.epoch, Seq: d.Seq})
-	ours := append(slices.Clone(mine.Progress), replicawire.Progress{Origin: e.cfg.ID, Epoch: e.cfg.Epoch, Seq: e.seq})
-	// our view of p's stream is in mine.Progress already; theirs of ours in d.Progress.
+	live := func(origin string) bool {
+		if origin == e.cfg.ID || origin == p.id {
+			return true
+		}
+		o := e.peers[origin]
+		return o != nil && o.active
+	}
 	norm := func(ps []replicawire.Progress) []replicawire.Progress {
-		ps = slices.DeleteFunc(ps, func(x replicawire.Progress) bool { return x.Seq == 0 })
+		ps = slices.DeleteFunc(ps, func(x replicawire.Progress) bool { return x.Seq == 0 || !live(x.Origin) })
 		slices.SortFunc(ps, func(a, b replicawire.Progress) int { return strings.Compare(a.Origin, b.Origin) })
 		return slices.CompactFunc(ps, func(a, b replicawire.Progress) bool { return a == b })
 	}
+	theirs := append(slices.Clone(d.Progress), replicawire.Progress{Origin: p.id, Epoch: p.epoch, Seq: d.Seq})
+	ours := append(slices.Clone(mine.Progress), replicawire.Progress{Origin: e.cfg.ID, Epoch: e.cfg.Epoch, Seq: e.seq})
 	return slices.Equal(norm(theirs), norm(ours))
 }

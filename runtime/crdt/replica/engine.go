@@ -25,12 +25,17 @@ type Engine struct {
 	bufLen int // encoded bytes in buf
 	peers  map[string]*peer
 	gone   map[string]uint64 // removed peers -> their last epoch
-	aeNext int               // round-robin position of anti-entropy
-	out    []outMsg
-	stats  Stats
+	// departed holds the CRDT replica ids of nodes gone for good.
+	departed map[string]*departure
+	aeNext   int // round-robin position of anti-entropy
+	out      []outMsg
+	stats    Stats
 
 	notify chan struct{}
 	ran    bool
+	// ackCh is closed (and replaced) whenever a peer acknowledges more of
+	// the own stream; Sync waits on it.
+	ackCh chan struct{}
 }
 
 // buffered is one delta of the own stream kept until every peer acked it.
@@ -58,6 +63,7 @@ type Stats struct {
 	DeltasApplied     uint64 // remote deltas merged
 	DeltasDuplicate   uint64 // remote deltas already applied
 	DeltasHeld        uint64 // remote deltas held behind a gap
+	GapPulls          uint64 // full states pulled because a gap did not fill
 	StatesSent        uint64 // full states sent
 	StatesApplied     uint64 // full states merged
 	DigestMatches     uint64 // digests equal to ours: transfers skipped
@@ -76,10 +82,12 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cfg:    c,
-		peers:  make(map[string]*peer),
-		gone:   make(map[string]uint64),
-		notify: make(chan struct{}, 1),
+		cfg:      c,
+		peers:    make(map[string]*peer),
+		gone:     make(map[string]uint64),
+		departed: make(map[string]*departure),
+		notify:   make(chan struct{}, 1),
+		ackCh:    make(chan struct{}),
 	}, nil
 }
 
@@ -156,9 +164,11 @@ func (e *Engine) Tick() {
 		e.sendTo(p)
 	}
 	e.reclaim()
+	e.pullStuckGaps()
 	if !e.cfg.DisableAntiEntropy && e.now%e.cfg.AntiEntropyTicks == 0 {
 		e.antiEntropy()
 	}
+	e.retryPrune()
 	e.mu.Unlock()
 	e.dispatch()
 }
@@ -167,6 +177,13 @@ func (e *Engine) Tick() {
 // clock or resending anything.
 func (e *Engine) Flush() {
 	e.mu.Lock()
+	e.flush()
+	e.mu.Unlock()
+	e.dispatch()
+}
+
+// flush is Flush under the lock; it returns the last own sequence number.
+func (e *Engine) flush() uint64 {
 	if e.takeDelta() {
 		for _, p := range e.sortedPeers() {
 			if p.active && p.acked+1 >= e.base() && p.sent < e.seq {
@@ -174,8 +191,52 @@ func (e *Engine) Flush() {
 			}
 		}
 	}
+	return e.seq
+}
+
+// Sync sends the local changes made so far and waits until at least one
+// active peer has acknowledged all of them (at once when there is no active
+// peer), or ctx ends. A change synced this way survives the crash of this
+// node. The engine must be running (Run), or Tick and Handle driven.
+func (e *Engine) Sync(ctx context.Context) error {
+	e.mu.Lock()
+	target := e.flush()
 	e.mu.Unlock()
 	e.dispatch()
+	for {
+		e.mu.Lock()
+		done, ch := e.replicated(target), e.ackCh
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("replica: sync up to %d: %w", target, ctx.Err())
+		}
+	}
+}
+
+// replicated reports whether some active peer acknowledged seq, or no peer
+// is active.
+func (e *Engine) replicated(seq uint64) bool {
+	any := false
+	for _, p := range e.peers {
+		if p.active {
+			any = true
+			if p.acked >= seq {
+				return true
+			}
+		}
+	}
+	return !any
+}
+
+// ackProgress wakes Sync callers after an acknowledgement advanced.
+func (e *Engine) ackProgress() {
+	close(e.ackCh)
+	e.ackCh = make(chan struct{})
 }
 
 // Handle processes one envelope from a peer. It returns an error wrapping

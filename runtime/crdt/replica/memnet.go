@@ -133,7 +133,10 @@ func (n *MemNetwork) post(from, to string, env *replicawire.Envelope) error {
 		copies = 2
 	}
 	for range copies {
-		c := cloneEnvelope(env)
+		c, err := cloneEnvelope(env)
+		if err != nil {
+			return err
+		}
 		if !n.async {
 			n.queue = append(n.queue, memMsg{to: to, env: c})
 			continue
@@ -196,28 +199,16 @@ func deltaBytes(env *replicawire.Envelope) int {
 	return n
 }
 
-// cloneEnvelope deep-copies env.
-func cloneEnvelope(env *replicawire.Envelope) *replicawire.Envelope {
-	c := *env
-	if env.Deltas != nil {
-		items := make([]replicawire.Delta, len(env.Deltas.Items))
-		for i, d := range env.Deltas.Items {
-			items[i] = replicawire.Delta{Seq: d.Seq, Data: append([]byte(nil), d.Data...)}
-		}
-		c.Deltas = &replicawire.Deltas{Items: items}
+// cloneEnvelope copies env through its generated binary codec, so tests on
+// this network exercise the wire format and never share memory.
+func cloneEnvelope(env *replicawire.Envelope) (*replicawire.Envelope, error) {
+	b, err := env.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("replica: memnet: encode: %w", err)
 	}
-	if env.Ack != nil {
-		a := *env.Ack
-		c.Ack = &a
+	c := new(replicawire.Envelope)
+	if err := c.UnmarshalBinary(b); err != nil {
+		return nil, fmt.Errorf("replica: memnet: decode: %w", err)
 	}
-	if env.State != nil {
-		c.State = &replicawire.State{Seq: env.State.Seq, Data: append([]byte(nil), env.State.Data...)}
-	}
-	if env.Digest != nil {
-		d := *env.Digest
-		d.Sum = append([]byte(nil), d.Sum...)
-		d.Progress = append([]replicawire.Progress(nil), d.Progress...)
-		c.Digest = &d
-	}
-	return &c
+	return c, nil
 }

@@ -22,6 +22,9 @@ func (e *Engine) onDeltas(p *peer, items []replicawire.Delta) error {
 			if p.pending == nil {
 				p.pending = make(map[uint64][]byte)
 			}
+			if len(p.pending) == 0 {
+				p.gapTick = e.now
+			}
 			if _, ok := p.pending[d.Seq]; !ok && len(p.pending) < e.cfg.MaxPendingDeltas {
 				p.pending[d.Seq] = d.Data
 				e.stats.DeltasHeld++
@@ -50,6 +53,7 @@ func (e *Engine) apply(p *peer, seq uint64, data []byte) error {
 		return fmt.Errorf("replica: merge delta %d from %q (epoch %d): %w", seq, p.id, p.epoch, err)
 	}
 	p.delivered = seq
+	p.gapTick = e.now
 	e.stats.DeltasApplied++
 	return nil
 }
@@ -70,6 +74,30 @@ func (e *Engine) drain(p *peer) error {
 		delete(p.pending, p.delivered+1)
 		if err := e.apply(p, p.delivered+1, data); err != nil {
 			return err
+		}
+	}
+}
+
+// pullStuckGaps asks a peer for its full state when deltas have waited
+// behind a gap for 2*RetransmitTicks without the gap filling. Resends
+// normally fill it; this covers a sender that believes the gap was already
+// acknowledged (its digest matched ours while our stream position lagged)
+// or no longer buffers it.
+func (e *Engine) pullStuckGaps() {
+	for _, p := range e.sortedPeers() {
+		if len(p.pending) == 0 {
+			continue
+		}
+		if p.gapTick == 0 {
+			p.gapTick = e.now
+			continue
+		}
+		if e.now-p.gapTick >= 2*e.cfg.RetransmitTicks {
+			p.gapTick = e.now
+			e.stats.GapPulls++
+			env := e.envelope(p)
+			env.Pull = true
+			e.queue(p, env)
 		}
 	}
 }

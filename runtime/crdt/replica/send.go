@@ -181,6 +181,7 @@ func (e *Engine) onAck(p *peer, a *replicawire.Ack) error {
 		p.acked = a.Seq
 		p.progressTick = e.now
 		p.offerTick = 0
+		e.ackProgress()
 	}
 	if p.sent < p.acked {
 		p.sent = p.acked

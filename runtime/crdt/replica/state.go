@@ -23,8 +23,12 @@ type State interface {
 	Snapshot() ([]byte, error)
 	// MergeState joins a peer's encoded full state into the state.
 	MergeState(state []byte) error
-	// Prune removes the metadata of CRDT replicas that left for good (the
-	// CRDT's own pruning protocol decides how their contributions are kept).
+	// Prune folds the contributions of CRDT replicas that left for good
+	// into this replica and removes their metadata, as a local change whose
+	// delta TakeDelta returns (runtime/crdt's GarbageCollect with Departed).
+	// The engine calls it on one replica only, the lowest replica id among
+	// the live ones, as the pruning protocol requires; the others receive
+	// the pruning through its delta.
 	Prune(replicas []string) error
 }
 

@@ -21,6 +21,7 @@ type counterState struct {
 	taken      uint64
 	violations []string
 	pruned     []string
+	prunedAt   map[string]uint64       // count of each pruned replica when it was pruned
 	refuse     func(delta []byte) bool // when set and true, MergeDelta fails
 }
 
@@ -124,5 +125,11 @@ func (s *counterState) Prune(replicas []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pruned = append(s.pruned, replicas...)
+	if s.prunedAt == nil {
+		s.prunedAt = map[string]uint64{}
+	}
+	for _, r := range replicas {
+		s.prunedAt[r] = s.counts[r]
+	}
 	return nil
 }

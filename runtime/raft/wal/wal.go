@@ -16,9 +16,10 @@ import (
 // are safe for concurrent use. Append returns once the entries are on stable
 // storage; concurrent appends share one fsync.
 type WAL struct {
-	dir string
-	cfg Config
-	log *slog.Logger
+	dir  string
+	cfg  Config
+	log  *slog.Logger
+	lock *os.File // flocked dir/LOCK; nil where unsupported
 
 	// mu guards the fields below. Readers take it shared; the committer
 	// takes it exclusively only to pick up a batch and to publish it, never
@@ -57,8 +58,8 @@ type recordPos struct {
 const firstIndexFile = "first-index"
 const firstIndexMagic = "DWWALFI\n"
 
-// Open opens the WAL in dir, creating the directory if needed, and recovers
-// its contents. A record torn by a crash at the end of the last segment is
+// Open opens the WAL in dir, creating the directory if needed, locks it
+// against a second opener (ErrLocked) and recovers its contents. A record torn by a crash at the end of the last segment is
 // truncated away (it was never acknowledged). Damage anywhere else is
 // reported as a *CorruptError (errors.Is(err, ErrCorrupt)) naming the
 // segment file and offset, and nothing is changed on disk.
@@ -79,10 +80,16 @@ func Open(dir string, cfg Config) (*WAL, error) {
 		done:  make(chan struct{}),
 	}
 	w.cond = sync.NewCond(&w.mu)
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	w.lock = lock
 	if err := w.recover(); err != nil {
 		for _, s := range w.segs {
 			s.f.Close()
 		}
+		w.unlock()
 		return nil, err
 	}
 	w.next = w.last + 1
@@ -381,7 +388,15 @@ func (w *WAL) Close() error {
 	}
 	w.segs, w.pos = nil, nil
 	w.cache.ents = nil
+	w.unlock()
 	return err
+}
+
+func (w *WAL) unlock() {
+	if w.lock != nil {
+		w.lock.Close() // closing the descriptor drops the flock
+		w.lock = nil
+	}
 }
 
 var _ raft.LogStore = (*WAL)(nil)

@@ -356,6 +356,17 @@ func TestReadDetectsCorruptionAfterOpen(t *testing.T) {
 	require.Len(t, es, 2)
 }
 
+func TestDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	w := openWAL(t, dir, wal.DefaultConfig())
+	_, err := wal.Open(dir, wal.DefaultConfig())
+	require.ErrorIs(t, err, wal.ErrLocked)
+	require.ErrorContains(t, err, dir)
+	require.NoError(t, w.Close())
+	w = openWAL(t, dir, wal.DefaultConfig()) // released by Close
+	require.NoError(t, w.Close())
+}
+
 func TestOpenRejectsBadConfig(t *testing.T) {
 	cfg := wal.DefaultConfig()
 	cfg.SegmentSize = 0

@@ -47,7 +47,9 @@ func New(t testing.TB) *Rand {
 }
 
 // NewSeeded returns a Rand with a fixed seed.
-func NewSeeded(seed uint64) *Rand { return &Rand{Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
+func NewSeeded(seed uint64) *Rand {
+	return &Rand{Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
 
 // Bool returns a random bool.
 func (r *Rand) Bool() bool { return r.IntN(2) == 1 }
@@ -208,18 +210,18 @@ func CheckError(t testing.TB, err error, n int) {
 func BinarySeeds() [][]byte {
 	seeds := [][]byte{
 		{},
-		{0x08},                   // tag, no value
-		{0x08, 0xff},             // truncated varint
+		{0x08},       // tag, no value
+		{0x08, 0xff}, // truncated varint
 		{0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, // varint overflow
 		{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f},                               // length 4294967295
 		{0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},       // length 2^63-1
 		{0x12, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f},                         // list count 4294967295
-		{0x0b}, {0x0c}, {0x0e}, {0x0f},                                     // wire types 3, 4, 6, 7
-		{0x00, 0x00},                                                       // field number 0
-		{0x09, 1, 2, 3},                                                    // truncated fixed64
-		{0x0d, 1},                                                          // truncated fixed32
-		{0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01},                               // field number 2^29-1
-		{0x80, 0x80, 0x80, 0x80, 0x20, 0x01},                               // field number 2^29
+		{0x0b}, {0x0c}, {0x0e}, {0x0f}, // wire types 3, 4, 6, 7
+		{0x00, 0x00},                         // field number 0
+		{0x09, 1, 2, 3},                      // truncated fixed64
+		{0x0d, 1},                            // truncated fixed32
+		{0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01}, // field number 2^29-1
+		{0x80, 0x80, 0x80, 0x80, 0x20, 0x01}, // field number 2^29
 	}
 	for f := 1; f <= 8; f++ {
 		seeds = append(seeds, Nest(byte(f<<3|wire.TypeLen), 200))

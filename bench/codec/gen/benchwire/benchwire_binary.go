@@ -169,17 +169,35 @@ func (x *Packet) UnmarshalBinary(data []byte) error {
 
 func (x *Packet) appendBinary(b []byte) ([]byte, error) {
 	if x.Alives != nil {
-		n := wire.SizeUvarint(uint64(len(x.Alives)))
-		for i := range x.Alives {
-			n += wire.SizeLen(x.Alives[i].size())
-		}
 		b = append(b, 0x0a)
-		b = wire.AppendUvarint(b, uint64(n))
-		b = wire.AppendUvarint(b, uint64(len(x.Alives)))
-		for i := range x.Alives {
-			b = wire.AppendUvarint(b, uint64(x.Alives[i].size()))
-			b, _ = x.Alives[i].appendBinary(b)
+		pg := 1
+		if len(x.Alives) >= 8 {
+			pg = 2
 		}
+		var p int
+		b, p = wire.ReserveLen(b, pg)
+		b = wire.AppendUvarint(b, uint64(len(x.Alives)))
+		g := 1
+		for i := range x.Alives {
+			{
+				q := len(b)
+				if g == 1 {
+					b = append(b, 0)
+				} else {
+					b, _ = wire.ReserveLen(b, g)
+				}
+				b, _ = x.Alives[i].appendBinary(b)
+				if n := len(b) - q - g; g == 1 && n < 128 {
+					b[q] = byte(n)
+				} else if g == 2 && n >= 128 && n < 16384 {
+					b[q] = byte(n) | 128
+					b[q+1] = byte(n >> 7)
+				} else {
+					b, g = wire.FinishLen(b, q, g)
+				}
+			}
+		}
+		b, _ = wire.FinishLen(b, p, pg)
 	}
 	return b, nil
 }
@@ -209,8 +227,9 @@ func (x *Packet) decodeBinary(d *wire.Decoder) error {
 				if err != nil {
 					return wire.InField(err, "Alives")
 				}
-				s := make([]Alive, cnt)
-				for i := range s {
+				s := make([]Alive, 0, min(cnt, 1024))
+				for i := 0; i < cnt; i++ {
+					s = append(s, Alive{})
 					{
 						fr, err := d.BeginMessage(wire.TypeLen)
 						if err != nil {

@@ -21,19 +21,15 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Alive) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "benchwire.Alive")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -101,6 +97,22 @@ func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"meta\":"...)
 	b = wire.AppendJSONBytes(b, x.Meta)
 	return append(b, '}'), nil
+}
+
+func (x *Alive) jsonSize() int {
+	n := 1
+	n += 15
+	n += wire.UintLen(uint64(x.Incarnation))
+	n += 8
+	n += len(x.Node) + 2
+	n += 8
+	n += len(x.Addr) + 2
+	n += 8
+	n += wire.Base64Len(x.Meta)
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsAlive = [...]string{"incarnation", "node", "addr", "meta"}
@@ -186,19 +198,15 @@ func (x Packet) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
+// unless a string needs escaping.
 
 func (x Packet) MarshalJSON() ([]byte, error) {
-	buf := wire.GetBuffer()
-	b, err := x.AppendJSON((*buf)[:0])
-	*buf = b
+	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
-		wire.PutBuffer(buf)
-		return nil, err
+		return nil, wire.InType(err, "benchwire.Packet")
 	}
-	out := wire.Clone(b)
-	wire.PutBuffer(buf)
-	return out, nil
+	return b, nil
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
@@ -271,6 +279,23 @@ func (x *Packet) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
+}
+
+func (x *Packet) jsonSize() int {
+	n := 1
+	n += 10
+	if x.Alives == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Alives)
+		for i := range x.Alives {
+			n += x.Alives[i].jsonSize()
+		}
+	}
+	if n == 1 {
+		return 2
+	}
+	return n
 }
 
 var jsonFieldsPacket = [...]string{"alives"}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything a dwnode process is told at start. Every flag has an
+// environment variable (DWNODE_ plus the flag name in upper case with
+// dashes as underscores); a flag given on the command line wins.
+type Config struct {
+	Name      string   // unique node name
+	DataDir   string   // Raft WAL, stable store and snapshots
+	SWIMAddr  string   // UDP+TCP host:port of SWIM
+	RaftAddr  string   // TCP host:port of Raft
+	HTTPAddr  string   // host:port of the HTTP API
+	Join      []string // SWIM seed addresses; empty: first node
+	Bootstrap bool     // bootstrap a new Raft cluster with this node alone
+	Token     string   // bearer token required on writes; empty: none
+	AddrFile  string   // when set, the bound addresses are written here
+	LogLevel  slog.Level
+	SWIM      string // timing profile: local or lan
+
+	ReplicaTick time.Duration // replica engine tick
+	Election    time.Duration // Raft election timeout (minimum)
+	Heartbeat   time.Duration // Raft heartbeat interval
+
+	Autoscale        bool          // run the auto-scaler while Raft leader
+	ScaleMin         int           // fewest nodes
+	ScaleMax         int           // most nodes
+	ScaleInterval    time.Duration // evaluation interval
+	ScaleCooldown    time.Duration // least time between scale events
+	ScaleQueueUp     float64       // requests/s per node above which to scale up
+	ScaleQueueDown   float64       // requests/s per node below which to scale down
+	ScaleResources   bool          // also scale on CPU and memory
+	ScaleBinary      string        // dwnode binary the executor starts; default: this one
+	ScaleStopTimeout time.Duration // SIGTERM grace period before SIGKILL
+	ShutdownTimeout  time.Duration // graceful shutdown bound
+	FaultInjection   bool          // serve POST /v1/admin/sever (tests only)
+}
+
+// parseConfig reads flags from args and variables from getenv.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("dwnode", flag.ContinueOnError)
+	host, _ := os.Hostname()
+	var join, level string
+	fs.StringVar(&c.Name, "name", host, "unique node name")
+	fs.StringVar(&c.DataDir, "data", "", "data directory for the Raft log and snapshots (default ./dwnode-data/NAME)")
+	fs.StringVar(&c.SWIMAddr, "swim-addr", "127.0.0.1:7946", "SWIM UDP and TCP address (port 0 picks one)")
+	fs.StringVar(&c.RaftAddr, "raft-addr", "127.0.0.1:7947", "Raft TCP address (port 0 picks one)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP API address (port 0 picks one)")
+	fs.StringVar(&join, "join", "", "comma-separated SWIM addresses of members to join")
+	fs.BoolVar(&c.Bootstrap, "bootstrap", false, "bootstrap a new Raft cluster with this node (the first node only)")
+	fs.StringVar(&c.Token, "token", "", "bearer token required on write requests (empty: no authentication)")
+	fs.StringVar(&c.AddrFile, "addr-file", "", "write the bound addresses to this file once serving")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.SWIM, "swim-profile", "local", "SWIM timings: local (loopback, fast) or lan")
+	fs.DurationVar(&c.ReplicaTick, "replica-tick", 50*time.Millisecond, "CRDT replication tick")
+	fs.DurationVar(&c.Election, "raft-election", 300*time.Millisecond, "Raft election timeout (minimum)")
+	fs.DurationVar(&c.Heartbeat, "raft-heartbeat", 50*time.Millisecond, "Raft heartbeat interval")
+	fs.BoolVar(&c.Autoscale, "autoscale", false, "run the auto-scaler while this node is the Raft leader")
+	fs.IntVar(&c.ScaleMin, "scale-min", 1, "auto-scaler: fewest nodes")
+	fs.IntVar(&c.ScaleMax, "scale-max", 10, "auto-scaler: most nodes")
+	fs.DurationVar(&c.ScaleInterval, "scale-interval", 15*time.Second, "auto-scaler: evaluation interval")
+	fs.DurationVar(&c.ScaleCooldown, "scale-cooldown", 60*time.Second, "auto-scaler: least time between scale events")
+	fs.Float64Var(&c.ScaleQueueUp, "scale-queue-up", 100, "auto-scaler: requests/s per node above which to scale up")
+	fs.Float64Var(&c.ScaleQueueDown, "scale-queue-down", 10, "auto-scaler: requests/s per node below which to scale down")
+	fs.BoolVar(&c.ScaleResources, "scale-resources", true, "auto-scaler: also scale on CPU (80/30 %) and memory (85/40 %)")
+	fs.StringVar(&c.ScaleBinary, "scale-binary", "", "auto-scaler: dwnode binary to start (default: this executable)")
+	fs.DurationVar(&c.ScaleStopTimeout, "scale-stop-timeout", 10*time.Second, "auto-scaler: grace period between SIGTERM and SIGKILL")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "bound on graceful shutdown")
+	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "serve POST /v1/admin/sever, which cuts the node's traffic (for tests; never in production)")
+
+	// Environment first, so that flags on the command line override it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		key := "DWNODE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(key); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("dwnode: environment %s=%q: %w", key, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("dwnode: unexpected argument %q", fs.Arg(0))
+	}
+	for _, s := range strings.Split(join, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Join = append(c.Join, s)
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, fmt.Errorf("dwnode: -log-level %q: %w", level, err)
+	}
+	if c.DataDir == "" {
+		c.DataDir = "dwnode-data/" + c.Name
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("dwnode: "+format, a...)) }
+	if c.Name == "" || strings.ContainsAny(c.Name, " /\t\n") {
+		bad("-name %q must be non-empty, without spaces or slashes", c.Name)
+	}
+	if c.SWIM != "local" && c.SWIM != "lan" {
+		bad("-swim-profile %q: want local or lan", c.SWIM)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"replica-tick", c.ReplicaTick}, {"raft-election", c.Election}, {"raft-heartbeat", c.Heartbeat},
+		{"scale-interval", c.ScaleInterval}, {"shutdown-timeout", c.ShutdownTimeout}} {
+		if d.v <= 0 {
+			bad("-%s %v must be positive", d.name, d.v)
+		}
+	}
+	if c.Heartbeat >= c.Election {
+		bad("-raft-heartbeat %v must be shorter than -raft-election %v", c.Heartbeat, c.Election)
+	}
+	if c.ScaleMin < 1 || c.ScaleMax < c.ScaleMin {
+		bad("-scale-min %d and -scale-max %d: want 1 <= min <= max", c.ScaleMin, c.ScaleMax)
+	}
+	if c.ScaleQueueDown >= c.ScaleQueueUp {
+		bad("-scale-queue-down %v must be below -scale-queue-up %v", c.ScaleQueueDown, c.ScaleQueueUp)
+	}
+	return errors.Join(errs...)
+}
+
+// itoa is strconv.Itoa, short.
+func itoa(i int) string { return strconv.Itoa(i) }

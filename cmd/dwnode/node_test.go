@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/dwsdk/distributed/cmd/dwnode/internal/cluster"
+	"github.com/dwsdk/distributed/gen/nodeapi"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startLocal runs one bootstrapped node in this process on loopback.
+func startLocal(t *testing.T) *Node {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-name", "solo", "-bootstrap", "-data", t.TempDir(), "-token", "tok",
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
+		"-replica-tick", "10ms"}, func(string) string { return "" })
+	require.NoError(t, err)
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, n.Shutdown(ctx))
+	})
+	return n
+}
+
+// TestNodeAPI exercises the HTTP API of a single in-process node: the
+// happy paths and every kind of bad request, each answered with a 4xx and a
+// JSON error from the generated codec.
+func TestNodeAPI(t *testing.T) {
+	n := startLocal(t)
+	addr := n.Addrs().HTTP
+	cli := cluster.NewClient("tok")
+	defer cli.HTTP.CloseIdleConnections()
+	ctx := context.Background()
+	require.Eventually(t, n.kv.isLeader, 10*time.Second, 10*time.Millisecond)
+
+	p, err := cli.KVPut(ctx, addr, "greeting", "hello")
+	require.NoError(t, err)
+	require.Equal(t, "hello", p.Value)
+	p, err = cli.KVGet(ctx, addr, "greeting")
+	require.NoError(t, err)
+	require.Equal(t, nodeapi.KVPair{Key: "greeting", Value: "hello", Found: true, Index: p.Index}, p)
+
+	rec, repl, err := cli.Update(ctx, addr, "tables", "orders",
+		nodeapi.RecordOp{Op: "inc", Field: "rows", By: 5},
+		nodeapi.RecordOp{Op: "add", Field: "tags", Value: "hot"},
+		nodeapi.RecordOp{Op: "add", Field: "tags", Value: "cold"},
+		nodeapi.RecordOp{Op: "remove", Field: "tags", Value: "cold"},
+		nodeapi.RecordOp{Op: "set", Field: "owner", Value: "ann"},
+		nodeapi.RecordOp{Op: "inc", Field: "partitions", Key: "2026-11", By: 3},
+		nodeapi.RecordOp{Op: "dec", Field: "partitions", Key: "2026-11", By: 1},
+		nodeapi.RecordOp{Op: "inc", Field: "partitions", Key: "2026-10", By: 1},
+		nodeapi.RecordOp{Op: "delete", Field: "partitions", Key: "2026-10"})
+	require.NoError(t, err)
+	require.True(t, repl, "a node without peers has nothing to wait for")
+	require.JSONEq(t, `{"rows":5,"tags":["hot"],"owner":"ann","partitions":{"2026-11":2}}`, string(rec))
+
+	h, err := cli.Health(ctx, addr)
+	require.NoError(t, err)
+	require.Equal(t, "ok", h.Status)
+	require.Equal(t, "leader", h.RaftRole)
+	require.Equal(t, uint32(1), h.Records)
+	require.Len(t, h.Digest, 64)
+
+	for _, tc := range []struct {
+		name, method, path, body, token string
+		code                            int
+		want                            string
+	}{
+		{"no token", "PUT", "/v1/kv/a", `{"value":"x"}`, "", 401, "Authorization: Bearer"},
+		{"wrong token", "POST", "/v1/records/tables/a", `{"ops":[]}`, "nope", 401, "Authorization: Bearer"},
+		{"bad json", "PUT", "/v1/kv/a", `{"value":`, "tok", 400, "KVWrite"},
+		{"empty body", "PUT", "/v1/kv/a", ``, "tok", 400, "empty body"},
+		{"unknown record type", "POST", "/v1/records/nope/a", `{"ops":[{"op":"inc","field":"rows","by":1}]}`, "tok", 404, `no record type \"nope\"`},
+		{"no ops", "POST", "/v1/records/tables/a", `{"ops":[]}`, "tok", 400, "no ops"},
+		{"bad op", "POST", "/v1/records/tables/a", `{"ops":[{"op":"mul","field":"rows","by":2}]}`, "tok", 400, "rows takes inc or dec"},
+		{"bad field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"colour","value":"x"}]}`, "tok", 400, "unknown field"},
+		{"negative by", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"rows","by":-2}]}`, "tok", 400, "by must be positive"},
+		{"missing record", "GET", "/v1/records/tables/missing", ``, "", 404, "record tables/missing"},
+		{"missing key", "GET", "/v1/kv/missing", ``, "", 404, `"found":false`},
+		{"wrong method", "POST", "/v1/kv/a", ``, "tok", 405, "method POST not allowed"},
+		{"no endpoint", "GET", "/v2/anything", ``, "", 404, "no such endpoint"},
+		{"sever without fault injection", "POST", "/v1/admin/sever", `{"on":true}`, "tok", 404, "no such endpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, "http://"+addr+tc.path, strings.NewReader(tc.body))
+			require.NoError(t, err)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			resp, err := cli.HTTP.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Equal(t, tc.code, resp.StatusCode, string(b))
+			require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			require.Contains(t, string(b), tc.want)
+		})
+	}
+	// No failed request changed anything or created a record.
+	keys, err := n.records.keys("tables")
+	require.NoError(t, err)
+	require.Equal(t, []string{"orders"}, keys)
+
+	resp, err := cli.HTTP.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	for _, m := range []string{"dwnode_http_requests_total", "dwnode_raft_leader 1", "dwnode_crdt_records 1", "dwnode_swim_members", "go_goroutines"} {
+		require.Contains(t, string(b), m)
+	}
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dwsdk/distributed/runtime/autoscale"
+	"github.com/dwsdk/distributed/runtime/swim"
+)
+
+// leaderScaler runs the auto-scaler while, and only while, this node is
+// the Raft leader: a single decision-maker for the cluster, whose state
+// (cooldown) restarts with each new leader. It scales up by starting
+// dwnode processes through autoscale's local-process executor (children
+// of this node that join the cluster through it) and scales down by asking
+// the youngest other member to leave gracefully, so it can also remove
+// nodes an earlier leader started.
+type leaderScaler struct {
+	n *Node
+
+	mu      sync.Mutex
+	procs   *autoscale.Processes
+	cancel  context.CancelFunc // of the running scaler, while leader
+	done    chan struct{}
+	stopped bool
+	last    autoscale.Decision
+}
+
+func newLeaderScaler(n *Node) *leaderScaler { return &leaderScaler{n: n} }
+
+// run starts and stops the scaler as leadership comes and goes.
+func (s *leaderScaler) run(ctx context.Context) error {
+	if !s.n.cfg.Autoscale {
+		return nil
+	}
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		running, stopped := s.cancel != nil, s.stopped
+		s.mu.Unlock()
+		leader := s.n.kv.isLeader()
+		switch {
+		case leader && !running && !stopped:
+			if err := s.start(ctx); err != nil {
+				s.n.log.Error("dwnode: auto-scaler", "err", err)
+			}
+		case running && (!leader || stopped):
+			s.halt()
+		}
+		select {
+		case <-ctx.Done():
+			s.halt()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// start creates the scaler (and, the first time, the process executor).
+func (s *leaderScaler) start(ctx context.Context) error {
+	n := s.n
+	if s.procs == nil {
+		bin := n.cfg.ScaleBinary
+		if bin == "" {
+			var err error
+			if bin, err = os.Executable(); err != nil {
+				return fmt.Errorf("find own executable: %w", err)
+			}
+		}
+		logf, err := os.OpenFile(n.dataPath("autoscaled-nodes.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		p, err := autoscale.NewProcesses(autoscale.ProcessConfig{
+			Command: append([]string{bin}, s.childArgs()...), Env: []string{"DWNODE_TOKEN=" + n.cfg.Token},
+			StopTimeout: n.cfg.ScaleStopTimeout, Stdout: logf, Stderr: logf, Logger: n.log,
+		})
+		if err != nil {
+			logf.Close()
+			return err
+		}
+		s.procs = p
+	}
+	cfg := autoscale.DefaultConfig()
+	cfg.MinNodes, cfg.MaxNodes = n.cfg.ScaleMin, n.cfg.ScaleMax
+	cfg.Interval, cfg.Cooldown = n.cfg.ScaleInterval, n.cfg.ScaleCooldown
+	cfg.QueueDepth = autoscale.Thresholds{Up: n.cfg.ScaleQueueUp, Down: n.cfg.ScaleQueueDown}
+	cfg.CPU.Disabled, cfg.Memory.Disabled = !n.cfg.ScaleResources, !n.cfg.ScaleResources
+	cfg.Logger = n.log
+	container, err := autoscale.NewContainerMetrics(autoscale.ContainerConfig{})
+	if err != nil {
+		return err
+	}
+	metrics := autoscale.MetricFunc(func(ctx context.Context, name string) (float64, error) {
+		if name == autoscale.MetricQueueDepth {
+			return s.clusterLoad(ctx)
+		}
+		return container.Metric(ctx, name)
+	})
+	a, err := autoscale.New(cfg, metrics, &clusterExecutor{s: s})
+	if err != nil {
+		return err
+	}
+	a.OnDecision(func(d autoscale.Decision) {
+		s.mu.Lock()
+		s.last = d
+		s.mu.Unlock()
+		n.metrics.scale.WithLabelValues(autoscale.ActionString(d.Action)).Inc()
+		if d.Action != autoscale.ActionNone {
+			n.log.Info("dwnode: auto-scaler decision", "action", autoscale.ActionString(d.Action),
+				"current", d.Current, "delta", d.Delta, "reason", d.Reason)
+		}
+	})
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.cancel, s.done = cancel, done
+	s.mu.Unlock()
+	n.log.Info("dwnode: auto-scaler started on the Raft leader")
+	go func() {
+		defer close(done)
+		if err := a.Run(sctx); err != nil && sctx.Err() == nil {
+			n.log.Error("dwnode: auto-scaler stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// halt stops the running scaler (the nodes it started keep running).
+func (s *leaderScaler) halt() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.cancel, s.done = nil, nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+		s.n.log.Info("dwnode: auto-scaler stopped (no longer leader)")
+	}
+}
+
+// stop ends the scaler for good (graceful shutdown). The nodes this node
+// started stay up: they are cluster members in their own right.
+func (s *leaderScaler) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.halt()
+}
+
+// childArgs are the flags of a node this node starts: its own settings,
+// fresh ports, a data directory next to its own, joining through it.
+func (s *leaderScaler) childArgs() []string {
+	c := s.n.cfg
+	prefix := c.Name + "-" + strconv.FormatUint(s.n.epoch/1e6%46656, 36)
+	name := prefix + "-{{.Index}}"
+	args := []string{
+		"-name", name,
+		"-data", filepath.Join(filepath.Dir(filepath.Clean(c.DataDir)), name),
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
+		"-join", s.n.swim.LocalNode().Addr,
+		"-swim-profile", c.SWIM, "-log-level", c.LogLevel.String(),
+		"-replica-tick", c.ReplicaTick.String(), "-raft-election", c.Election.String(), "-raft-heartbeat", c.Heartbeat.String(),
+		"-scale-min", strconv.Itoa(c.ScaleMin), "-scale-max", strconv.Itoa(c.ScaleMax),
+		"-scale-interval", c.ScaleInterval.String(), "-scale-cooldown", c.ScaleCooldown.String(),
+		"-scale-queue-up", strconv.FormatFloat(c.ScaleQueueUp, 'g', -1, 64),
+		"-scale-queue-down", strconv.FormatFloat(c.ScaleQueueDown, 'g', -1, 64),
+		"-scale-resources=" + strconv.FormatBool(c.ScaleResources),
+		"-scale-stop-timeout", c.ScaleStopTimeout.String(),
+	}
+	if c.Autoscale {
+		args = append(args, "-autoscale")
+	}
+	if c.FaultInjection {
+		args = append(args, "-fault-injection")
+	}
+	return args
+}
+
+// clusterLoad sums the request rates of the alive members: the cluster's
+// queue depth as the auto-scaler sees it (it divides by the node count). A
+// member that does not answer makes the metric unreadable, which never
+// causes a scale-down.
+func (s *leaderScaler) clusterLoad(ctx context.Context) (float64, error) {
+	total := s.n.load.value()
+	var errs []error
+	for _, m := range s.n.members() {
+		if m.Name == s.n.cfg.Name || m.State != swim.StateAlive || m.meta.HTTPAddr == "" {
+			continue
+		}
+		h, err := s.n.peerHealth(ctx, m.meta.HTTPAddr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+			continue
+		}
+		total += h.Load
+	}
+	if err := errors.Join(errs...); err != nil {
+		return 0, fmt.Errorf("dwnode: cluster load: %w", err)
+	}
+	return total, nil
+}
+
+// clusterExecutor is the auto-scaler's Executor: the node count is SWIM's
+// alive members; scale-up starts processes; scale-down asks the youngest
+// other members to leave.
+type clusterExecutor struct{ s *leaderScaler }
+
+var _ autoscale.Executor = (*clusterExecutor)(nil)
+
+func (e *clusterExecutor) alive() []memberInfo {
+	var out []memberInfo
+	for _, m := range e.s.n.members() {
+		if m.State == swim.StateAlive {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *clusterExecutor) Nodes(context.Context) (int, error) { return len(e.alive()), nil }
+
+func (e *clusterExecutor) ScaleUp(ctx context.Context, k int) (autoscale.Result, error) {
+	before := len(e.alive())
+	r, err := e.s.procs.ScaleUp(ctx, k)
+	r.Before, r.After = before, before+r.Changed
+	return r, err
+}
+
+func (e *clusterExecutor) ScaleDown(ctx context.Context, k int) (autoscale.Result, error) {
+	alive := e.alive()
+	r := autoscale.Result{Before: len(alive), After: len(alive)}
+	if k < 1 {
+		return r, autoscale.ErrInvalidRequest
+	}
+	var victims []memberInfo
+	for _, m := range alive {
+		if m.Name != e.s.n.cfg.Name && m.meta.HTTPAddr != "" {
+			victims = append(victims, m)
+		}
+	}
+	slices.SortFunc(victims, func(a, b memberInfo) int { // youngest first
+		switch {
+		case a.meta.Epoch > b.meta.Epoch:
+			return -1
+		case a.meta.Epoch < b.meta.Epoch:
+			return 1
+		}
+		return 0
+	})
+	var errs []error
+	for _, v := range victims[:min(k, len(victims))] {
+		if err := e.s.n.askLeave(ctx, v.meta.HTTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("ask %s to leave: %w", v.Name, err))
+			continue
+		}
+		r.Changed++
+		r.After--
+		r.Nodes = append(r.Nodes, v.Name)
+	}
+	return r, errors.Join(errs...)
+}

@@ -1,0 +1,250 @@
+package k8s
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/dwsdk/distributed/runtime/autoscale"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const ns, name = "dw", "dwnode"
+
+// apiServer is the fake clientset with reactors that implement the scale
+// subresource the way the API server does (the plain fake returns the
+// workload object, not a Scale): GET builds a Scale from the workload's
+// spec.replicas and resourceVersion; PUT applies it only if the
+// resourceVersion still matches, else answers 409 Conflict.
+type apiServer struct {
+	*fake.Clientset
+	gvr     schema.GroupVersionResource
+	gets    atomic.Int32
+	updates atomic.Int32
+	// beforeUpdate, if set, runs inside each PUT before the version check
+	// (to simulate another writer).
+	beforeUpdate func(n int32)
+}
+
+func newAPIServer(t *testing.T, kind Kind, replicas int32) *apiServer {
+	meta := metav1.ObjectMeta{Name: name, Namespace: ns, ResourceVersion: "1"}
+	var obj runtime.Object
+	var resource string
+	if kind == StatefulSet {
+		obj, resource = &appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Replicas: &replicas}}, "statefulsets"
+	} else {
+		obj, resource = &appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: &replicas}}, "deployments"
+	}
+	s := &apiServer{Clientset: fake.NewClientset(obj), gvr: appsv1.SchemeGroupVersion.WithResource(resource)}
+	s.PrependReactor("get", resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "scale" {
+			return false, nil, nil
+		}
+		if a.GetNamespace() != ns || a.(k8stesting.GetAction).GetName() != name {
+			return true, nil, apierrors.NewNotFound(s.gvr.GroupResource(), a.(k8stesting.GetAction).GetName())
+		}
+		s.gets.Add(1)
+		r, rv, err := s.workload()
+		if err != nil {
+			return true, nil, err
+		}
+		return true, &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, ResourceVersion: rv},
+			Spec: autoscalingv1.ScaleSpec{Replicas: r}}, nil
+	})
+	s.PrependReactor("update", resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "scale" {
+			return false, nil, nil
+		}
+		n := s.updates.Add(1)
+		if s.beforeUpdate != nil {
+			s.beforeUpdate(n)
+		}
+		scale := a.(k8stesting.UpdateAction).GetObject().(*autoscalingv1.Scale)
+		_, rv, err := s.workload()
+		if err != nil {
+			return true, nil, err
+		}
+		if scale.ResourceVersion != rv {
+			return true, nil, apierrors.NewConflict(s.gvr.GroupResource(), name, errors.New("the object has been modified"))
+		}
+		if err := s.setReplicas(scale.Spec.Replicas); err != nil {
+			return true, nil, err
+		}
+		out := scale.DeepCopy()
+		_, out.ResourceVersion, _ = s.workload()
+		return true, out, nil
+	})
+	return s
+}
+
+// workload reads spec.replicas and the resourceVersion from the tracker.
+func (s *apiServer) workload() (int32, string, error) {
+	obj, err := s.Tracker().Get(s.gvr, ns, name)
+	if err != nil {
+		return 0, "", err
+	}
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		return *w.Spec.Replicas, w.ResourceVersion, nil
+	case *appsv1.StatefulSet:
+		return *w.Spec.Replicas, w.ResourceVersion, nil
+	}
+	return 0, "", errors.New("unexpected object")
+}
+
+// setReplicas writes spec.replicas and bumps the resourceVersion, as any
+// writer (this executor or another controller) would.
+func (s *apiServer) setReplicas(r int32) error {
+	obj, err := s.Tracker().Get(s.gvr, ns, name)
+	if err != nil {
+		return err
+	}
+	bump := func(m *metav1.ObjectMeta) {
+		v, _ := strconv.Atoi(m.ResourceVersion)
+		m.ResourceVersion = strconv.Itoa(v + 1)
+	}
+	switch w := obj.DeepCopyObject().(type) {
+	case *appsv1.Deployment:
+		w.Spec.Replicas = &r
+		bump(&w.ObjectMeta)
+		obj = w
+	case *appsv1.StatefulSet:
+		w.Spec.Replicas = &r
+		bump(&w.ObjectMeta)
+		obj = w
+	}
+	return s.Tracker().Update(s.gvr, obj, ns)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestScaleDeploymentAndStatefulSet(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range []Kind{Deployment, StatefulSet} {
+		t.Run(string(kind), func(t *testing.T) {
+			api := newAPIServer(t, kind, 3)
+			e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: kind, Logger: quiet()})
+			require.NoError(t, err)
+
+			n, err := e.Nodes(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 3, n)
+
+			res, err := e.ScaleUp(ctx, 2)
+			require.NoError(t, err)
+			require.Equal(t, 3, res.Before)
+			require.Equal(t, 5, res.After)
+			require.Equal(t, 2, res.Changed)
+			r, _, _ := api.workload()
+			require.Equal(t, int32(5), r, "the workload's spec.replicas changed")
+
+			res, err = e.ScaleDown(ctx, 1)
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Changed)
+			r, _, _ = api.workload()
+			require.Equal(t, int32(4), r)
+			if kind == StatefulSet {
+				require.Equal(t, []string{"dwnode-4"}, res.Nodes, "the highest ordinal goes")
+			} else {
+				require.Empty(t, res.Nodes, "deployment pod names are not known")
+			}
+
+			res, err = e.ScaleDown(ctx, 10)
+			require.NoError(t, err)
+			require.Equal(t, 4, res.Changed, "never below 0")
+			require.Equal(t, 0, res.After)
+
+			// Only the scale subresource was used.
+			for _, a := range api.Actions() {
+				require.Equal(t, "scale", a.GetSubresource(), "%s %s", a.GetVerb(), a.GetResource())
+			}
+		})
+	}
+}
+
+func TestConflictIsRetried(t *testing.T) {
+	ctx := context.Background()
+	api := newAPIServer(t, Deployment, 3)
+	// Another controller sets replicas to 10 between our GET and our
+	// first PUT.
+	api.beforeUpdate = func(n int32) {
+		if n == 1 {
+			require.NoError(t, api.setReplicas(10))
+		}
+	}
+	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: Deployment, Logger: quiet()})
+	require.NoError(t, err)
+	res, err := e.ScaleUp(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, 10, res.Before, "re-read after the conflict")
+	require.Equal(t, 12, res.After)
+	require.Equal(t, int32(2), api.gets.Load())
+	require.Equal(t, int32(2), api.updates.Load())
+	r, _, _ := api.workload()
+	require.Equal(t, int32(12), r)
+}
+
+func TestPersistentConflictFails(t *testing.T) {
+	api := newAPIServer(t, StatefulSet, 3)
+	api.beforeUpdate = func(int32) { require.NoError(t, api.setReplicas(7)) }
+	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet(),
+		Backoff: &wait.Backoff{Steps: 3, Duration: time.Millisecond}})
+	require.NoError(t, err)
+	_, err = e.ScaleUp(context.Background(), 1)
+	require.True(t, apierrors.IsConflict(errors.Unwrap(err)), "%v", err)
+	require.ErrorContains(t, err, "after 3 attempt(s)")
+}
+
+func TestErrors(t *testing.T) {
+	_, err := New(Config{Name: name, Kind: Deployment})
+	require.ErrorIs(t, err, ErrConfig)
+	_, err = New(Config{Client: fake.NewClientset(), Kind: Deployment})
+	require.ErrorContains(t, err, "no workload name")
+	_, err = New(Config{Client: fake.NewClientset(), Name: name, Kind: "ReplicaSet"})
+	require.ErrorContains(t, err, `kind "ReplicaSet"`)
+
+	api := newAPIServer(t, Deployment, 1)
+	e, err := New(Config{Client: api, Namespace: "elsewhere", Name: name, Kind: Deployment, Logger: quiet()})
+	require.NoError(t, err)
+	_, err = e.Nodes(context.Background())
+	require.True(t, apierrors.IsNotFound(errors.Unwrap(err)), "%v", err)
+	_, err = e.ScaleUp(context.Background(), 0)
+	require.ErrorIs(t, err, autoscale.ErrInvalidRequest)
+	_, err = e.ScaleDown(context.Background(), -1)
+	require.ErrorIs(t, err, autoscale.ErrInvalidRequest)
+}
+
+// TestDrivesTheScaler wires the production scaler to the executor.
+func TestDrivesTheScaler(t *testing.T) {
+	api := newAPIServer(t, StatefulSet, 4)
+	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet()})
+	require.NoError(t, err)
+	cfg := autoscale.DefaultConfig()
+	cfg.Logger = quiet()
+	metrics := autoscale.NewStaticMetrics(map[string]float64{autoscale.MetricCPU: 90, autoscale.MetricMemory: 50, autoscale.MetricQueueDepth: 0})
+	s, err := autoscale.New(cfg, metrics, e)
+	require.NoError(t, err)
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, []string{"dwnode-4", "dwnode-5"}, d.Event.Nodes)
+	r, _, _ := api.workload()
+	require.Equal(t, int32(6), r)
+}
