@@ -186,6 +186,16 @@ func TestSlowFollowerOneSnapshotInstall(t *testing.T) {
 	}
 	lagNode := c.node(lag)
 	c.net.Isolate(lag)
+	// The leader keeps the log a live follower needs; wait until it knows
+	// this one is out of reach.
+	waitFor(t, 10*time.Second, "leader notices the follower is gone", func() bool {
+		for _, p := range c.leader(5 * time.Second).Status().Peers {
+			if p.ID == lag && p.LastContact > 300*time.Millisecond {
+				return true
+			}
+		}
+		return false
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := range 2000 {

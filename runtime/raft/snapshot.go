@@ -191,8 +191,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 }
 
 // compactTo records a new snapshot and drops the log up to TrailingLogs
-// entries before it, but never entries a follower still needs after a
-// snapshot it is installing. Core goroutine.
+// entries before it, but never entries a live follower has not yet
+// acknowledged, nor those a follower needs after a snapshot it is
+// installing. Core goroutine.
 func (n *Node) compactTo(meta raftwire.SnapshotMeta) {
 	if meta.Index > n.lastSnap.Index {
 		n.lastSnap = meta
@@ -201,9 +202,15 @@ func (n *Node) compactTo(meta raftwire.SnapshotMeta) {
 		return
 	}
 	to := meta.Index - n.cfg.TrailingLogs
+	now := nanotime()
 	for _, r := range n.replicators {
 		if h := r.hold.Load(); h != 0 && h < to {
 			to = h
+		}
+		// Nor the entries a live follower still needs: only a follower
+		// that was out of reach ever needs a snapshot.
+		if now-r.lastContact.Load() < int64(n.cfg.ElectionTimeoutMin) && r.match.Load() < to {
+			to = r.match.Load()
 		}
 	}
 	if to < n.log.firstIndex() {
