@@ -139,6 +139,10 @@ type result struct {
 	falseDeaths                   int
 	bytesPerMemberSec             float64
 	packetsPerMemberSec           float64
+	// failed is 1 when the run did not converge or not every survivor
+	// detected the failure within 3 minutes (then the times are lower
+	// bounds).
+	failed int
 }
 
 // runScenario starts n members, joins them, waits for convergence, lets the
@@ -156,19 +160,17 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	defer cancel()
 	begin := time.Now()
 	seed := im.addr(0)
-	var wg sync.WaitGroup
-	for i := 1; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil { // a lost packet may fail a join under loss: retry
-				if err := im.join(ctx, i, seed); err == nil {
-					return
-				}
+	for i := 1; i < n; i++ { // one after another through the seed
+		for {
+			err := im.join(ctx, i, seed)
+			if err == nil {
+				break
 			}
-		}()
+			if ctx.Err() != nil { // a lost packet may fail a join under loss: retry until then
+				tb.Fatalf("member %d cannot join: %v", i, err)
+			}
+		}
 	}
-	wg.Wait()
 	converged := func(skip int) bool {
 		for i := range n {
 			if i != skip && im.members(i) != n {
@@ -177,8 +179,13 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 		}
 		return true
 	}
-	waitFor(tb, 2*time.Minute, "join convergence", func() bool { return converged(-1) })
 	var res result
+	if !waitFor(3*time.Minute, func() bool { return converged(-1) }) {
+		// Reported, not fatal: the peer may not converge on a loaded machine.
+		tb.Logf("%d members did not converge within 3m", n)
+		res.join, res.failed = time.Since(begin), 1
+		return res
+	}
 	res.join = time.Since(begin)
 
 	victim := n / 2
@@ -197,10 +204,13 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 
 	im.kill(victim)
 	killed := time.Now()
-	waitFor(tb, 3*time.Minute, "every survivor to declare the victim dead", func() bool {
-		return len(rec.seenBy(name(victim), killed)) >= n-1
-	})
+	done := waitFor(3*time.Minute, func() bool { return len(rec.seenBy(name(victim), killed)) >= n-1 })
 	seen := rec.seenBy(name(victim), killed)
+	if !done {
+		tb.Logf("not every survivor declared the victim dead within 3m")
+		res.failed = 1
+		seen = append(seen, time.Now()) // the times are lower bounds
+	}
 	res.firstDetect = seen[0].Sub(killed)
 	res.lastDetect = seen[len(seen)-1].Sub(killed)
 	b1, p1 := traffic()
@@ -211,14 +221,16 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	return res
 }
 
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
+// waitFor polls cond until it holds (true) or d passes (false).
+func waitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
+			return false
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return true
 }
 
 // BenchmarkCluster runs the same scenario on both implementations over real
@@ -250,6 +262,7 @@ func BenchmarkCluster(b *testing.B) {
 						sum.falseDeaths += r.falseDeaths
 						sum.bytesPerMemberSec += r.bytesPerMemberSec
 						sum.packetsPerMemberSec += r.packetsPerMemberSec
+						sum.failed += r.failed
 					}
 					N := float64(b.N)
 					b.ReportMetric(0, "ns/op")
@@ -259,6 +272,7 @@ func BenchmarkCluster(b *testing.B) {
 					b.ReportMetric(float64(sum.falseDeaths)/N, "false-deaths")
 					b.ReportMetric(sum.bytesPerMemberSec/N, "B/member/s")
 					b.ReportMetric(sum.packetsPerMemberSec/N, "pkts/member/s")
+					b.ReportMetric(float64(sum.failed)/N, "unfinished")
 				})
 			}
 		}

@@ -185,6 +185,14 @@ func (n *Node) suspectNode(s *swimwire.Suspect) {
 		}
 	})
 	n.emit(EventSuspect, m, s.From)
+	// Confirmation probe: about 2k of the members that hear of a suspicion
+	// probe the suspect at once instead of waiting for their turn in the
+	// round, so the k independent confirmations Lifeguard needs to shorten
+	// the timeout arrive within a probe interval or two. A healthy suspect
+	// gets the suspicion in those probes (buddy system) and refutes sooner.
+	if s.From != n.cfg.Name && k > 0 && n.rng.IntN(max(n.live, 1)) < 2*k {
+		n.probeNode(m)
+	}
 }
 
 func (n *Node) deadNode(d *swimwire.Dead) {
