@@ -82,7 +82,7 @@ func TestSchemaErrors(t *testing.T) {
 			`nodirective.go:11:1: type T: unknown directive //crdt:mesage (want //crdt:message or //crdt:record)`,
 		},
 		"record": {
-			`record.go:3:1: type Inventory: crdt:record is not yet supported`,
+			`record.go:5:8: Inventory.Stock: type int64 is not a CRDT: ` + crdtFieldHelp,
 		},
 		"typeerror": {
 			`typeerror.go:5:4: undefined: Missing`,

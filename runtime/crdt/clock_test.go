@@ -133,7 +133,7 @@ func TestORSetAddWinsAndLeavesNoTombstone(t *testing.T) {
 	var a, b ORSet[string]
 	a.Add("a", "x")
 	b.Merge(&a)
-	b.Remove("x") // b removes the add it observed
+	b.Remove("x")   // b removes the add it observed
 	a.Add("a", "x") // concurrently a adds x again
 	a.Merge(&b)
 	b.Merge(&a)
@@ -152,7 +152,7 @@ func TestORMapConcurrentUpdateAndRemove(t *testing.T) {
 	var a, b ORMap[string, PNCounter]
 	a.Update("a", "rows", func(c *PNCounter) { c.Add("a", 10) })
 	b.Merge(&a)
-	a.Remove("rows")                                           // a removes what it saw
+	a.Remove("rows")                                            // a removes what it saw
 	b.Update("b", "rows", func(c *PNCounter) { c.Add("b", 5) }) // b concurrently updates
 	a.Merge(&b)
 	b.Merge(&a)

@@ -5,16 +5,18 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
+	"strconv"
 
-	"github.com/mailru/easyjson/jlexer"
-	"github.com/mailru/easyjson/jwriter"
+	"github.com/dwsdk/distributed/runtime/wire"
 )
 
 // Codec encodes one element, key or value type for the generic CRDTs. The
 // generated code passes concrete instances (StringCodec, Int64Codec, ...,
 // ORSetCodec(StringCodec), or a record's codec), so encoding involves neither
 // reflection nor boxing. A binary encoding must be self-delimiting.
+//
+// The JSON side follows the generated codecs of package wire: values are
+// appended to a byte slice and read with a wire.JSONReader.
 type Codec[T any] struct {
 	// Name is used in error messages.
 	Name string
@@ -22,44 +24,25 @@ type Codec[T any] struct {
 	AppendBinary func(b []byte, v *T) []byte
 	// DecodeBinary reads one value into v; failures are recorded in d.
 	DecodeBinary func(d *Decoder, v *T)
-	// WriteJSON writes v as JSON.
-	WriteJSON func(w *jwriter.Writer, v *T)
-	// ReadJSON reads one JSON value into v; failures are recorded in l.
-	ReadJSON func(l *jlexer.Lexer, v *T)
+	// AppendJSON appends v as JSON.
+	AppendJSON func(b []byte, v *T) []byte
+	// DecodeJSON reads one JSON value into v.
+	DecodeJSON func(r *wire.JSONReader, v *T) error
 	// Compare orders values; set elements and map keys are encoded in this
 	// order so equal states encode to equal bytes. Nil for map values.
 	Compare func(a, b *T) int
 }
 
-// Sentinel errors wrapped by DecodeError.
-var (
-	// ErrTruncated: the input ends inside a value.
-	ErrTruncated = errors.New("truncated input")
-	// ErrOverflow: a varint does not fit 64 bits.
-	ErrOverflow = errors.New("varint overflows 64 bits")
-	// ErrTooLarge: a length or count exceeds the remaining input.
-	ErrTooLarge = errors.New("length exceeds remaining input")
-	// ErrInvalid: the input decodes but violates the type's invariants.
-	ErrInvalid = errors.New("invalid state")
-)
-
-// DecodeError says which type and field failed to decode and where.
-type DecodeError struct {
-	Type   string
-	Field  string
-	Offset int
-	Err    error
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("crdt: decode %s.%s at offset %d: %v", e.Type, e.Field, e.Offset, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
+// ErrInvalid is wrapped by decode errors for input that parses but violates
+// a CRDT's invariants (a dot outside the context, a duplicate entry, ...).
+// Malformed input wraps the sentinels of package wire (wire.ErrTruncated,
+// wire.ErrOverflow, wire.ErrSyntax).
+var ErrInvalid = errors.New("invalid CRDT state")
 
 // Decoder reads the binary encoding of CRDTs. It records the first error
-// and then returns zero values, so callers check Err once at the end. It
-// never allocates more than the remaining input can justify.
+// (a *wire.Error naming type, field and byte offset) and then returns zero
+// values, so callers check Err once at the end. Every count is checked
+// against the remaining input before anything is allocated.
 type Decoder struct {
 	buf  []byte
 	off  int
@@ -85,12 +68,22 @@ func (d *Decoder) Remaining() int { return len(d.buf) - d.off }
 
 // Fail records err for field at the current offset (first error wins).
 func (d *Decoder) Fail(field string, err error) {
-	if d.err == nil {
-		d.err = &DecodeError{Type: d.typ, Field: field, Offset: d.base + d.off, Err: err}
+	if d.err != nil {
+		return
 	}
+	var we *wire.Error
+	if errors.As(err, &we) { // a nested decoder's error: keep its position
+		we = &wire.Error{Type: d.typ, Field: field, Offset: we.Offset, Err: we}
+		if we.Offset < 0 {
+			we.Offset = d.Offset()
+		}
+		d.err = we
+		return
+	}
+	d.err = &wire.Error{Type: d.typ, Field: field, Offset: d.Offset(), Err: err}
 }
 
-// Failf records a formatted ErrInvalid for field.
+// Failf records ErrInvalid with a message for field.
 func (d *Decoder) Failf(field, format string, args ...any) {
 	d.Fail(field, fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...)))
 }
@@ -103,10 +96,10 @@ func (d *Decoder) Uvarint(field string) uint64 {
 	v, n := binary.Uvarint(d.buf[d.off:])
 	switch {
 	case n == 0:
-		d.Fail(field, ErrTruncated)
+		d.Fail(field, wire.ErrTruncated)
 		return 0
 	case n < 0:
-		d.Fail(field, ErrOverflow)
+		d.Fail(field, wire.ErrOverflow)
 		return 0
 	}
 	d.off += n
@@ -114,10 +107,7 @@ func (d *Decoder) Uvarint(field string) uint64 {
 }
 
 // Varint reads a zigzag signed varint.
-func (d *Decoder) Varint(field string) int64 {
-	u := d.Uvarint(field)
-	return int64(u>>1) ^ -int64(u&1)
-}
+func (d *Decoder) Varint(field string) int64 { return wire.Unzigzag(d.Uvarint(field)) }
 
 // Count reads a collection length and checks that count items of at least
 // minSize bytes each fit in the remaining input, so the caller may allocate.
@@ -126,11 +116,8 @@ func (d *Decoder) Count(field string, minSize int) int {
 	if d.err != nil {
 		return 0
 	}
-	if minSize < 1 {
-		minSize = 1
-	}
-	if n > uint64(d.Remaining()/minSize) {
-		d.Fail(field, fmt.Errorf("%w: count %d", ErrTooLarge, n))
+	if n > uint64(d.Remaining()/max(minSize, 1)) {
+		d.Fail(field, fmt.Errorf("%w: count %d exceeds the %d bytes that remain", wire.ErrTruncated, n, d.Remaining()))
 		return 0
 	}
 	return int(n)
@@ -143,7 +130,7 @@ func (d *Decoder) Bytes(field string) []byte {
 		return nil
 	}
 	if n > uint64(d.Remaining()) {
-		d.Fail(field, fmt.Errorf("%w: length %d", ErrTooLarge, n))
+		d.Fail(field, fmt.Errorf("%w: length %d exceeds the %d bytes that remain", wire.ErrTruncated, n, d.Remaining()))
 		return nil
 	}
 	b := d.buf[d.off : d.off+int(n)]
@@ -160,7 +147,7 @@ func (d *Decoder) Byte(field string) byte {
 		return 0
 	}
 	if d.Remaining() < 1 {
-		d.Fail(field, ErrTruncated)
+		d.Fail(field, wire.ErrTruncated)
 		return 0
 	}
 	b := d.buf[d.off]
@@ -168,46 +155,16 @@ func (d *Decoder) Byte(field string) byte {
 	return b
 }
 
-// Fixed64 reads 8 little-endian bytes.
-func (d *Decoder) Fixed64(field string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	if d.Remaining() < 8 {
-		d.Fail(field, ErrTruncated)
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.buf[d.off:])
-	d.off += 8
-	return v
-}
-
 // End records an error when input is left over.
 func (d *Decoder) End() {
 	if d.err == nil && d.Remaining() != 0 {
-		d.Failf("(end)", "%d trailing bytes", d.Remaining())
+		d.Fail("", fmt.Errorf("%w: %d trailing bytes", wire.ErrSyntax, d.Remaining()))
 	}
 }
 
-// AppendUvarint appends an unsigned varint.
-func AppendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
-
-// AppendVarint appends a zigzag signed varint.
-func AppendVarint(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
-
-// AppendString appends a length-prefixed string.
-func AppendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-// AppendBytes appends a length-prefixed byte string.
-func AppendBytes(b, s []byte) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
-// jsonFail records a DecodeError in the lexer.
-func jsonFail(l *jlexer.Lexer, typ, field string, err error) {
-	l.AddError(&DecodeError{Type: typ, Field: field, Offset: l.GetPos(), Err: err})
+// jsonErr is the error for a JSON state that parses but is invalid.
+func jsonErr(r *wire.JSONReader, field, format string, args ...any) error {
+	return &wire.Error{Field: field, Offset: r.Offset(), Err: fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))}
 }
 
 // Element codecs for the primitive types crdtgen supports.
@@ -215,59 +172,43 @@ var (
 	// StringCodec encodes strings (length-prefixed UTF-8).
 	StringCodec = &Codec[string]{
 		Name:         "string",
-		AppendBinary: func(b []byte, v *string) []byte { return AppendString(b, *v) },
+		AppendBinary: func(b []byte, v *string) []byte { return wire.AppendString(b, *v) },
 		DecodeBinary: func(d *Decoder, v *string) { *v = d.String("value") },
-		WriteJSON:    func(w *jwriter.Writer, v *string) { w.String(*v) },
-		ReadJSON:     func(l *jlexer.Lexer, v *string) { *v = l.String() },
-		Compare:      func(a, b *string) int { return cmp.Compare(*a, *b) },
+		AppendJSON:   func(b []byte, v *string) []byte { return wire.AppendJSONString(b, *v) },
+		DecodeJSON: func(r *wire.JSONReader, v *string) (err error) {
+			*v, err = r.String()
+			return err
+		},
+		Compare: func(a, b *string) int { return cmp.Compare(*a, *b) },
 	}
 	// Int64Codec encodes int64 (zigzag varint).
 	Int64Codec = &Codec[int64]{
 		Name:         "int64",
-		AppendBinary: func(b []byte, v *int64) []byte { return AppendVarint(b, *v) },
+		AppendBinary: func(b []byte, v *int64) []byte { return wire.AppendVarint(b, *v) },
 		DecodeBinary: func(d *Decoder, v *int64) { *v = d.Varint("value") },
-		WriteJSON:    func(w *jwriter.Writer, v *int64) { w.Int64(*v) },
-		ReadJSON:     func(l *jlexer.Lexer, v *int64) { *v = l.Int64() },
-		Compare:      func(a, b *int64) int { return cmp.Compare(*a, *b) },
-	}
-	// IntCodec encodes int (zigzag varint).
-	IntCodec = &Codec[int]{
-		Name:         "int",
-		AppendBinary: func(b []byte, v *int) []byte { return AppendVarint(b, int64(*v)) },
-		DecodeBinary: func(d *Decoder, v *int) { *v = int(d.Varint("value")) },
-		WriteJSON:    func(w *jwriter.Writer, v *int) { w.Int(*v) },
-		ReadJSON:     func(l *jlexer.Lexer, v *int) { *v = l.Int() },
-		Compare:      func(a, b *int) int { return cmp.Compare(*a, *b) },
+		AppendJSON:   func(b []byte, v *int64) []byte { return strconv.AppendInt(b, *v, 10) },
+		DecodeJSON: func(r *wire.JSONReader, v *int64) (err error) {
+			*v, err = r.Int(64)
+			return err
+		},
+		Compare: func(a, b *int64) int { return cmp.Compare(*a, *b) },
 	}
 	// Uint64Codec encodes uint64 (varint).
 	Uint64Codec = &Codec[uint64]{
 		Name:         "uint64",
-		AppendBinary: func(b []byte, v *uint64) []byte { return AppendUvarint(b, *v) },
+		AppendBinary: func(b []byte, v *uint64) []byte { return wire.AppendUvarint(b, *v) },
 		DecodeBinary: func(d *Decoder, v *uint64) { *v = d.Uvarint("value") },
-		WriteJSON:    func(w *jwriter.Writer, v *uint64) { w.Uint64(*v) },
-		ReadJSON:     func(l *jlexer.Lexer, v *uint64) { *v = l.Uint64() },
-		Compare:      func(a, b *uint64) int { return cmp.Compare(*a, *b) },
-	}
-	// Float64Codec encodes float64 (8 bytes little-endian IEEE 754).
-	Float64Codec = &Codec[float64]{
-		Name: "float64",
-		AppendBinary: func(b []byte, v *float64) []byte {
-			return binary.LittleEndian.AppendUint64(b, math.Float64bits(*v))
+		AppendJSON:   func(b []byte, v *uint64) []byte { return strconv.AppendUint(b, *v, 10) },
+		DecodeJSON: func(r *wire.JSONReader, v *uint64) (err error) {
+			*v, err = r.Uint(64)
+			return err
 		},
-		DecodeBinary: func(d *Decoder, v *float64) { *v = math.Float64frombits(d.Fixed64("value")) },
-		WriteJSON:    func(w *jwriter.Writer, v *float64) { w.Float64(*v) },
-		ReadJSON:     func(l *jlexer.Lexer, v *float64) { *v = l.Float64() },
-		Compare:      func(a, b *float64) int { return cmp.Compare(*a, *b) },
+		Compare: func(a, b *uint64) int { return cmp.Compare(*a, *b) },
 	}
 	// BoolCodec encodes bool (one byte, 0 or 1).
 	BoolCodec = &Codec[bool]{
-		Name: "bool",
-		AppendBinary: func(b []byte, v *bool) []byte {
-			if *v {
-				return append(b, 1)
-			}
-			return append(b, 0)
-		},
+		Name:         "bool",
+		AppendBinary: func(b []byte, v *bool) []byte { return wire.AppendBool(b, *v) },
 		DecodeBinary: func(d *Decoder, v *bool) {
 			switch d.Byte("value") {
 			case 0:
@@ -275,11 +216,14 @@ var (
 			case 1:
 				*v = true
 			default:
-				d.Failf("value", "bool byte not 0 or 1")
+				d.Fail("value", fmt.Errorf("%w: bool byte not 0 or 1", wire.ErrSyntax))
 			}
 		},
-		WriteJSON: func(w *jwriter.Writer, v *bool) { w.Bool(*v) },
-		ReadJSON:  func(l *jlexer.Lexer, v *bool) { *v = l.Bool() },
+		AppendJSON: func(b []byte, v *bool) []byte { return strconv.AppendBool(b, *v) },
+		DecodeJSON: func(r *wire.JSONReader, v *bool) (err error) {
+			*v, err = r.Bool()
+			return err
+		},
 		Compare: func(a, b *bool) int {
 			switch {
 			case *a == *b:
@@ -292,3 +236,39 @@ var (
 		},
 	}
 )
+
+// AppendLen appends the length-prefixed output of fn: generated records use
+// it for CRDT fields (wire type TypeLen) without a second buffer.
+func AppendLen(b []byte, fn func([]byte) []byte) []byte {
+	b = append(b, 0)
+	start := len(b)
+	b = fn(b)
+	n := len(b) - start
+	if n < 0x80 {
+		b[start-1] = byte(n)
+		return b
+	}
+	s := wire.SizeUvarint(uint64(n))
+	b = append(b, make([]byte, s-1)...)
+	copy(b[start-1+s:], b[start:start+n])
+	wire.AppendUvarint(b[:start-1], uint64(n))
+	return b
+}
+
+// Nested reads a length-prefixed value and decodes it with dec (generated
+// records use it for record values inside ORMaps). Offsets in dec's error
+// are relative to raw; Nested makes them absolute.
+func (d *Decoder) Nested(field string, dec func(raw []byte) error) {
+	raw := d.Bytes(field)
+	if d.err != nil {
+		return
+	}
+	base := d.Offset() - len(raw)
+	if err := dec(raw); err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) && we.Offset >= 0 {
+			we.Offset += base
+		}
+		d.Fail(field, err)
+	}
+}

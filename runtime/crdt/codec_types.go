@@ -1,24 +1,55 @@
 package crdt
 
 import (
+	"strconv"
+
+	"github.com/dwsdk/distributed/runtime/wire"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
 
 // Binary and JSON codecs of the CRDT types. Generic types take the codec of
-// their element, key or value type; crdtgen passes concrete instances.
+// their element, key or value type; crdtgen passes concrete instances. Each
+// type has:
+//
+//	AppendTo(b, ...) []byte             binary, appended to b
+//	DecodeFrom(d *Decoder, ...)         binary; errors recorded in d
+//	AppendJSON(b, ...) []byte           JSON, appended to b
+//	DecodeJSON(r *wire.JSONReader, ...) error
+//	WriteJSON(w *jwriter.Writer, ...)   easyjson adapters of the two above
+//	ReadJSON(l *jlexer.Lexer, ...)
+//
+// Decoders replace the receiver only on success.
 
 var (
-	orsetJSON = kernelJSON{typ: "ORSet", key: "element"}
-	mvJSON    = kernelJSON{typ: "MVRegister", key: "value"}
-	ormapJSON = kernelJSON{typ: "ORMap", key: "key", val: "value"}
+	orsetJSON = kernelJSON{typ: "crdt.ORSet", key: "element"}
+	mvJSON    = kernelJSON{typ: "crdt.MVRegister", key: "value"}
+	ormapJSON = kernelJSON{typ: "crdt.ORMap", key: "key", val: "value"}
 )
+
+// writeEasy appends JSON to an easyjson writer's buffer.
+func writeEasy(w *jwriter.Writer, app func([]byte) []byte) { w.Buffer.Buf = app(w.Buffer.Buf) }
+
+// readEasy decodes the next JSON value of an easyjson lexer with dec.
+func readEasy(l *jlexer.Lexer, typ string, dec func(*wire.JSONReader) error) {
+	raw := l.Raw()
+	if !l.Ok() {
+		return
+	}
+	r := wire.NewJSONReaderAt(raw, l.GetPos()-len(raw), false)
+	err := dec(&r)
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		l.AddError(wire.InType(err, typ))
+	}
+}
 
 // AppendTo appends the set's binary encoding (elements sorted by c.Compare).
 func (s *ORSet[T]) AppendTo(b []byte, c *Codec[T]) []byte { return s.k.appendTo(b, c, nil) }
 
-// DecodeFrom replaces s with the set read from d; on error s is unchanged
-// and d.Err says what and where.
+// DecodeFrom replaces s with the set read from d.
 func (s *ORSet[T]) DecodeFrom(d *Decoder, c *Codec[T]) {
 	var k kernel[T, struct{}]
 	k.decodeFrom(d, c, nil)
@@ -27,16 +58,30 @@ func (s *ORSet[T]) DecodeFrom(d *Decoder, c *Codec[T]) {
 	}
 }
 
-// WriteJSON writes the set as JSON.
-func (s *ORSet[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) { s.k.writeJSON(w, orsetJSON, c, nil, nil) }
+// AppendJSON appends the set as JSON.
+func (s *ORSet[T]) AppendJSON(b []byte, c *Codec[T]) []byte {
+	return s.k.appendJSON(b, orsetJSON, c, nil, nil)
+}
 
-// ReadJSON replaces s with the set read from l (errors go to l).
-func (s *ORSet[T]) ReadJSON(l *jlexer.Lexer, c *Codec[T]) {
+// DecodeJSON replaces s with the set read from r.
+func (s *ORSet[T]) DecodeJSON(r *wire.JSONReader, c *Codec[T]) error {
+	j := jsonIn{r: r}
 	var k kernel[T, struct{}]
-	k.readJSON(l, orsetJSON, c, nil, nil)
-	if l.Ok() {
+	k.readJSON(&j, orsetJSON, c, nil, nil)
+	if j.err == nil {
 		*s = ORSet[T]{k: k, auto: s.auto}
 	}
+	return j.err
+}
+
+// WriteJSON writes the set to an easyjson writer.
+func (s *ORSet[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) {
+	writeEasy(w, func(b []byte) []byte { return s.AppendJSON(b, c) })
+}
+
+// ReadJSON reads the set from an easyjson lexer.
+func (s *ORSet[T]) ReadJSON(l *jlexer.Lexer, c *Codec[T]) {
+	readEasy(l, orsetJSON.typ, func(r *wire.JSONReader) error { return s.DecodeJSON(r, c) })
 }
 
 // AppendTo appends the register's binary encoding.
@@ -51,20 +96,34 @@ func (m *MVRegister[T]) DecodeFrom(d *Decoder, c *Codec[T]) {
 	}
 }
 
-// WriteJSON writes the register as JSON.
-func (m *MVRegister[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) { m.k.writeJSON(w, mvJSON, c, nil, nil) }
+// AppendJSON appends the register as JSON.
+func (m *MVRegister[T]) AppendJSON(b []byte, c *Codec[T]) []byte {
+	return m.k.appendJSON(b, mvJSON, c, nil, nil)
+}
 
-// ReadJSON replaces m with the register read from l.
-func (m *MVRegister[T]) ReadJSON(l *jlexer.Lexer, c *Codec[T]) {
+// DecodeJSON replaces m with the register read from r.
+func (m *MVRegister[T]) DecodeJSON(r *wire.JSONReader, c *Codec[T]) error {
+	j := jsonIn{r: r}
 	var k kernel[T, struct{}]
-	k.readJSON(l, mvJSON, c, nil, nil)
-	if l.Ok() {
+	k.readJSON(&j, mvJSON, c, nil, nil)
+	if j.err == nil {
 		*m = MVRegister[T]{k: k}
 	}
+	return j.err
+}
+
+// WriteJSON writes the register to an easyjson writer.
+func (m *MVRegister[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) {
+	writeEasy(w, func(b []byte) []byte { return m.AppendJSON(b, c) })
+}
+
+// ReadJSON reads the register from an easyjson lexer.
+func (m *MVRegister[T]) ReadJSON(l *jlexer.Lexer, c *Codec[T]) {
+	readEasy(l, mvJSON.typ, func(r *wire.JSONReader) error { return m.DecodeJSON(r, c) })
 }
 
 // AppendTo appends the map's binary encoding (entries sorted by key, then
-// dot).
+// dot), then the per-replica high-water dots.
 func (m *ORMap[K, V]) AppendTo(b []byte, kc *Codec[K], vc *Codec[V]) []byte {
 	b = m.k.appendTo(b, kc, func(b []byte, v *V) []byte { return vc.AppendBinary(b, v) })
 	return appendVV(b, m.hw)
@@ -84,48 +143,63 @@ func (m *ORMap[K, V]) DecodeFrom(d *Decoder, kc *Codec[K], vc *Codec[V]) {
 			d.Failf("hw", "entry of pruned replica %q", x)
 		}
 	}
-	if len(hw) == 0 {
-		hw = nil
-	}
 	if d.err == nil {
-		*m = ORMap[K, V]{k: k, hw: hw, auto: m.auto}
+		*m = ORMap[K, V]{k: k, hw: nonEmpty(hw), auto: m.auto}
 	}
 }
 
-// WriteJSON writes the map as JSON.
-func (m *ORMap[K, V]) WriteJSON(w *jwriter.Writer, kc *Codec[K], vc *Codec[V]) {
-	m.k.writeJSON(w, ormapJSON, kc, func(w *jwriter.Writer, v *V) { vc.WriteJSON(w, v) }, func() {
-		if len(m.hw) > 0 {
-			w.RawString(`,"hw":`)
-			writeVVJSON(w, m.hw)
+func nonEmpty(v VersionVector) VersionVector {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// AppendJSON appends the map as JSON.
+func (m *ORMap[K, V]) AppendJSON(b []byte, kc *Codec[K], vc *Codec[V]) []byte {
+	return m.k.appendJSON(b, ormapJSON, kc, func(b []byte, v *V) []byte { return vc.AppendJSON(b, v) }, func(b []byte) []byte {
+		if len(m.hw) == 0 {
+			return b
 		}
+		return appendVVJSON(append(b, `,"hw":`...), m.hw)
 	})
 }
 
-// ReadJSON replaces m with the map read from l.
-func (m *ORMap[K, V]) ReadJSON(l *jlexer.Lexer, kc *Codec[K], vc *Codec[V]) {
+// DecodeJSON replaces m with the map read from r.
+func (m *ORMap[K, V]) DecodeJSON(r *wire.JSONReader, kc *Codec[K], vc *Codec[V]) error {
+	j := jsonIn{r: r}
 	var k kernel[K, *V]
 	var hw VersionVector
-	k.readJSON(l, ormapJSON, kc, func(l *jlexer.Lexer) *V {
+	k.readJSON(&j, ormapJSON, kc, func(j *jsonIn) *V {
 		v := new(V)
-		vc.ReadJSON(l, v)
+		if j.err == nil {
+			j.do(vc.DecodeJSON(j.r, v))
+		}
 		return v
-	}, func(f string) bool {
-		if f != "hw" {
+	}, func(key string) bool {
+		if key != "hw" {
 			return false
 		}
-		hw = readVVJSON(l)
+		hw = readVVJSON(&j)
 		return true
 	})
 	for x := range k.pruned {
 		delete(hw, x)
 	}
-	if len(hw) == 0 {
-		hw = nil
+	if j.err == nil {
+		*m = ORMap[K, V]{k: k, hw: nonEmpty(hw), auto: m.auto}
 	}
-	if l.Ok() {
-		*m = ORMap[K, V]{k: k, hw: hw, auto: m.auto}
-	}
+	return j.err
+}
+
+// WriteJSON writes the map to an easyjson writer.
+func (m *ORMap[K, V]) WriteJSON(w *jwriter.Writer, kc *Codec[K], vc *Codec[V]) {
+	writeEasy(w, func(b []byte) []byte { return m.AppendJSON(b, kc, vc) })
+}
+
+// ReadJSON reads the map from an easyjson lexer.
+func (m *ORMap[K, V]) ReadJSON(l *jlexer.Lexer, kc *Codec[K], vc *Codec[V]) {
+	readEasy(l, ormapJSON.typ, func(r *wire.JSONReader) error { return m.DecodeJSON(r, kc, vc) })
 }
 
 // AppendTo appends the register's binary encoding: a presence byte, then
@@ -135,8 +209,8 @@ func (l *LWWRegister[T]) AppendTo(b []byte, c *Codec[T]) []byte {
 		return append(b, 0)
 	}
 	b = append(b, 1)
-	b = AppendUvarint(b, uint64(l.ts))
-	b = AppendString(b, string(l.writer))
+	b = wire.AppendUvarint(b, uint64(l.ts))
+	b = wire.AppendString(b, string(l.writer))
 	return c.AppendBinary(b, &l.val)
 }
 
@@ -160,130 +234,120 @@ func (l *LWWRegister[T]) DecodeFrom(d *Decoder, c *Codec[T]) {
 	}
 }
 
-// WriteJSON writes the register as JSON ({} when unset).
-func (l *LWWRegister[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) {
+// AppendJSON appends the register as JSON ({} when unset).
+func (l *LWWRegister[T]) AppendJSON(b []byte, c *Codec[T]) []byte {
 	if l.IsZero() {
-		w.RawString("{}")
-		return
+		return append(b, "{}"...)
 	}
-	w.RawString(`{"ts":`)
-	w.Uint64(uint64(l.ts))
-	w.RawString(`,"writer":`)
-	w.String(string(l.writer))
-	w.RawString(`,"value":`)
-	c.WriteJSON(w, &l.val)
-	w.RawByte('}')
+	b = append(b, `{"ts":`...)
+	b = strconv.AppendUint(b, uint64(l.ts), 10)
+	b = append(b, `,"writer":`...)
+	b = wire.AppendJSONString(b, string(l.writer))
+	b = append(b, `,"value":`...)
+	b = c.AppendJSON(b, &l.val)
+	return append(b, '}')
 }
 
-// ReadJSON replaces l with the register read from lx.
-func (l *LWWRegister[T]) ReadJSON(lx *jlexer.Lexer, c *Codec[T]) {
+// DecodeJSON replaces l with the register read from r.
+func (l *LWWRegister[T]) DecodeJSON(r *wire.JSONReader, c *Codec[T]) error {
+	j := jsonIn{r: r}
 	var out LWWRegister[T]
-	if lx.IsNull() {
-		lx.Skip()
-		*l = out
-		return
-	}
-	lx.Delim('{')
-	for !lx.IsDelim('}') {
-		f := lx.UnsafeFieldName(false)
-		lx.WantColon()
-		switch f {
+	j.object(func(key string) {
+		switch key {
 		case "ts":
-			out.ts = Timestamp(lx.Uint64())
+			out.ts = Timestamp(j.u64())
 		case "writer":
-			out.writer = ReplicaID(lx.String())
+			out.writer = ReplicaID(j.str())
 		case "value":
-			c.ReadJSON(lx, &out.val)
+			if j.err == nil {
+				j.do(c.DecodeJSON(r, &out.val))
+			}
 		default:
-			lx.SkipRecursive()
+			j.skip(key)
 		}
-		lx.WantComma()
+	})
+	if j.err == nil && out.IsZero() && out.val != *new(T) {
+		j.do(jsonErr(r, "ts", "value without timestamp or writer"))
 	}
-	lx.Delim('}')
-	if lx.Ok() {
+	if j.err == nil {
 		*l = out
 	}
+	return j.err
+}
+
+// WriteJSON writes the register to an easyjson writer.
+func (l *LWWRegister[T]) WriteJSON(w *jwriter.Writer, c *Codec[T]) {
+	writeEasy(w, func(b []byte) []byte { return l.AppendJSON(b, c) })
+}
+
+// ReadJSON reads the register from an easyjson lexer.
+func (l *LWWRegister[T]) ReadJSON(lx *jlexer.Lexer, c *Codec[T]) {
+	readEasy(lx, "crdt.LWWRegister", func(r *wire.JSONReader) error { return l.DecodeJSON(r, c) })
 }
 
 // AppendTo appends the counter's binary encoding.
-func (c *GCounter) AppendTo(b []byte) []byte {
-	rs := c.replicas()
-	b = AppendUvarint(b, uint64(len(rs)))
-	for _, r := range rs {
-		b = AppendString(b, string(r))
-		b = AppendUvarint(b, c.n[r])
-	}
-	return appendMarkers(b, c.pruned)
-}
+func (c *GCounter) AppendTo(b []byte) []byte { return appendMarkers(appendVV(b, c.n), c.pruned) }
 
 // DecodeFrom replaces c with the counter read from d.
 func (c *GCounter) DecodeFrom(d *Decoder) {
 	var out GCounter
-	n := d.Count("entries", 2)
-	if n > 0 {
-		out.n = make(map[ReplicaID]uint64, n)
-	}
-	var prev ReplicaID
-	for i := 0; i < n && d.err == nil; i++ {
-		r := ReplicaID(d.String("entries"))
-		v := d.Uvarint("entries")
-		if d.err == nil && i > 0 && r <= prev {
-			d.Failf("entries", "replica %q out of order", r)
-		}
-		out.n[r], prev = v, r
-	}
+	out.n = decodeVV(d, "entries")
 	out.pruned = decodeMarkers(d)
 	for x := range out.pruned {
 		if _, ok := out.n[x]; ok && d.err == nil {
 			d.Failf("pruned", "entry of pruned replica %q", x)
 		}
 	}
+	if len(out.n) == 0 {
+		out.n = nil
+	}
 	if d.err == nil {
 		*c = out
 	}
 }
 
-// WriteJSON writes the counter as {"entries":{...},"pruned":{...}}.
-func (c *GCounter) WriteJSON(w *jwriter.Writer) {
-	w.RawString(`{"entries":`)
-	writeVVJSON(w, VersionVector(c.n))
+// AppendJSON appends the counter as {"entries":{...},"pruned":{...}}.
+func (c *GCounter) AppendJSON(b []byte) []byte {
+	b = append(b, `{"entries":`...)
+	b = appendVVJSON(b, c.n)
 	if len(c.pruned) > 0 {
-		w.RawString(`,"pruned":`)
-		writeMarkersJSON(w, c.pruned)
+		b = append(b, `,"pruned":`...)
+		b = appendMarkersJSON(b, c.pruned)
 	}
-	w.RawByte('}')
+	return append(b, '}')
 }
 
-// ReadJSON replaces c with the counter read from l.
-func (c *GCounter) ReadJSON(l *jlexer.Lexer) {
+// DecodeJSON replaces c with the counter read from r.
+func (c *GCounter) DecodeJSON(r *wire.JSONReader) error {
+	j := jsonIn{r: r}
 	var out GCounter
-	if l.IsNull() {
-		l.Skip()
-		*c = out
-		return
-	}
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		f := l.UnsafeFieldName(false)
-		l.WantColon()
-		switch f {
+	j.object(func(key string) {
+		switch key {
 		case "entries":
-			out.n = readVVJSON(l)
+			out.n = readVVJSON(&j)
 		case "pruned":
-			out.pruned = readMarkersJSON(l)
+			out.pruned = readMarkersJSON(&j)
 		default:
-			l.SkipRecursive()
+			j.skip(key)
 		}
-		l.WantComma()
-	}
-	l.Delim('}')
+	})
 	for x := range out.pruned {
 		delete(out.n, x)
 	}
-	if l.Ok() {
+	if len(out.n) == 0 {
+		out.n = nil
+	}
+	if j.err == nil {
 		*c = out
 	}
+	return j.err
 }
+
+// WriteJSON writes the counter to an easyjson writer.
+func (c *GCounter) WriteJSON(w *jwriter.Writer) { writeEasy(w, c.AppendJSON) }
+
+// ReadJSON reads the counter from an easyjson lexer.
+func (c *GCounter) ReadJSON(l *jlexer.Lexer) { readEasy(l, "crdt.GCounter", c.DecodeJSON) }
 
 // AppendTo appends the counter's binary encoding (P, then N).
 func (c *PNCounter) AppendTo(b []byte) []byte { return c.N.AppendTo(c.P.AppendTo(b)) }
@@ -298,37 +362,38 @@ func (c *PNCounter) DecodeFrom(d *Decoder) {
 	}
 }
 
-// WriteJSON writes the counter as {"p":...,"n":...}.
-func (c *PNCounter) WriteJSON(w *jwriter.Writer) {
-	w.RawString(`{"p":`)
-	c.P.WriteJSON(w)
-	w.RawString(`,"n":`)
-	c.N.WriteJSON(w)
-	w.RawByte('}')
+// AppendJSON appends the counter as {"p":...,"n":...}.
+func (c *PNCounter) AppendJSON(b []byte) []byte {
+	b = c.P.AppendJSON(append(b, `{"p":`...))
+	b = c.N.AppendJSON(append(b, `,"n":`...))
+	return append(b, '}')
 }
 
-// ReadJSON replaces c with the counter read from l.
-func (c *PNCounter) ReadJSON(l *jlexer.Lexer) {
+// DecodeJSON replaces c with the counter read from r.
+func (c *PNCounter) DecodeJSON(r *wire.JSONReader) error {
+	j := jsonIn{r: r}
 	var out PNCounter
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		f := l.UnsafeFieldName(false)
-		l.WantColon()
-		switch f {
+	j.object(func(key string) {
+		switch key {
 		case "p":
-			out.P.ReadJSON(l)
+			j.do(out.P.DecodeJSON(r))
 		case "n":
-			out.N.ReadJSON(l)
+			j.do(out.N.DecodeJSON(r))
 		default:
-			l.SkipRecursive()
+			j.skip(key)
 		}
-		l.WantComma()
-	}
-	l.Delim('}')
-	if l.Ok() {
+	})
+	if j.err == nil {
 		*c = out
 	}
+	return j.err
 }
+
+// WriteJSON writes the counter to an easyjson writer.
+func (c *PNCounter) WriteJSON(w *jwriter.Writer) { writeEasy(w, c.AppendJSON) }
+
+// ReadJSON reads the counter from an easyjson lexer.
+func (c *PNCounter) ReadJSON(l *jlexer.Lexer) { readEasy(l, "crdt.PNCounter", c.DecodeJSON) }
 
 // Codecs of the CRDT types, for use as ORMap values.
 var (
@@ -337,16 +402,16 @@ var (
 		Name:         "GCounter",
 		AppendBinary: func(b []byte, v *GCounter) []byte { return v.AppendTo(b) },
 		DecodeBinary: func(d *Decoder, v *GCounter) { v.DecodeFrom(d) },
-		WriteJSON:    func(w *jwriter.Writer, v *GCounter) { v.WriteJSON(w) },
-		ReadJSON:     func(l *jlexer.Lexer, v *GCounter) { v.ReadJSON(l) },
+		AppendJSON:   func(b []byte, v *GCounter) []byte { return v.AppendJSON(b) },
+		DecodeJSON:   func(r *wire.JSONReader, v *GCounter) error { return v.DecodeJSON(r) },
 	}
 	// PNCounterCodec encodes PNCounter values.
 	PNCounterCodec = &Codec[PNCounter]{
 		Name:         "PNCounter",
 		AppendBinary: func(b []byte, v *PNCounter) []byte { return v.AppendTo(b) },
 		DecodeBinary: func(d *Decoder, v *PNCounter) { v.DecodeFrom(d) },
-		WriteJSON:    func(w *jwriter.Writer, v *PNCounter) { v.WriteJSON(w) },
-		ReadJSON:     func(l *jlexer.Lexer, v *PNCounter) { v.ReadJSON(l) },
+		AppendJSON:   func(b []byte, v *PNCounter) []byte { return v.AppendJSON(b) },
+		DecodeJSON:   func(r *wire.JSONReader, v *PNCounter) error { return v.DecodeJSON(r) },
 	}
 )
 
@@ -356,8 +421,8 @@ func ORSetCodec[T comparable](c *Codec[T]) *Codec[ORSet[T]] {
 		Name:         "ORSet[" + c.Name + "]",
 		AppendBinary: func(b []byte, v *ORSet[T]) []byte { return v.AppendTo(b, c) },
 		DecodeBinary: func(d *Decoder, v *ORSet[T]) { v.DecodeFrom(d, c) },
-		WriteJSON:    func(w *jwriter.Writer, v *ORSet[T]) { v.WriteJSON(w, c) },
-		ReadJSON:     func(l *jlexer.Lexer, v *ORSet[T]) { v.ReadJSON(l, c) },
+		AppendJSON:   func(b []byte, v *ORSet[T]) []byte { return v.AppendJSON(b, c) },
+		DecodeJSON:   func(r *wire.JSONReader, v *ORSet[T]) error { return v.DecodeJSON(r, c) },
 	}
 }
 
@@ -367,8 +432,8 @@ func MVRegisterCodec[T comparable](c *Codec[T]) *Codec[MVRegister[T]] {
 		Name:         "MVRegister[" + c.Name + "]",
 		AppendBinary: func(b []byte, v *MVRegister[T]) []byte { return v.AppendTo(b, c) },
 		DecodeBinary: func(d *Decoder, v *MVRegister[T]) { v.DecodeFrom(d, c) },
-		WriteJSON:    func(w *jwriter.Writer, v *MVRegister[T]) { v.WriteJSON(w, c) },
-		ReadJSON:     func(l *jlexer.Lexer, v *MVRegister[T]) { v.ReadJSON(l, c) },
+		AppendJSON:   func(b []byte, v *MVRegister[T]) []byte { return v.AppendJSON(b, c) },
+		DecodeJSON:   func(r *wire.JSONReader, v *MVRegister[T]) error { return v.DecodeJSON(r, c) },
 	}
 }
 
@@ -378,8 +443,8 @@ func LWWRegisterCodec[T comparable](c *Codec[T]) *Codec[LWWRegister[T]] {
 		Name:         "LWWRegister[" + c.Name + "]",
 		AppendBinary: func(b []byte, v *LWWRegister[T]) []byte { return v.AppendTo(b, c) },
 		DecodeBinary: func(d *Decoder, v *LWWRegister[T]) { v.DecodeFrom(d, c) },
-		WriteJSON:    func(w *jwriter.Writer, v *LWWRegister[T]) { v.WriteJSON(w, c) },
-		ReadJSON:     func(l *jlexer.Lexer, v *LWWRegister[T]) { v.ReadJSON(l, c) },
+		AppendJSON:   func(b []byte, v *LWWRegister[T]) []byte { return v.AppendJSON(b, c) },
+		DecodeJSON:   func(r *wire.JSONReader, v *LWWRegister[T]) error { return v.DecodeJSON(r, c) },
 	}
 }
 
@@ -389,7 +454,7 @@ func ORMapCodec[K comparable, V any](kc *Codec[K], vc *Codec[V]) *Codec[ORMap[K,
 		Name:         "ORMap[" + kc.Name + "," + vc.Name + "]",
 		AppendBinary: func(b []byte, v *ORMap[K, V]) []byte { return v.AppendTo(b, kc, vc) },
 		DecodeBinary: func(d *Decoder, v *ORMap[K, V]) { v.DecodeFrom(d, kc, vc) },
-		WriteJSON:    func(w *jwriter.Writer, v *ORMap[K, V]) { v.WriteJSON(w, kc, vc) },
-		ReadJSON:     func(l *jlexer.Lexer, v *ORMap[K, V]) { v.ReadJSON(l, kc, vc) },
+		AppendJSON:   func(b []byte, v *ORMap[K, V]) []byte { return v.AppendJSON(b, kc, vc) },
+		DecodeJSON:   func(r *wire.JSONReader, v *ORMap[K, V]) error { return v.DecodeJSON(r, kc, vc) },
 	}
 }

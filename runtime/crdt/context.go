@@ -68,17 +68,28 @@ func (c *CausalContext) raise(r ReplicaID, n uint64) {
 	if c.vv == nil {
 		c.vv = VersionVector{}
 	}
-	if n > c.vv[r] {
-		c.vv[r] = n
-		c.compact(r)
+	if n <= c.vv[r] {
+		return
 	}
+	c.vv[r] = n
+	if m := c.cloud[r]; len(m) > 0 {
+		for k := range m { // dots now covered by the vector
+			if k <= n {
+				delete(m, k)
+				c.nCloud--
+			}
+		}
+	}
+	c.compact(r)
 }
 
-// compact folds r's cloud dots that are contiguous with, or covered by, the
-// version vector.
+// compact folds r's cloud dots that are contiguous with the version vector.
+// Cloud dots are always above the vector (raise drops covered ones), so
+// this costs the number of dots folded.
 func (c *CausalContext) compact(r ReplicaID) {
 	m := c.cloud[r]
 	if len(m) == 0 {
+		delete(c.cloud, r)
 		return
 	}
 	n := c.vv[r]
@@ -90,31 +101,10 @@ func (c *CausalContext) compact(r ReplicaID) {
 		c.nCloud--
 		n++
 	}
-	if n > c.vv[r] {
-		c.vv[r] = n
-	}
-	if len(m) > 0 && minKey(m) <= n {
-		for k := range m {
-			if k <= n {
-				delete(m, k)
-				c.nCloud--
-			}
-		}
-	}
+	c.vv[r] = n
 	if len(m) == 0 {
 		delete(c.cloud, r)
 	}
-}
-
-func minKey(m map[uint64]struct{}) uint64 {
-	first := true
-	var lo uint64
-	for k := range m {
-		if first || k < lo {
-			lo, first = k, false
-		}
-	}
-	return lo
 }
 
 // Merge adds every dot of o. Its cost is proportional to o, not to c.

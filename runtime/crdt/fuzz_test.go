@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"github.com/dwsdk/distributed/runtime/wire"
 	"math/rand/v2"
 	"testing"
 
@@ -54,19 +55,25 @@ func TestDecodeErrorsNameTypeFieldAndOffset(t *testing.T) {
 	var s ORSet[string]
 	s.Add("a", "x")
 	b := s.AppendTo(nil, StringCodec)
-	d := NewDecoder(b[:len(b)-1], "TableCatalogEntry.tags", 100)
+	d := NewDecoder(b[:len(b)-1], "records.TableCatalogEntry", 100)
 	var out ORSet[string]
 	out.DecodeFrom(d, StringCodec)
-	require.ErrorIs(t, d.Err(), ErrTruncated)
-	var de *DecodeError
-	require.ErrorAs(t, d.Err(), &de)
-	require.Equal(t, "TableCatalogEntry.tags", de.Type)
-	require.Equal(t, "entries.dot", de.Field)
-	require.Equal(t, 100+len(b)-1, de.Offset)
-	require.Contains(t, d.Err().Error(), "TableCatalogEntry.tags.entries.dot at offset")
+	require.ErrorIs(t, d.Err(), wire.ErrTruncated)
+	var we *wire.Error
+	require.ErrorAs(t, d.Err(), &we)
+	require.Equal(t, "records.TableCatalogEntry", we.Type)
+	require.Equal(t, "entries.dot", we.Field)
+	require.Equal(t, 100+len(b)-1, we.Offset)
+	require.Contains(t, d.Err().Error(), "records.TableCatalogEntry.entries.dot: offset")
+	require.True(t, out.IsZero(), "a failed decode leaves the receiver unchanged")
 
 	// a count larger than the input is refused before allocating
-	d = NewDecoder([]byte{0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "ORSet", 0)
+	d = NewDecoder([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "crdt.ORSet", 0)
 	out.DecodeFrom(d, StringCodec)
-	require.ErrorIs(t, d.Err(), ErrTooLarge)
+	require.ErrorIs(t, d.Err(), wire.ErrTruncated)
+
+	// invariant violations are ErrInvalid, in JSON too
+	js := []byte(`{"context":{"vv":{"a":1}},"entries":[{"element":"x","dot":["b",9]}]}`)
+	r := wire.NewJSONReader(js, false)
+	require.ErrorIs(t, out.DecodeJSON(&r, StringCodec), ErrInvalid)
 }

@@ -171,3 +171,13 @@ func (m markers) forget(rs []ReplicaID) int {
 }
 
 func (m markers) sortedKeys() []ReplicaID { return slices.Sorted(maps.Keys(m)) }
+
+// After runs gc with the policy's options when count() passes the
+// threshold; generated records call it at the end of Merge. A nil policy
+// does nothing (and does not call count).
+func (a *AutoGC) After(count func() int, gc func(GCOptions) GCStats) {
+	if a == nil || a.Options == nil {
+		return
+	}
+	a.maybeRun(count(), gc)
+}

@@ -1,9 +1,6 @@
 package crdt
 
-import (
-	"maps"
-	"slices"
-)
+import "maps"
 
 // GCounter is a grow-only counter: one entry per replica, merged by maximum,
 // valued as the sum. Deltas carry the changed entries only; they are
@@ -16,8 +13,11 @@ type GCounter struct {
 	delta  *GCounter
 }
 
-// Inc adds n on behalf of replica r and returns the delta.
+// Inc adds n on behalf of replica r and returns the delta (nil when n is 0).
 func (c *GCounter) Inc(r ReplicaID, n uint64) *GCounter {
+	if n == 0 {
+		return nil
+	}
 	if c.n == nil {
 		c.n = map[ReplicaID]uint64{}
 	}
@@ -141,6 +141,3 @@ func (c *GCounter) GarbageCollect(opts GCOptions) GCStats {
 	}
 	return st
 }
-
-// replicas returns the replicas with entries, sorted (for encoding).
-func (c *GCounter) replicas() []ReplicaID { return slices.Sorted(maps.Keys(c.n)) }

@@ -40,14 +40,14 @@ func (k *kernel[K, P]) del(d Dot) {
 	}
 	delete(k.dots, d)
 	ds := k.keys[e.key]
+	if len(ds) <= 1 { // the common case: d is the key's only dot
+		delete(k.keys, e.key)
+		return
+	}
 	if i := slices.Index(ds, d); i >= 0 {
 		ds = slices.Delete(ds, i, i+1)
 	}
-	if len(ds) == 0 {
-		delete(k.keys, e.key)
-	} else {
-		k.keys[e.key] = ds
-	}
+	k.keys[e.key] = ds
 }
 
 // join merges o into k. Its cost is proportional to o: removals are found by
@@ -60,11 +60,10 @@ func (k *kernel[K, P]) join(o *kernel[K, P], ops *payloadOps[P]) {
 	// Removals: dots k holds that o has seen but no longer holds.
 	if o.ctx.dotCost() < uint64(len(k.dots)) {
 		o.ctx.eachDot(func(d Dot) {
-			if _, mine := k.dots[d]; mine {
-				if _, theirs := o.dots[d]; !theirs {
-					k.del(d)
-				}
+			if _, theirs := o.dots[d]; theirs { // o is small: look there first
+				return
 			}
+			k.del(d)
 		})
 	} else {
 		for d := range k.dots {
@@ -78,13 +77,12 @@ func (k *kernel[K, P]) join(o *kernel[K, P], ops *payloadOps[P]) {
 		if k.pruned.has(d.Replica) {
 			continue
 		}
-		if mine, ok := k.dots[d]; ok {
+		if k.ctx.Contains(d) { // held already (store ⊆ context), or removed
 			if ops != nil {
-				ops.merge(mine.val, e.val)
+				if mine, ok := k.dots[d]; ok {
+					ops.merge(mine.val, e.val)
+				}
 			}
-			continue
-		}
-		if k.ctx.Contains(d) {
 			continue
 		}
 		v := e.val

@@ -9,7 +9,7 @@ type PNCounter struct {
 }
 
 // Add adds n (negative to subtract) on behalf of replica r and returns the
-// delta.
+// delta (nil when n is 0).
 func (c *PNCounter) Add(r ReplicaID, n int64) *PNCounter {
 	delta := &PNCounter{}
 	switch {
@@ -17,6 +17,8 @@ func (c *PNCounter) Add(r ReplicaID, n int64) *PNCounter {
 		delta.P = *c.P.Inc(r, uint64(n))
 	case n < 0:
 		delta.N = *c.N.Inc(r, uint64(-(n+1))+1)
+	default:
+		return nil
 	}
 	return delta
 }

@@ -1,11 +1,9 @@
 package crdt
 
 import (
-	"fmt"
 	"slices"
 
-	"github.com/mailru/easyjson/jlexer"
-	"github.com/mailru/easyjson/jwriter"
+	"github.com/dwsdk/distributed/runtime/wire"
 )
 
 // Binary layout shared by the CRDTs (all integers are unsigned varints,
@@ -15,14 +13,14 @@ import (
 //	vv      = count (replica counter)*            by replica, counters > 0
 //	context = vv count (replica count first gap*)* cloud dots per replica, ascending, as gaps
 //	markers = count (departed into)*               by departed replica
-//	kernel  = context markers count (key replica counter value?)*  by key, then dot
+//	kernel  = context markers count replica* count (key replica-index counter value?)*  by key, then dot
 
 func appendVV(b []byte, v VersionVector) []byte {
 	rs := v.Replicas()
-	b = AppendUvarint(b, uint64(len(rs)))
+	b = wire.AppendUvarint(b, uint64(len(rs)))
 	for _, r := range rs {
-		b = AppendString(b, string(r))
-		b = AppendUvarint(b, v[r])
+		b = wire.AppendString(b, string(r))
+		b = wire.AppendUvarint(b, v[r])
 	}
 	return b
 }
@@ -50,13 +48,13 @@ func decodeVV(d *Decoder, field string) VersionVector {
 func appendContext(b []byte, c *CausalContext) []byte {
 	b = appendVV(b, c.vv)
 	rs, ks := c.cloudSorted()
-	b = AppendUvarint(b, uint64(len(rs)))
+	b = wire.AppendUvarint(b, uint64(len(rs)))
 	for i, r := range rs {
-		b = AppendString(b, string(r))
-		b = AppendUvarint(b, uint64(len(ks[i])))
+		b = wire.AppendString(b, string(r))
+		b = wire.AppendUvarint(b, uint64(len(ks[i])))
 		prev := c.vv[r]
 		for _, k := range ks[i] {
-			b = AppendUvarint(b, k-prev)
+			b = wire.AppendUvarint(b, k-prev)
 			prev = k
 		}
 	}
@@ -89,10 +87,10 @@ func decodeContext(d *Decoder) CausalContext {
 
 func appendMarkers(b []byte, m markers) []byte {
 	ks := m.sortedKeys()
-	b = AppendUvarint(b, uint64(len(ks)))
+	b = wire.AppendUvarint(b, uint64(len(ks)))
 	for _, x := range ks {
-		b = AppendString(b, string(x))
-		b = AppendString(b, string(m[x]))
+		b = wire.AppendString(b, string(x))
+		b = wire.AppendString(b, string(m[x]))
 	}
 	return b
 }
@@ -113,30 +111,60 @@ func decodeMarkers(d *Decoder) markers {
 	return m
 }
 
-// sortedEntries returns the kernel's dots ordered by key (cmpKey), then dot.
-func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []Dot {
-	ds := k.sortedDots()
-	if cmpKey != nil {
-		slices.SortStableFunc(ds, func(a, b Dot) int {
-			ka, kb := k.dots[a].key, k.dots[b].key
-			return cmpKey(&ka, &kb)
-		})
-	}
-	return ds
+// dotEntry is one live dot with its entry, for encoding.
+type dotEntry[K comparable, P any] struct {
+	dot Dot
+	e   kentry[K, P]
 }
 
+// sortedEntries returns the kernel's entries ordered by key (cmpKey), then
+// dot. It sorts pointers into one slice, so comparing keys through the
+// codec's function allocates nothing.
+func (k *kernel[K, P]) sortedEntries(cmpKey func(a, b *K) int) []*dotEntry[K, P] {
+	es := make([]dotEntry[K, P], 0, len(k.dots))
+	for d, e := range k.dots {
+		es = append(es, dotEntry[K, P]{d, e})
+	}
+	ps := make([]*dotEntry[K, P], len(es))
+	for i := range es {
+		ps[i] = &es[i]
+	}
+	slices.SortFunc(ps, func(a, b *dotEntry[K, P]) int {
+		if cmpKey != nil {
+			if c := cmpKey(&a.e.key, &b.e.key); c != 0 {
+				return c
+			}
+		}
+		return a.dot.Compare(b.dot)
+	})
+	return ps
+}
+
+// appendTo writes the kernel. Entry dots name their replica by index into a
+// sorted table of the replicas that occur, so a replica ID is written once.
 func (k *kernel[K, P]) appendTo(b []byte, kc *Codec[K], appendVal func([]byte, P) []byte) []byte {
 	b = appendContext(b, &k.ctx)
 	b = appendMarkers(b, k.pruned)
-	ds := k.sortedEntries(kc.Compare)
-	b = AppendUvarint(b, uint64(len(ds)))
-	for _, d := range ds {
-		e := k.dots[d]
-		b = kc.AppendBinary(b, &e.key)
-		b = AppendString(b, string(d.Replica))
-		b = AppendUvarint(b, d.Counter)
+	es := k.sortedEntries(kc.Compare)
+	var table []ReplicaID
+	for _, de := range es {
+		if r := de.dot.Replica; !slices.Contains(table, r) {
+			table = append(table, r)
+		}
+	}
+	slices.Sort(table)
+	b = wire.AppendUvarint(b, uint64(len(table)))
+	for _, r := range table {
+		b = wire.AppendString(b, string(r))
+	}
+	b = wire.AppendUvarint(b, uint64(len(es)))
+	for _, de := range es {
+		b = kc.AppendBinary(b, &de.e.key)
+		ri, _ := slices.BinarySearch(table, de.dot.Replica)
+		b = wire.AppendUvarint(b, uint64(ri))
+		b = wire.AppendUvarint(b, de.dot.Counter)
 		if appendVal != nil {
-			b = appendVal(b, e.val)
+			b = appendVal(b, de.e.val)
 		}
 	}
 	return b
@@ -153,11 +181,17 @@ func (k *kernel[K, P]) decodeFrom(d *Decoder, kc *Codec[K], readVal func(*Decode
 			d.Failf("pruned", "context holds dots of pruned replica %q", x)
 		}
 	}
+	nt := d.Count("replicas", 1)
+	table := make([]ReplicaID, 0, nt)
+	for i := 0; i < nt && d.err == nil; i++ {
+		table = append(table, ReplicaID(d.String("replicas")))
+	}
 	n := d.Count("entries", 3)
 	for i := 0; i < n && d.err == nil; i++ {
 		var key K
 		kc.DecodeBinary(d, &key)
-		dot := Dot{Replica: ReplicaID(d.String("entries.dot")), Counter: d.Uvarint("entries.dot")}
+		ri := d.Uvarint("entries.dot")
+		c := d.Uvarint("entries.dot")
 		var val P
 		if readVal != nil {
 			val = readVal(d)
@@ -165,6 +199,11 @@ func (k *kernel[K, P]) decodeFrom(d *Decoder, kc *Codec[K], readVal func(*Decode
 		if d.err != nil {
 			break
 		}
+		if ri >= uint64(len(table)) {
+			d.Failf("entries.dot", "replica index %d out of range", ri)
+			break
+		}
+		dot := Dot{Replica: table[ri], Counter: c}
 		if _, dup := out.dots[dot]; dup || !out.ctx.Contains(dot) {
 			d.Failf("entries.dot", "dot %s:%d duplicated or not in the context", dot.Replica, dot.Counter)
 			break
@@ -174,253 +213,4 @@ func (k *kernel[K, P]) decodeFrom(d *Decoder, kc *Codec[K], readVal func(*Decode
 	if d.err == nil {
 		*k = out
 	}
-}
-
-// Field names of a kernel's JSON entries.
-type kernelJSON struct {
-	typ, key, val string
-}
-
-func appendDotJSON(w *jwriter.Writer, d Dot) {
-	w.RawByte('[')
-	w.String(string(d.Replica))
-	w.RawByte(',')
-	w.Uint64(d.Counter)
-	w.RawByte(']')
-}
-
-func readDotJSON(l *jlexer.Lexer) Dot {
-	var d Dot
-	l.Delim('[')
-	d.Replica = ReplicaID(l.String())
-	l.WantComma()
-	d.Counter = l.Uint64()
-	l.WantComma()
-	l.Delim(']')
-	return d
-}
-
-func writeVVJSON(w *jwriter.Writer, v VersionVector) {
-	w.RawByte('{')
-	for i, r := range v.Replicas() {
-		if i > 0 {
-			w.RawByte(',')
-		}
-		w.String(string(r))
-		w.RawByte(':')
-		w.Uint64(v[r])
-	}
-	w.RawByte('}')
-}
-
-func readVVJSON(l *jlexer.Lexer) VersionVector {
-	v := VersionVector{}
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		r := ReplicaID(l.String())
-		l.WantColon()
-		if c := l.Uint64(); c > 0 {
-			v[r] = c
-		}
-		l.WantComma()
-	}
-	l.Delim('}')
-	return v
-}
-
-func writeContextJSON(w *jwriter.Writer, c *CausalContext) {
-	w.RawString(`{"vv":`)
-	writeVVJSON(w, c.vv)
-	if c.nCloud > 0 {
-		w.RawString(`,"cloud":{`)
-		rs, ks := c.cloudSorted()
-		for i, r := range rs {
-			if i > 0 {
-				w.RawByte(',')
-			}
-			w.String(string(r))
-			w.RawString(":[")
-			for j, k := range ks[i] {
-				if j > 0 {
-					w.RawByte(',')
-				}
-				w.Uint64(k)
-			}
-			w.RawByte(']')
-		}
-		w.RawByte('}')
-	}
-	w.RawByte('}')
-}
-
-func readContextJSON(l *jlexer.Lexer) CausalContext {
-	var c CausalContext
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		f := l.UnsafeFieldName(false)
-		l.WantColon()
-		switch f {
-		case "vv":
-			for r, n := range readVVJSON(l) {
-				c.raise(r, n)
-			}
-		case "cloud":
-			l.Delim('{')
-			for !l.IsDelim('}') {
-				r := ReplicaID(l.String())
-				l.WantColon()
-				l.Delim('[')
-				for !l.IsDelim(']') {
-					if k := l.Uint64(); k > 0 {
-						c.Add(Dot{Replica: r, Counter: k})
-					}
-					l.WantComma()
-				}
-				l.Delim(']')
-				l.WantComma()
-			}
-			l.Delim('}')
-		default:
-			l.SkipRecursive()
-		}
-		l.WantComma()
-	}
-	l.Delim('}')
-	return c
-}
-
-func writeMarkersJSON(w *jwriter.Writer, m markers) {
-	w.RawByte('{')
-	for i, x := range m.sortedKeys() {
-		if i > 0 {
-			w.RawByte(',')
-		}
-		w.String(string(x))
-		w.RawByte(':')
-		w.String(string(m[x]))
-	}
-	w.RawByte('}')
-}
-
-func readMarkersJSON(l *jlexer.Lexer) markers {
-	var m markers
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		x := ReplicaID(l.String())
-		l.WantColon()
-		m.adopt(markers{x: ReplicaID(l.String())})
-		l.WantComma()
-	}
-	l.Delim('}')
-	return m
-}
-
-func (k *kernel[K, P]) writeJSON(w *jwriter.Writer, names kernelJSON, kc *Codec[K], writeVal func(*jwriter.Writer, P), extra func()) {
-	w.RawString(`{"context":`)
-	writeContextJSON(w, &k.ctx)
-	if len(k.pruned) > 0 {
-		w.RawString(`,"pruned":`)
-		writeMarkersJSON(w, k.pruned)
-	}
-	w.RawString(`,"entries":[`)
-	for i, d := range k.sortedEntries(kc.Compare) {
-		if i > 0 {
-			w.RawByte(',')
-		}
-		e := k.dots[d]
-		w.RawString(`{"` + names.key + `":`)
-		kc.WriteJSON(w, &e.key)
-		w.RawString(`,"dot":`)
-		appendDotJSON(w, d)
-		if writeVal != nil {
-			w.RawString(`,"` + names.val + `":`)
-			writeVal(w, e.val)
-		}
-		w.RawByte('}')
-	}
-	w.RawByte(']')
-	if extra != nil {
-		extra()
-	}
-	w.RawByte('}')
-}
-
-func (k *kernel[K, P]) readJSON(l *jlexer.Lexer, names kernelJSON, kc *Codec[K], readVal func(*jlexer.Lexer) P, extra func(field string) bool) {
-	var out kernel[K, P]
-	type entry struct {
-		key    K
-		dot    Dot
-		val    P
-		hasVal bool
-	}
-	var entries []entry
-	if l.IsNull() {
-		l.Skip()
-		*k = out
-		return
-	}
-	l.Delim('{')
-	for !l.IsDelim('}') {
-		f := l.UnsafeFieldName(false)
-		l.WantColon()
-		switch f {
-		case "context":
-			out.ctx = readContextJSON(l)
-		case "pruned":
-			out.pruned = readMarkersJSON(l)
-		case "entries":
-			l.Delim('[')
-			for !l.IsDelim(']') {
-				var e entry
-				l.Delim('{')
-				for !l.IsDelim('}') {
-					g := l.UnsafeFieldName(false)
-					l.WantColon()
-					switch g {
-					case names.key:
-						kc.ReadJSON(l, &e.key)
-					case "dot":
-						e.dot = readDotJSON(l)
-					case names.val:
-						if readVal != nil {
-							e.val, e.hasVal = readVal(l), true
-						} else {
-							l.SkipRecursive()
-						}
-					default:
-						l.SkipRecursive()
-					}
-					l.WantComma()
-				}
-				l.Delim('}')
-				entries = append(entries, e)
-				l.WantComma()
-			}
-			l.Delim(']')
-		default:
-			if extra == nil || !extra(f) {
-				l.SkipRecursive()
-			}
-		}
-		l.WantComma()
-	}
-	l.Delim('}')
-	if !l.Ok() {
-		return
-	}
-	for x := range out.pruned {
-		out.ctx.forget(x)
-	}
-	for _, e := range entries {
-		if _, dup := out.dots[e.dot]; dup || !out.ctx.Contains(e.dot) {
-			jsonFail(l, names.typ, "entries.dot", fmt.Errorf("%w: dot %s:%d duplicated or not in the context", ErrInvalid, e.dot.Replica, e.dot.Counter))
-			return
-		}
-		if readVal != nil && !e.hasVal {
-			jsonFail(l, names.typ, "entries."+names.val, fmt.Errorf("%w: entry without a value", ErrInvalid))
-			return
-		}
-		out.insert(e.dot, e.key, e.val)
-	}
-	*k = out
 }
