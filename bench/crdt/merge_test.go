@@ -100,6 +100,7 @@ func BenchmarkPNCounter(b *testing.B) {
 		cs := counterReplicas()
 		var c crdt.PNCounter
 		b.ReportAllocs()
+		b.ResetTimer()
 		for i := range b.N {
 			c.Merge(cs[i%len(cs)])
 		}
@@ -111,6 +112,7 @@ func BenchmarkPNCounter(b *testing.B) {
 		}
 		buf := make([]byte, 0, 256)
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			buf = c.AppendTo(buf[:0])
 		}
@@ -123,6 +125,7 @@ func BenchmarkPNCounter(b *testing.B) {
 		}
 		buf := c.AppendTo(nil)
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			var out crdt.PNCounter
 			d := crdt.NewDecoder(buf, "PNCounter", 0)

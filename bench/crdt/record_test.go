@@ -34,6 +34,7 @@ func BenchmarkRecord(b *testing.B) {
 	b.Run("op=merge-full/impl=ours", func(b *testing.B) {
 		x, y := catalogEntry("a"), catalogEntry("b")
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			x.Merge(y)
 		}
@@ -42,6 +43,7 @@ func BenchmarkRecord(b *testing.B) {
 		x, y := catalogEntry("a"), catalogEntry("b")
 		x.Merge(y)
 		b.ReportAllocs()
+		b.ResetTimer()
 		for i := range b.N {
 			y.RowCount.Add("b", 1)
 			y.Tags.Add("b", fmt.Sprint("t", i%64))
@@ -53,6 +55,7 @@ func BenchmarkRecord(b *testing.B) {
 		x.Merge(catalogEntry("b"))
 		var buf []byte
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			buf, _ = x.AppendBinary(buf[:0])
 		}
@@ -63,6 +66,7 @@ func BenchmarkRecord(b *testing.B) {
 		x.Merge(catalogEntry("b"))
 		var buf []byte
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			buf, _ = x.AppendJSON(buf[:0])
 		}
@@ -73,6 +77,7 @@ func BenchmarkRecord(b *testing.B) {
 		x.Merge(catalogEntry("b"))
 		data, _ := x.MarshalBinary()
 		b.ReportAllocs()
+		b.ResetTimer()
 		for range b.N {
 			var y records.TableCatalogEntry
 			if err := y.UnmarshalBinary(data); err != nil {

@@ -27,7 +27,7 @@ func (e *e2e) inc(w *writes, node, key string, by int64) bool {
 	e.t.Helper()
 	w.attempted[key] += by
 	_, repl, err := e.cli.Update(e.ctx, e.http(node), "tables", key,
-		nodeapi.RecordOp{Op: "inc", Field: "rows", By: by},
+		nodeapi.RecordOp{Op: "inc", Field: "row_count", By: by},
 		nodeapi.RecordOp{Op: "add", Field: "tags", Value: node})
 	if err != nil {
 		return false
@@ -46,7 +46,7 @@ func (e *e2e) rows(node, key string) (int64, error) {
 		return 0, err
 	}
 	var v struct {
-		Rows int64 `json:"rows"`
+		Rows int64 `json:"row_count"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return 0, err

@@ -54,7 +54,7 @@ func TestNodeAPI(t *testing.T) {
 	require.Equal(t, nodeapi.KVPair{Key: "greeting", Value: "hello", Found: true, Index: p.Index}, p)
 
 	rec, repl, err := cli.Update(ctx, addr, "tables", "orders",
-		nodeapi.RecordOp{Op: "inc", Field: "rows", By: 5},
+		nodeapi.RecordOp{Op: "inc", Field: "row_count", By: 5},
 		nodeapi.RecordOp{Op: "add", Field: "tags", Value: "hot"},
 		nodeapi.RecordOp{Op: "add", Field: "tags", Value: "cold"},
 		nodeapi.RecordOp{Op: "remove", Field: "tags", Value: "cold"},
@@ -65,13 +65,28 @@ func TestNodeAPI(t *testing.T) {
 		nodeapi.RecordOp{Op: "delete", Field: "partitions", Key: "2026-10"})
 	require.NoError(t, err)
 	require.True(t, repl, "a node without peers has nothing to wait for")
-	require.JSONEq(t, `{"rows":5,"tags":["hot"],"owner":"ann","partitions":{"2026-11":2}}`, string(rec))
+	require.JSONEq(t, `{"row_count":5,"tags":["hot"],"owner":"ann","allowed_readers":[],"schema_version":[],
+		"partitions":{"2026-11":{"row_count":2,"size_bytes":0,"leader":"","replicas":[]}}}`, string(rec))
+
+	rec, _, err = cli.Update(ctx, addr, "nodes", "solo",
+		nodeapi.RecordOp{Op: "inc", Field: "queries_served", By: 7},
+		nodeapi.RecordOp{Op: "set", Field: "healthy", Value: "true"},
+		nodeapi.RecordOp{Op: "set", Field: "status", Value: "serving"})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"queries_served":7,"bytes_scanned":0,"active_sessions":0,"status":"serving","healthy":true}`, string(rec))
+	resp, err := cli.HTTP.Get("http://" + addr + "/v1/records/tables/orders?view=state")
+	require.NoError(t, err)
+	state, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(state), `"row_count":{"p":{"entries":{`, "the generated codec's CRDT state")
 
 	h, err := cli.Health(ctx, addr)
 	require.NoError(t, err)
 	require.Equal(t, "ok", h.Status)
 	require.Equal(t, "leader", h.RaftRole)
-	require.Equal(t, uint32(1), h.Records)
+	require.Equal(t, uint32(2), h.Records)
 	require.Len(t, h.Digest, 64)
 
 	for _, tc := range []struct {
@@ -83,11 +98,13 @@ func TestNodeAPI(t *testing.T) {
 		{"wrong token", "POST", "/v1/records/tables/a", `{"ops":[]}`, "nope", 401, "Authorization: Bearer"},
 		{"bad json", "PUT", "/v1/kv/a", `{"value":`, "tok", 400, "KVWrite"},
 		{"empty body", "PUT", "/v1/kv/a", ``, "tok", 400, "empty body"},
-		{"unknown record type", "POST", "/v1/records/nope/a", `{"ops":[{"op":"inc","field":"rows","by":1}]}`, "tok", 404, `no record type \"nope\"`},
+		{"unknown record type", "POST", "/v1/records/nope/a", `{"ops":[{"op":"inc","field":"row_count","by":1}]}`, "tok", 404, `no record type \"nope\"`},
 		{"no ops", "POST", "/v1/records/tables/a", `{"ops":[]}`, "tok", 400, "no ops"},
-		{"bad op", "POST", "/v1/records/tables/a", `{"ops":[{"op":"mul","field":"rows","by":2}]}`, "tok", 400, "rows takes inc or dec"},
-		{"bad field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"colour","value":"x"}]}`, "tok", 400, "unknown field"},
-		{"negative by", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"rows","by":-2}]}`, "tok", 400, "by must be positive"},
+		{"bad op", "POST", "/v1/records/tables/a", `{"ops":[{"op":"mul","field":"row_count","by":2}]}`, "tok", 400, "row_count takes inc, dec"},
+		{"bad field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"colour","value":"x"}]}`, "tok", 400, "no such field"},
+		{"negative by", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"row_count","by":-2}]}`, "tok", 400, "by must be positive"},
+		{"bad value", "POST", "/v1/records/nodes/a", `{"ops":[{"op":"set","field":"healthy","value":"perhaps"}]}`, "tok", 400, "not a boolean"},
+		{"partition without key", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"partitions","by":1}]}`, "tok", 400, "key is empty"},
 		{"missing record", "GET", "/v1/records/tables/missing", ``, "", 404, "record tables/missing"},
 		{"missing key", "GET", "/v1/kv/missing", ``, "", 404, `"found":false`},
 		{"wrong method", "POST", "/v1/kv/a", ``, "tok", 405, "method POST not allowed"},
@@ -114,13 +131,16 @@ func TestNodeAPI(t *testing.T) {
 	keys, err := n.records.keys("tables")
 	require.NoError(t, err)
 	require.Equal(t, []string{"orders"}, keys)
+	keys, err = n.records.keys("nodes")
+	require.NoError(t, err)
+	require.Equal(t, []string{"solo"}, keys)
 
-	resp, err := cli.HTTP.Get("http://" + addr + "/metrics")
+	resp, err = cli.HTTP.Get("http://" + addr + "/metrics")
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.NoError(t, err)
-	for _, m := range []string{"dwnode_http_requests_total", "dwnode_raft_leader 1", "dwnode_crdt_records 1", "dwnode_swim_members", "go_goroutines"} {
+	for _, m := range []string{"dwnode_http_requests_total", "dwnode_raft_leader 1", "dwnode_crdt_records 2", "dwnode_swim_members", "go_goroutines"} {
 		require.Contains(t, string(b), m)
 	}
 }

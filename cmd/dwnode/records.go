@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
+	"github.com/dwsdk/distributed/gen/records"
+	"github.com/dwsdk/distributed/runtime/crdt"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
 )
 
@@ -21,21 +23,25 @@ type record interface {
 	replica.State
 	// JSON renders the record's current values.
 	JSON() ([]byte, error)
+	// StateJSON renders the whole CRDT state with the generated codec.
+	StateJSON() ([]byte, error)
 	// Apply applies ops (already validated) as local changes.
 	Apply(ops []nodeapi.RecordOp) error
 }
 
 // recordKind is one record type the node serves.
 type recordKind struct {
-	new func(replicaID string) record
+	new func(replicaID string, clock *crdt.Clock) record
 	// validate checks ops before anything is created or changed; its
 	// errors wrap errBadRequest.
 	validate func(ops []nodeapi.RecordOp) error
 }
 
-// recordKinds are the record types the node serves, by URL name.
+// recordKinds are the record types the node serves, by URL name: the
+// records of gen/records (from schemas/records).
 var recordKinds = map[string]recordKind{
-	"tables": {new: newTableRecord, validate: validateTableOps},
+	"tables": genKind[records.TableCatalogEntry]("tables", tableFields, applyTable, viewTable),
+	"nodes":  genKind[records.NodeStats]("nodes", nodeFields, applyNode, viewNode),
 }
 
 // recordStore holds every record of the node in one replica.Keyed state,
@@ -46,13 +52,14 @@ type recordStore struct {
 }
 
 func newRecordStore(replicaID string) *recordStore {
+	clock := crdt.NewClock(crdt.DefaultClockConfig()) // one hybrid logical clock for every LWW register of the node
 	return &recordStore{keyed: replica.NewKeyed(func(key string) (replica.State, error) {
 		typ, _, _ := strings.Cut(key, "/")
 		k, ok := recordKinds[typ]
 		if !ok {
 			return nil, fmt.Errorf("%w: no record type %q", replica.ErrUnknownKey, typ)
 		}
-		return k.new(replicaID), nil
+		return k.new(replicaID, clock), nil
 	}), notify: func() {}}
 }
 
@@ -100,14 +107,18 @@ func (s *recordStore) update(typ, key string, ops []nodeapi.RecordOp) ([]byte, e
 	return out, nil
 }
 
-// get renders the record typ/key.
-func (s *recordStore) get(typ, key string) ([]byte, error) {
+// get renders the record typ/key: its values, or with state its whole
+// CRDT state.
+func (s *recordStore) get(typ, key string, state bool) ([]byte, error) {
 	if err := checkKind(typ); err != nil {
 		return nil, err
 	}
 	st, err := s.keyed.Get(typ + "/" + key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: record %s/%s", errNotFound, typ, key)
+	}
+	if state {
+		return st.(record).StateJSON()
 	}
 	return st.(record).JSON()
 }
@@ -170,7 +181,7 @@ func (n *Node) handleRecordGet(w http.ResponseWriter, r *http.Request) {
 		n.writeErr(w, err)
 		return
 	}
-	b, err := n.records.get(r.PathValue("type"), key)
+	b, err := n.records.get(r.PathValue("type"), key, r.URL.Query().Get("view") == "state")
 	if err != nil {
 		n.writeErr(w, err)
 		return

@@ -174,6 +174,19 @@ func TestEndToEnd(t *testing.T) {
 		Patterns: []string{"./testdata/schemas/allkinds", "./testdata/schemas/compatv1", "./testdata/schemas/compatv2"},
 		OutDir:   mod,
 	}))
+	// Inputs fuzzing once broke, replayed by the generated fuzz targets.
+	for _, target := range []string{"FuzzJSON"} {
+		dir := filepath.Join("testdata", "e2e", "fuzz", target)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		dst := filepath.Join(mod, "allkinds", "testdata", "fuzz", target)
+		require.NoError(t, os.MkdirAll(dst, 0o755))
+		for _, e := range entries {
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dst, e.Name()), data, 0o644))
+		}
+	}
 	compat, err := os.ReadFile(filepath.Join("testdata", "e2e", "e2e_test.go.txt"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(mod, "e2e_test.go"), compat, 0o644))

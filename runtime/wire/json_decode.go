@@ -23,6 +23,7 @@ type JSONReader struct {
 	strict  bool
 	scratch []byte // unescaped string; valid until the next string is read
 	mem     arena  // decoded strings and bytes (see arena)
+	keyPos  int    // offset of the opening quote of the last key Key read
 }
 
 // NewJSONReader returns a reader over data. With strict set, SkipField
@@ -144,6 +145,7 @@ func (r *JSONReader) Key(n int) (key []byte, ok bool, err error) {
 		r.pos++
 		r.ws()
 	}
+	r.keyPos = r.pos
 	key, err = r.stringBytes()
 	if err != nil {
 		return nil, false, err
@@ -391,11 +393,11 @@ func (r *JSONReader) UintKey(key []byte, bitSize int) (uint64, error) {
 	return v, err
 }
 
-// parseKey scans key as a number and hands its bounds to parse, with error
-// offsets pointing just past the key in the input.
+// parseKey scans key, the last key Key read, as a number and hands its
+// bounds to parse, with error offsets pointing into the key in the input.
 func (r *JSONReader) parseKey(key []byte, parse func(start, end int, isInt bool) error) error {
 	save, data, base := r.pos, r.data, r.base
-	r.data, r.pos, r.base = key, 0, r.base+save
+	r.data, r.pos, r.base = key, 0, r.base+r.keyPos+1
 	start, end, isInt, err := r.number()
 	if err == nil && end != len(key) {
 		err = r.syntax("invalid map key " + strconv.Quote(string(key)))

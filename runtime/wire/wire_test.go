@@ -285,3 +285,25 @@ func TestJSONReaderBytes(t *testing.T) {
 		require.Error(t, err, "%q", in)
 	}
 }
+
+// TestIntKeyErrorOffset: an invalid integer map key is reported at the key,
+// inside the input, even when the input ends right after it (found by
+// FuzzJSON).
+func TestIntKeyErrorOffset(t *testing.T) {
+	in := []byte(`{"7":1,"00000":`)
+	r := NewJSONReader(in, false)
+	require.NoError(t, r.BeginObject())
+	var err error
+	for n := 0; err == nil; n++ {
+		var key []byte
+		var ok bool
+		key, ok, err = r.Key(n)
+		require.True(t, ok || err != nil)
+		if err == nil {
+			if _, err = r.IntKey(key, 64); err == nil {
+				_, err = r.Int(64)
+			}
+		}
+	}
+	require.EqualError(t, err, `offset 9: invalid map key "00000"`)
+}

@@ -104,7 +104,7 @@ func (l *load) one(ctx context.Context, rng *rand.Rand, id string) {
 	l.attempted[key]++
 	l.mu.Unlock()
 	_, repl, err := l.d.cli.Update(rctx, addr, "tables", key,
-		nodeapi.RecordOp{Op: "inc", Field: "rows", By: 1},
+		nodeapi.RecordOp{Op: "inc", Field: "row_count", By: 1},
 		nodeapi.RecordOp{Op: "inc", Field: "partitions", Key: fmt.Sprintf("p%d", rng.IntN(4)), By: 1})
 	if err != nil {
 		l.failed.Add(1)
@@ -136,7 +136,7 @@ func (l *load) verify(ctx context.Context, addr string) error {
 			return err
 		}
 		var v struct {
-			Rows int64 `json:"rows"`
+			Rows int64 `json:"row_count"`
 		}
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
