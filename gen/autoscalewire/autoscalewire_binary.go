@@ -9,7 +9,6 @@ import (
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x MetricReading) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -20,13 +19,11 @@ func (x MetricReading) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x MetricReading) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x MetricReading) Size() int {
 	return x.size()
 }
@@ -34,7 +31,6 @@ func (x MetricReading) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *MetricReading) UnmarshalBinary(data []byte) error {
 	*x = MetricReading{}
 	d := wire.NewDecoder(data)
@@ -167,7 +163,6 @@ func (x *MetricReading) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Block) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -178,13 +173,11 @@ func (x Block) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Block) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Block) Size() int {
 	return x.size()
 }
@@ -192,7 +185,6 @@ func (x Block) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Block) UnmarshalBinary(data []byte) error {
 	*x = Block{}
 	d := wire.NewDecoder(data)
@@ -261,7 +253,6 @@ func (x *Block) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Decision) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -272,13 +263,11 @@ func (x Decision) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Decision) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Decision) Size() int {
 	return x.size()
 }
@@ -286,7 +275,6 @@ func (x Decision) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Decision) UnmarshalBinary(data []byte) error {
 	*x = Decision{}
 	d := wire.NewDecoder(data)
@@ -574,7 +562,6 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x ScaleEvent) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -585,13 +572,11 @@ func (x ScaleEvent) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x ScaleEvent) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x ScaleEvent) Size() int {
 	return x.size()
 }
@@ -599,7 +584,6 @@ func (x ScaleEvent) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *ScaleEvent) UnmarshalBinary(data []byte) error {
 	*x = ScaleEvent{}
 	d := wire.NewDecoder(data)
@@ -773,7 +757,6 @@ func (x *ScaleEvent) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Thresholds) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -784,13 +767,11 @@ func (x Thresholds) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Thresholds) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Thresholds) Size() int {
 	return x.size()
 }
@@ -798,7 +779,6 @@ func (x Thresholds) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Thresholds) UnmarshalBinary(data []byte) error {
 	*x = Thresholds{}
 	d := wire.NewDecoder(data)
@@ -883,7 +863,6 @@ func (x *Thresholds) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x CustomMetric) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -894,13 +873,11 @@ func (x CustomMetric) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x CustomMetric) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x CustomMetric) Size() int {
 	return x.size()
 }
@@ -908,7 +885,6 @@ func (x CustomMetric) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *CustomMetric) UnmarshalBinary(data []byte) error {
 	*x = CustomMetric{}
 	d := wire.NewDecoder(data)
@@ -993,7 +969,6 @@ func (x *CustomMetric) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x ScaleUpPolicy) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1004,13 +979,11 @@ func (x ScaleUpPolicy) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x ScaleUpPolicy) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x ScaleUpPolicy) Size() int {
 	return x.size()
 }
@@ -1018,7 +991,6 @@ func (x ScaleUpPolicy) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *ScaleUpPolicy) UnmarshalBinary(data []byte) error {
 	*x = ScaleUpPolicy{}
 	d := wire.NewDecoder(data)
@@ -1087,7 +1059,6 @@ func (x *ScaleUpPolicy) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x ScaleDownPolicy) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1098,13 +1069,11 @@ func (x ScaleDownPolicy) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x ScaleDownPolicy) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x ScaleDownPolicy) Size() int {
 	return x.size()
 }
@@ -1112,7 +1081,6 @@ func (x ScaleDownPolicy) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *ScaleDownPolicy) UnmarshalBinary(data []byte) error {
 	*x = ScaleDownPolicy{}
 	d := wire.NewDecoder(data)
@@ -1165,7 +1133,6 @@ func (x *ScaleDownPolicy) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x NodeBounds) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1176,13 +1143,11 @@ func (x NodeBounds) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x NodeBounds) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x NodeBounds) Size() int {
 	return x.size()
 }
@@ -1190,7 +1155,6 @@ func (x NodeBounds) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *NodeBounds) UnmarshalBinary(data []byte) error {
 	*x = NodeBounds{}
 	d := wire.NewDecoder(data)
@@ -1259,7 +1223,6 @@ func (x *NodeBounds) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Predictive) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1270,13 +1233,11 @@ func (x Predictive) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Predictive) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Predictive) Size() int {
 	return x.size()
 }
@@ -1284,7 +1245,6 @@ func (x Predictive) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Predictive) UnmarshalBinary(data []byte) error {
 	*x = Predictive{}
 	d := wire.NewDecoder(data)
@@ -1369,7 +1329,6 @@ func (x *Predictive) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Config) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1380,13 +1339,11 @@ func (x Config) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Config) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Config) Size() int {
 	return x.size()
 }
@@ -1394,7 +1351,6 @@ func (x Config) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Config) UnmarshalBinary(data []byte) error {
 	*x = Config{}
 	d := wire.NewDecoder(data)

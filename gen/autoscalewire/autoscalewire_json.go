@@ -12,7 +12,6 @@ import (
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x MetricReading) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -23,7 +22,6 @@ func (x MetricReading) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x MetricReading) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -33,7 +31,6 @@ func (x MetricReading) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x MetricReading) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -44,14 +41,12 @@ func (x MetricReading) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *MetricReading) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *MetricReading) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -70,7 +65,6 @@ func (x *MetricReading) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *MetricReading) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -227,7 +221,6 @@ func (x *MetricReading) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Block) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -238,7 +231,6 @@ func (x Block) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Block) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -248,7 +240,6 @@ func (x Block) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Block) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -259,14 +250,12 @@ func (x Block) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Block) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Block) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -285,7 +274,6 @@ func (x *Block) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Block) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -376,7 +364,6 @@ func (x *Block) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Decision) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -387,7 +374,6 @@ func (x Decision) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Decision) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -397,7 +383,6 @@ func (x Decision) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Decision) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -408,14 +393,12 @@ func (x Decision) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Decision) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Decision) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -434,7 +417,6 @@ func (x *Decision) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Decision) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -703,7 +685,6 @@ func (x *Decision) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x ScaleEvent) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -714,7 +695,6 @@ func (x ScaleEvent) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x ScaleEvent) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -724,7 +704,6 @@ func (x ScaleEvent) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x ScaleEvent) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -735,14 +714,12 @@ func (x ScaleEvent) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *ScaleEvent) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *ScaleEvent) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -761,7 +738,6 @@ func (x *ScaleEvent) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *ScaleEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -960,7 +936,6 @@ func (x *ScaleEvent) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Thresholds) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -971,7 +946,6 @@ func (x Thresholds) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Thresholds) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -981,7 +955,6 @@ func (x Thresholds) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Thresholds) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -992,14 +965,12 @@ func (x Thresholds) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Thresholds) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Thresholds) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1018,7 +989,6 @@ func (x *Thresholds) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Thresholds) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1130,7 +1100,6 @@ func (x *Thresholds) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x CustomMetric) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1141,7 +1110,6 @@ func (x CustomMetric) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x CustomMetric) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1151,7 +1119,6 @@ func (x CustomMetric) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x CustomMetric) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1162,14 +1129,12 @@ func (x CustomMetric) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *CustomMetric) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *CustomMetric) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1188,7 +1153,6 @@ func (x *CustomMetric) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *CustomMetric) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1300,7 +1264,6 @@ func (x *CustomMetric) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x ScaleUpPolicy) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1311,7 +1274,6 @@ func (x ScaleUpPolicy) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x ScaleUpPolicy) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1321,7 +1283,6 @@ func (x ScaleUpPolicy) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x ScaleUpPolicy) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1332,14 +1293,12 @@ func (x ScaleUpPolicy) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *ScaleUpPolicy) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *ScaleUpPolicy) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1358,7 +1317,6 @@ func (x *ScaleUpPolicy) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *ScaleUpPolicy) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1453,7 +1411,6 @@ func (x *ScaleUpPolicy) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x ScaleDownPolicy) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1464,7 +1421,6 @@ func (x ScaleDownPolicy) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x ScaleDownPolicy) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1474,7 +1430,6 @@ func (x ScaleDownPolicy) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x ScaleDownPolicy) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1485,14 +1440,12 @@ func (x ScaleDownPolicy) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *ScaleDownPolicy) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *ScaleDownPolicy) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1511,7 +1464,6 @@ func (x *ScaleDownPolicy) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *ScaleDownPolicy) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1588,7 +1540,6 @@ func (x *ScaleDownPolicy) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x NodeBounds) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1599,7 +1550,6 @@ func (x NodeBounds) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x NodeBounds) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1609,7 +1559,6 @@ func (x NodeBounds) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x NodeBounds) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1620,14 +1569,12 @@ func (x NodeBounds) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *NodeBounds) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *NodeBounds) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1646,7 +1593,6 @@ func (x *NodeBounds) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *NodeBounds) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1737,7 +1683,6 @@ func (x *NodeBounds) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Predictive) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1748,7 +1693,6 @@ func (x Predictive) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Predictive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1758,7 +1702,6 @@ func (x Predictive) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Predictive) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1769,14 +1712,12 @@ func (x Predictive) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Predictive) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Predictive) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1795,7 +1736,6 @@ func (x *Predictive) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Predictive) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1904,7 +1844,6 @@ func (x *Predictive) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Config) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1915,7 +1854,6 @@ func (x Config) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Config) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1925,7 +1863,6 @@ func (x Config) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Config) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1936,14 +1873,12 @@ func (x Config) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Config) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Config) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1962,7 +1897,6 @@ func (x *Config) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Config) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {

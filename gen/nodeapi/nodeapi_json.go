@@ -12,7 +12,6 @@ import (
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Error) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -23,7 +22,6 @@ func (x Error) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Error) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -33,7 +31,6 @@ func (x Error) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Error) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -44,14 +41,12 @@ func (x Error) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Error) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Error) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -70,7 +65,6 @@ func (x *Error) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Error) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -165,7 +159,6 @@ func (x *Error) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x NodeMeta) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -176,7 +169,6 @@ func (x NodeMeta) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x NodeMeta) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -186,7 +178,6 @@ func (x NodeMeta) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x NodeMeta) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -197,14 +188,12 @@ func (x NodeMeta) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *NodeMeta) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *NodeMeta) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -223,7 +212,6 @@ func (x *NodeMeta) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *NodeMeta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -328,7 +316,6 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Member) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -339,7 +326,6 @@ func (x Member) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Member) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -349,7 +335,6 @@ func (x Member) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Member) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -360,14 +345,12 @@ func (x Member) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Member) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Member) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -386,7 +369,6 @@ func (x *Member) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Member) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -533,7 +515,6 @@ func (x *Member) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Members) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -544,7 +525,6 @@ func (x Members) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Members) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -554,7 +534,6 @@ func (x Members) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Members) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -565,14 +544,12 @@ func (x Members) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Members) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Members) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -591,7 +568,6 @@ func (x *Members) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Members) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -715,7 +691,6 @@ func (x *Members) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x RaftPeer) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -726,7 +701,6 @@ func (x RaftPeer) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x RaftPeer) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -736,7 +710,6 @@ func (x RaftPeer) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x RaftPeer) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -747,14 +720,12 @@ func (x RaftPeer) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *RaftPeer) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *RaftPeer) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -773,7 +744,6 @@ func (x *RaftPeer) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *RaftPeer) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -892,7 +862,6 @@ func (x *RaftPeer) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x RaftStatus) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -903,7 +872,6 @@ func (x RaftStatus) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x RaftStatus) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -913,7 +881,6 @@ func (x RaftStatus) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x RaftStatus) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -924,14 +891,12 @@ func (x RaftStatus) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *RaftStatus) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *RaftStatus) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -950,7 +915,6 @@ func (x *RaftStatus) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *RaftStatus) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1158,7 +1122,6 @@ func (x *RaftStatus) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KVCommand) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1169,7 +1132,6 @@ func (x KVCommand) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KVCommand) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1179,7 +1141,6 @@ func (x KVCommand) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KVCommand) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1190,14 +1151,12 @@ func (x KVCommand) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KVCommand) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KVCommand) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1216,7 +1175,6 @@ func (x *KVCommand) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KVCommand) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1321,7 +1279,6 @@ func (x *KVCommand) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KVSnapshot) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1332,7 +1289,6 @@ func (x KVSnapshot) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KVSnapshot) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1342,7 +1298,6 @@ func (x KVSnapshot) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KVSnapshot) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1353,14 +1308,12 @@ func (x KVSnapshot) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KVSnapshot) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KVSnapshot) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1379,7 +1332,6 @@ func (x *KVSnapshot) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KVSnapshot) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1500,7 +1452,6 @@ func (x *KVSnapshot) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KVPair) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1511,7 +1462,6 @@ func (x KVPair) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KVPair) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1521,7 +1471,6 @@ func (x KVPair) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KVPair) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1532,14 +1481,12 @@ func (x KVPair) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KVPair) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KVPair) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1558,7 +1505,6 @@ func (x *KVPair) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KVPair) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1677,7 +1623,6 @@ func (x *KVPair) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KVWrite) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1688,7 +1633,6 @@ func (x KVWrite) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KVWrite) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1698,7 +1642,6 @@ func (x KVWrite) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KVWrite) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1709,14 +1652,12 @@ func (x KVWrite) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KVWrite) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KVWrite) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1735,7 +1676,6 @@ func (x *KVWrite) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KVWrite) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1812,7 +1752,6 @@ func (x *KVWrite) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x RecordOp) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1823,7 +1762,6 @@ func (x RecordOp) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x RecordOp) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1833,7 +1771,6 @@ func (x RecordOp) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x RecordOp) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1844,14 +1781,12 @@ func (x RecordOp) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *RecordOp) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *RecordOp) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1870,7 +1805,6 @@ func (x *RecordOp) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *RecordOp) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -2003,7 +1937,6 @@ func (x *RecordOp) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x RecordUpdate) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -2014,7 +1947,6 @@ func (x RecordUpdate) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x RecordUpdate) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2024,7 +1956,6 @@ func (x RecordUpdate) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x RecordUpdate) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -2035,14 +1966,12 @@ func (x RecordUpdate) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *RecordUpdate) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *RecordUpdate) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -2061,7 +1990,6 @@ func (x *RecordUpdate) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *RecordUpdate) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -2171,7 +2099,6 @@ func (x *RecordUpdate) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x RecordKeys) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -2182,7 +2109,6 @@ func (x RecordKeys) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x RecordKeys) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2192,7 +2118,6 @@ func (x RecordKeys) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x RecordKeys) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -2203,14 +2128,12 @@ func (x RecordKeys) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *RecordKeys) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *RecordKeys) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -2229,7 +2152,6 @@ func (x *RecordKeys) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *RecordKeys) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -2358,7 +2280,6 @@ func (x *RecordKeys) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Health) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -2369,7 +2290,6 @@ func (x Health) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Health) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2379,7 +2299,6 @@ func (x Health) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Health) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -2390,14 +2309,12 @@ func (x Health) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Health) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Health) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -2416,7 +2333,6 @@ func (x *Health) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -2609,7 +2525,6 @@ func (x *Health) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Sever) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -2620,7 +2535,6 @@ func (x Sever) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Sever) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2630,7 +2544,6 @@ func (x Sever) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Sever) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -2641,14 +2554,12 @@ func (x Sever) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Sever) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Sever) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -2667,7 +2578,6 @@ func (x *Sever) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Sever) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {

@@ -6,7 +6,6 @@ import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Entry) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -17,13 +16,11 @@ func (x Entry) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Entry) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Entry) Size() int {
 	return x.size()
 }
@@ -31,7 +28,6 @@ func (x Entry) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Entry) UnmarshalBinary(data []byte) error {
 	*x = Entry{}
 	d := wire.NewDecoder(data)
@@ -132,7 +128,6 @@ func (x *Entry) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Server) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -143,13 +138,11 @@ func (x Server) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Server) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Server) Size() int {
 	return x.size()
 }
@@ -157,7 +150,6 @@ func (x Server) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Server) UnmarshalBinary(data []byte) error {
 	*x = Server{}
 	d := wire.NewDecoder(data)
@@ -242,7 +234,6 @@ func (x *Server) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Configuration) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -253,13 +244,11 @@ func (x Configuration) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Configuration) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Configuration) Size() int {
 	return x.size()
 }
@@ -267,7 +256,6 @@ func (x Configuration) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Configuration) UnmarshalBinary(data []byte) error {
 	*x = Configuration{}
 	d := wire.NewDecoder(data)
@@ -367,7 +355,6 @@ func (x *Configuration) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x RequestVote) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -378,13 +365,11 @@ func (x RequestVote) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x RequestVote) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x RequestVote) Size() int {
 	return x.size()
 }
@@ -392,7 +377,6 @@ func (x RequestVote) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *RequestVote) UnmarshalBinary(data []byte) error {
 	*x = RequestVote{}
 	d := wire.NewDecoder(data)
@@ -525,7 +509,6 @@ func (x *RequestVote) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x RequestVoteResponse) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -536,13 +519,11 @@ func (x RequestVoteResponse) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x RequestVoteResponse) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x RequestVoteResponse) Size() int {
 	return x.size()
 }
@@ -550,7 +531,6 @@ func (x RequestVoteResponse) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *RequestVoteResponse) UnmarshalBinary(data []byte) error {
 	*x = RequestVoteResponse{}
 	d := wire.NewDecoder(data)
@@ -651,7 +631,6 @@ func (x *RequestVoteResponse) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x AppendEntries) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -662,13 +641,11 @@ func (x AppendEntries) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x AppendEntries) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x AppendEntries) Size() int {
 	return x.size()
 }
@@ -676,7 +653,6 @@ func (x AppendEntries) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *AppendEntries) UnmarshalBinary(data []byte) error {
 	*x = AppendEntries{}
 	d := wire.NewDecoder(data)
@@ -888,7 +864,6 @@ func (x *AppendEntries) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x AppendEntriesResponse) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -899,13 +874,11 @@ func (x AppendEntriesResponse) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x AppendEntriesResponse) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x AppendEntriesResponse) Size() int {
 	return x.size()
 }
@@ -913,7 +886,6 @@ func (x AppendEntriesResponse) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *AppendEntriesResponse) UnmarshalBinary(data []byte) error {
 	*x = AppendEntriesResponse{}
 	d := wire.NewDecoder(data)
@@ -1094,7 +1066,6 @@ func (x *AppendEntriesResponse) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x InstallSnapshot) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1105,13 +1076,11 @@ func (x InstallSnapshot) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x InstallSnapshot) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x InstallSnapshot) Size() int {
 	return x.size()
 }
@@ -1119,7 +1088,6 @@ func (x InstallSnapshot) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *InstallSnapshot) UnmarshalBinary(data []byte) error {
 	*x = InstallSnapshot{}
 	d := wire.NewDecoder(data)
@@ -1329,7 +1297,6 @@ func (x *InstallSnapshot) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x InstallSnapshotResponse) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1340,13 +1307,11 @@ func (x InstallSnapshotResponse) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x InstallSnapshotResponse) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x InstallSnapshotResponse) Size() int {
 	return x.size()
 }
@@ -1354,7 +1319,6 @@ func (x InstallSnapshotResponse) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *InstallSnapshotResponse) UnmarshalBinary(data []byte) error {
 	*x = InstallSnapshotResponse{}
 	d := wire.NewDecoder(data)
@@ -1455,7 +1419,6 @@ func (x *InstallSnapshotResponse) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x TimeoutNow) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1466,13 +1429,11 @@ func (x TimeoutNow) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x TimeoutNow) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x TimeoutNow) Size() int {
 	return x.size()
 }
@@ -1480,7 +1441,6 @@ func (x TimeoutNow) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *TimeoutNow) UnmarshalBinary(data []byte) error {
 	*x = TimeoutNow{}
 	d := wire.NewDecoder(data)
@@ -1549,7 +1509,6 @@ func (x *TimeoutNow) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x TimeoutNowResponse) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1560,13 +1519,11 @@ func (x TimeoutNowResponse) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x TimeoutNowResponse) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x TimeoutNowResponse) Size() int {
 	return x.size()
 }
@@ -1574,7 +1531,6 @@ func (x TimeoutNowResponse) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *TimeoutNowResponse) UnmarshalBinary(data []byte) error {
 	*x = TimeoutNowResponse{}
 	d := wire.NewDecoder(data)
@@ -1627,7 +1583,6 @@ func (x *TimeoutNowResponse) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x HardState) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1638,13 +1593,11 @@ func (x HardState) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x HardState) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x HardState) Size() int {
 	return x.size()
 }
@@ -1652,7 +1605,6 @@ func (x HardState) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *HardState) UnmarshalBinary(data []byte) error {
 	*x = HardState{}
 	d := wire.NewDecoder(data)
@@ -1721,7 +1673,6 @@ func (x *HardState) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x SnapshotMeta) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1732,13 +1683,11 @@ func (x SnapshotMeta) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x SnapshotMeta) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // WireSize is the length of the binary encoding of x.
-
 func (x SnapshotMeta) WireSize() int {
 	return x.size()
 }
@@ -1746,7 +1695,6 @@ func (x SnapshotMeta) WireSize() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *SnapshotMeta) UnmarshalBinary(data []byte) error {
 	*x = SnapshotMeta{}
 	d := wire.NewDecoder(data)
@@ -1876,7 +1824,6 @@ func (x *SnapshotMeta) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Message) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1887,13 +1834,11 @@ func (x Message) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Message) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Message) Size() int {
 	return x.size()
 }
@@ -1901,7 +1846,6 @@ func (x Message) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Message) UnmarshalBinary(data []byte) error {
 	*x = Message{}
 	d := wire.NewDecoder(data)

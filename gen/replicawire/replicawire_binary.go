@@ -6,7 +6,6 @@ import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Envelope) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -17,13 +16,11 @@ func (x Envelope) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Envelope) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Envelope) Size() int {
 	return x.size()
 }
@@ -31,7 +28,6 @@ func (x Envelope) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Envelope) UnmarshalBinary(data []byte) error {
 	*x = Envelope{}
 	d := wire.NewDecoder(data)
@@ -280,7 +276,6 @@ func (x *Envelope) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Delta) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -291,13 +286,11 @@ func (x Delta) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Delta) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Delta) Size() int {
 	return x.size()
 }
@@ -305,7 +298,6 @@ func (x Delta) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Delta) UnmarshalBinary(data []byte) error {
 	*x = Delta{}
 	d := wire.NewDecoder(data)
@@ -374,7 +366,6 @@ func (x *Delta) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Deltas) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -385,13 +376,11 @@ func (x Deltas) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Deltas) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Deltas) Size() int {
 	return x.size()
 }
@@ -399,7 +388,6 @@ func (x Deltas) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Deltas) UnmarshalBinary(data []byte) error {
 	*x = Deltas{}
 	d := wire.NewDecoder(data)
@@ -499,7 +487,6 @@ func (x *Deltas) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Ack) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -510,13 +497,11 @@ func (x Ack) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Ack) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Ack) Size() int {
 	return x.size()
 }
@@ -524,7 +509,6 @@ func (x Ack) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Ack) UnmarshalBinary(data []byte) error {
 	*x = Ack{}
 	d := wire.NewDecoder(data)
@@ -593,7 +577,6 @@ func (x *Ack) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x State) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -604,13 +587,11 @@ func (x State) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x State) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x State) Size() int {
 	return x.size()
 }
@@ -618,7 +599,6 @@ func (x State) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *State) UnmarshalBinary(data []byte) error {
 	*x = State{}
 	d := wire.NewDecoder(data)
@@ -687,7 +667,6 @@ func (x *State) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Progress) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -698,13 +677,11 @@ func (x Progress) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Progress) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Progress) Size() int {
 	return x.size()
 }
@@ -712,7 +689,6 @@ func (x Progress) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Progress) UnmarshalBinary(data []byte) error {
 	*x = Progress{}
 	d := wire.NewDecoder(data)
@@ -797,7 +773,6 @@ func (x *Progress) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Digest) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -808,13 +783,11 @@ func (x Digest) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Digest) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Digest) Size() int {
 	return x.size()
 }
@@ -822,7 +795,6 @@ func (x Digest) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Digest) UnmarshalBinary(data []byte) error {
 	*x = Digest{}
 	d := wire.NewDecoder(data)
@@ -986,7 +958,6 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x KeyedItem) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -997,13 +968,11 @@ func (x KeyedItem) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x KeyedItem) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x KeyedItem) Size() int {
 	return x.size()
 }
@@ -1011,7 +980,6 @@ func (x KeyedItem) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *KeyedItem) UnmarshalBinary(data []byte) error {
 	*x = KeyedItem{}
 	d := wire.NewDecoder(data)
@@ -1080,7 +1048,6 @@ func (x *KeyedItem) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x KeyedBatch) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1091,13 +1058,11 @@ func (x KeyedBatch) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x KeyedBatch) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x KeyedBatch) Size() int {
 	return x.size()
 }
@@ -1105,7 +1070,6 @@ func (x KeyedBatch) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *KeyedBatch) UnmarshalBinary(data []byte) error {
 	*x = KeyedBatch{}
 	d := wire.NewDecoder(data)

@@ -12,7 +12,6 @@ import (
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Envelope) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -23,7 +22,6 @@ func (x Envelope) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Envelope) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -33,7 +31,6 @@ func (x Envelope) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Envelope) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -44,14 +41,12 @@ func (x Envelope) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Envelope) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Envelope) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -70,7 +65,6 @@ func (x *Envelope) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Envelope) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -313,7 +307,6 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Delta) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -324,7 +317,6 @@ func (x Delta) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Delta) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -334,7 +326,6 @@ func (x Delta) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Delta) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -345,14 +336,12 @@ func (x Delta) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Delta) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Delta) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -371,7 +360,6 @@ func (x *Delta) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Delta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -462,7 +450,6 @@ func (x *Delta) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Deltas) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -473,7 +460,6 @@ func (x Deltas) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Deltas) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -483,7 +469,6 @@ func (x Deltas) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Deltas) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -494,14 +479,12 @@ func (x Deltas) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Deltas) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Deltas) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -520,7 +503,6 @@ func (x *Deltas) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Deltas) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -630,7 +612,6 @@ func (x *Deltas) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -641,7 +622,6 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Ack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -651,7 +631,6 @@ func (x Ack) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Ack) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -662,14 +641,12 @@ func (x Ack) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Ack) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Ack) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -688,7 +665,6 @@ func (x *Ack) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -779,7 +755,6 @@ func (x *Ack) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x State) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -790,7 +765,6 @@ func (x State) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x State) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -800,7 +774,6 @@ func (x State) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x State) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -811,14 +784,12 @@ func (x State) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *State) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *State) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -837,7 +808,6 @@ func (x *State) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *State) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -928,7 +898,6 @@ func (x *State) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Progress) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -939,7 +908,6 @@ func (x Progress) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Progress) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -949,7 +917,6 @@ func (x Progress) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Progress) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -960,14 +927,12 @@ func (x Progress) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Progress) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Progress) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -986,7 +951,6 @@ func (x *Progress) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Progress) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1091,7 +1055,6 @@ func (x *Progress) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Digest) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1102,7 +1065,6 @@ func (x Digest) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Digest) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1112,7 +1074,6 @@ func (x Digest) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Digest) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1123,14 +1084,12 @@ func (x Digest) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Digest) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Digest) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1149,7 +1108,6 @@ func (x *Digest) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Digest) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1315,7 +1273,6 @@ func (x *Digest) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1326,7 +1283,6 @@ func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KeyedItem) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1336,7 +1292,6 @@ func (x KeyedItem) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KeyedItem) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1347,14 +1302,12 @@ func (x KeyedItem) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KeyedItem) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KeyedItem) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1373,7 +1326,6 @@ func (x *KeyedItem) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KeyedItem) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1464,7 +1416,6 @@ func (x *KeyedItem) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1475,7 +1426,6 @@ func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x KeyedBatch) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1485,7 +1435,6 @@ func (x KeyedBatch) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x KeyedBatch) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1496,14 +1445,12 @@ func (x KeyedBatch) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *KeyedBatch) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *KeyedBatch) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1522,7 +1469,6 @@ func (x *KeyedBatch) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *KeyedBatch) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {

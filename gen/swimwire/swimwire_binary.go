@@ -6,7 +6,6 @@ import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Ping) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -17,13 +16,11 @@ func (x Ping) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Ping) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Ping) Size() int {
 	return x.size()
 }
@@ -31,7 +28,6 @@ func (x Ping) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Ping) UnmarshalBinary(data []byte) error {
 	*x = Ping{}
 	d := wire.NewDecoder(data)
@@ -132,7 +128,6 @@ func (x *Ping) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x IndirectPing) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -143,13 +138,11 @@ func (x IndirectPing) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x IndirectPing) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x IndirectPing) Size() int {
 	return x.size()
 }
@@ -157,7 +150,6 @@ func (x IndirectPing) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *IndirectPing) UnmarshalBinary(data []byte) error {
 	*x = IndirectPing{}
 	d := wire.NewDecoder(data)
@@ -290,7 +282,6 @@ func (x *IndirectPing) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Ack) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -301,13 +292,11 @@ func (x Ack) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Ack) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Ack) Size() int {
 	return x.size()
 }
@@ -315,7 +304,6 @@ func (x Ack) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Ack) UnmarshalBinary(data []byte) error {
 	*x = Ack{}
 	d := wire.NewDecoder(data)
@@ -384,7 +372,6 @@ func (x *Ack) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Nack) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -395,13 +382,11 @@ func (x Nack) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Nack) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Nack) Size() int {
 	return x.size()
 }
@@ -409,7 +394,6 @@ func (x Nack) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Nack) UnmarshalBinary(data []byte) error {
 	*x = Nack{}
 	d := wire.NewDecoder(data)
@@ -462,7 +446,6 @@ func (x *Nack) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Alive) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -473,13 +456,11 @@ func (x Alive) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Alive) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Alive) Size() int {
 	return x.size()
 }
@@ -487,7 +468,6 @@ func (x Alive) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Alive) UnmarshalBinary(data []byte) error {
 	*x = Alive{}
 	d := wire.NewDecoder(data)
@@ -588,7 +568,6 @@ func (x *Alive) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Suspect) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -599,13 +578,11 @@ func (x Suspect) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Suspect) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Suspect) Size() int {
 	return x.size()
 }
@@ -613,7 +590,6 @@ func (x Suspect) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Suspect) UnmarshalBinary(data []byte) error {
 	*x = Suspect{}
 	d := wire.NewDecoder(data)
@@ -698,7 +674,6 @@ func (x *Suspect) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Dead) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -709,13 +684,11 @@ func (x Dead) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Dead) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Dead) Size() int {
 	return x.size()
 }
@@ -723,7 +696,6 @@ func (x Dead) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Dead) UnmarshalBinary(data []byte) error {
 	*x = Dead{}
 	d := wire.NewDecoder(data)
@@ -808,7 +780,6 @@ func (x *Dead) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x PushNodeState) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -819,13 +790,11 @@ func (x PushNodeState) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x PushNodeState) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x PushNodeState) Size() int {
 	return x.size()
 }
@@ -833,7 +802,6 @@ func (x PushNodeState) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *PushNodeState) UnmarshalBinary(data []byte) error {
 	*x = PushNodeState{}
 	d := wire.NewDecoder(data)
@@ -950,7 +918,6 @@ func (x *PushNodeState) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x PushPull) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -961,13 +928,11 @@ func (x PushPull) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x PushPull) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x PushPull) Size() int {
 	return x.size()
 }
@@ -975,7 +940,6 @@ func (x PushPull) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *PushPull) UnmarshalBinary(data []byte) error {
 	*x = PushPull{}
 	d := wire.NewDecoder(data)
@@ -1107,7 +1071,6 @@ func (x *PushPull) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x UserMsg) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -1118,13 +1081,11 @@ func (x UserMsg) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x UserMsg) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x UserMsg) Size() int {
 	return x.size()
 }
@@ -1132,7 +1093,6 @@ func (x UserMsg) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *UserMsg) UnmarshalBinary(data []byte) error {
 	*x = UserMsg{}
 	d := wire.NewDecoder(data)

@@ -12,7 +12,6 @@ import (
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Ping) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -23,7 +22,6 @@ func (x Ping) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Ping) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -33,7 +31,6 @@ func (x Ping) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Ping) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -44,14 +41,12 @@ func (x Ping) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Ping) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Ping) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -70,7 +65,6 @@ func (x *Ping) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Ping) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -189,7 +183,6 @@ func (x *Ping) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x IndirectPing) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -200,7 +193,6 @@ func (x IndirectPing) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x IndirectPing) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -210,7 +202,6 @@ func (x IndirectPing) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x IndirectPing) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -221,14 +212,12 @@ func (x IndirectPing) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *IndirectPing) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *IndirectPing) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -247,7 +236,6 @@ func (x *IndirectPing) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *IndirectPing) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -394,7 +382,6 @@ func (x *IndirectPing) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -405,7 +392,6 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Ack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -415,7 +401,6 @@ func (x Ack) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Ack) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -426,14 +411,12 @@ func (x Ack) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Ack) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Ack) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -452,7 +435,6 @@ func (x *Ack) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -543,7 +525,6 @@ func (x *Ack) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Nack) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -554,7 +535,6 @@ func (x Nack) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Nack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -564,7 +544,6 @@ func (x Nack) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Nack) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -575,14 +554,12 @@ func (x Nack) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Nack) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Nack) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -601,7 +578,6 @@ func (x *Nack) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Nack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -678,7 +654,6 @@ func (x *Nack) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -689,7 +664,6 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Alive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -699,7 +673,6 @@ func (x Alive) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Alive) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -710,14 +683,12 @@ func (x Alive) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Alive) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Alive) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -736,7 +707,6 @@ func (x *Alive) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Alive) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -855,7 +825,6 @@ func (x *Alive) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Suspect) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -866,7 +835,6 @@ func (x Suspect) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Suspect) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -876,7 +844,6 @@ func (x Suspect) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Suspect) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -887,14 +854,12 @@ func (x Suspect) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Suspect) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Suspect) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -913,7 +878,6 @@ func (x *Suspect) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Suspect) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1018,7 +982,6 @@ func (x *Suspect) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Dead) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1029,7 +992,6 @@ func (x Dead) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Dead) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1039,7 +1001,6 @@ func (x Dead) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Dead) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1050,14 +1011,12 @@ func (x Dead) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Dead) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Dead) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1076,7 +1035,6 @@ func (x *Dead) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Dead) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1181,7 +1139,6 @@ func (x *Dead) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x PushNodeState) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1192,7 +1149,6 @@ func (x PushNodeState) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x PushNodeState) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1202,7 +1158,6 @@ func (x PushNodeState) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x PushNodeState) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1213,14 +1168,12 @@ func (x PushNodeState) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *PushNodeState) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *PushNodeState) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1239,7 +1192,6 @@ func (x *PushNodeState) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *PushNodeState) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1372,7 +1324,6 @@ func (x *PushNodeState) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x PushPull) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1383,7 +1334,6 @@ func (x PushPull) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x PushPull) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1393,7 +1343,6 @@ func (x PushPull) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x PushPull) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1404,14 +1353,12 @@ func (x PushPull) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *PushPull) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *PushPull) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1430,7 +1377,6 @@ func (x *PushPull) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *PushPull) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -1568,7 +1514,6 @@ func (x *PushPull) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x UserMsg) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -1579,7 +1524,6 @@ func (x UserMsg) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x UserMsg) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1589,7 +1533,6 @@ func (x UserMsg) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x UserMsg) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -1600,14 +1543,12 @@ func (x UserMsg) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *UserMsg) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *UserMsg) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -1626,7 +1567,6 @@ func (x *UserMsg) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *UserMsg) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {

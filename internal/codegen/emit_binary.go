@@ -54,23 +54,19 @@ func (e *emitter) emitBinary(m *Message) {
 	recv := func() *jen.Statement { return jen.Id("x").Id(m.Name) }
 	precv := func() *jen.Statement { return jen.Id("x").Op("*").Id(m.Name) }
 
-	f.Add(docComment("AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).\nIt allocates nothing when b has room for Size() more bytes."))
-	f.Func().Params(recv()).Id("AppendBinary").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(docComment("AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).\nIt allocates nothing when b has room for Size() more bytes.")).Func().Params(recv()).Id("AppendBinary").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(b(), err()).Op(":=").Id("x").Dot("appendBinary").Call(b()),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(b(), wq("InType").Call(err(), jen.Lit(q)))),
 		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("MarshalBinary implements encoding.BinaryMarshaler with one allocation of\nexactly Size() bytes."))
-	f.Func().Params(recv()).Id("MarshalBinary").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(docComment("MarshalBinary implements encoding.BinaryMarshaler with one allocation of\nexactly Size() bytes.")).Func().Params(recv()).Id("MarshalBinary").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Id("x").Dot("AppendBinary").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("size").Call()))),
 	)
 	f.Line()
-	f.Add(docComment(m.SizeMethod + " is the length of the binary encoding of x."))
-	f.Func().Params(recv()).Id(m.SizeMethod).Params().Int().Block(jen.Return(jen.Id("x").Dot("size").Call()))
+	f.Add(docComment(m.SizeMethod + " is the length of the binary encoding of x.")).Func().Params(recv()).Id(m.SizeMethod).Params().Int().Block(jen.Return(jen.Id("x").Dot("size").Call()))
 	f.Line()
-	f.Add(docComment("UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,\nskips fields it does not know and leaves missing fields zero. Errors are\n*wire.Error values naming the field and byte offset."))
-	f.Func().Params(precv()).Id("UnmarshalBinary").Params(jen.Id("data").Index().Byte()).Error().Block(
+	f.Add(docComment("UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,\nskips fields it does not know and leaves missing fields zero. Errors are\n*wire.Error values naming the field and byte offset.")).Func().Params(precv()).Id("UnmarshalBinary").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Op("*").Id("x").Op("=").Id(m.Name).Values(),
 		jen.Id("d").Op(":=").Add(wq("NewDecoder")).Call(jen.Id("data")),
 		jen.If(jen.Err().Op(":=").Id("x").Dot("decodeBinary").Call(jen.Op("&").Id("d")), err().Op("!=").Nil()).Block(

@@ -69,22 +69,19 @@ func (e *emitter) emitJSON(m *Message) {
 	recv := jen.Id("x").Id(m.Name)
 	precv := func() *jen.Statement { return jen.Id("x").Op("*").Id(m.Name) }
 
-	f.Add(docComment("AppendJSON appends the JSON encoding of x to b: byte for byte what\nencoding/json writes for the same struct. It allocates nothing when b has\nroom."))
-	f.Func().Params(recv.Clone()).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(docComment("AppendJSON appends the JSON encoding of x to b: byte for byte what\nencoding/json writes for the same struct. It allocates nothing when b has\nroom.")).Func().Params(recv.Clone()).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(b(), err()).Op(":=").Id("x").Dot("appendJSON").Call(b()),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(b(), wq("InType").Call(err(), jen.Lit(q)))),
 		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact\nunless a string needs escaping."))
-	f.Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact\nunless a string needs escaping.")).Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(b(), err()).Op(":=").Id("x").Dot("appendJSON").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("jsonSize").Call())),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wq("InType").Call(err(), jen.Lit(q)))),
 		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("MarshalEasyJSON implements easyjson.Marshaler."))
-	f.Func().Params(recv.Clone()).Id("MarshalEasyJSON").Params(jen.Id("w").Op("*").Qual(jwriterPkg, "Writer")).Block(
+	f.Add(docComment("MarshalEasyJSON implements easyjson.Marshaler.")).Func().Params(recv.Clone()).Id("MarshalEasyJSON").Params(jen.Id("w").Op("*").Qual(jwriterPkg, "Writer")).Block(
 		jen.List(b(), err()).Op(":=").Id("x").Dot("AppendJSON").Call(jen.Id("w").Dot("Buffer").Dot("Buf")),
 		jen.Id("w").Dot("Buffer").Dot("Buf").Op("=").Add(b()),
 		jen.If(err().Op("!=").Nil().Op("&&").Id("w").Dot("Error").Op("==").Nil()).Block(
@@ -92,13 +89,11 @@ func (e *emitter) emitJSON(m *Message) {
 		),
 	)
 	f.Line()
-	f.Add(docComment("UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown\nfields are skipped and keys match case-insensitively, as with encoding/json."))
-	f.Func().Params(precv()).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+	f.Add(docComment("UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown\nfields are skipped and keys match case-insensitively, as with encoding/json.")).Func().Params(precv()).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Return(jen.Id("x").Dot("unmarshalJSON").Call(jen.Id("data"), jen.False())),
 	)
 	f.Line()
-	f.Add(docComment("UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with\nwire.ErrUnknownField."))
-	f.Func().Params(precv()).Id("UnmarshalJSONStrict").Params(jen.Id("data").Index().Byte()).Error().Block(
+	f.Add(docComment("UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with\nwire.ErrUnknownField.")).Func().Params(precv()).Id("UnmarshalJSONStrict").Params(jen.Id("data").Index().Byte()).Error().Block(
 		jen.Return(jen.Id("x").Dot("unmarshalJSON").Call(jen.Id("data"), jen.True())),
 	)
 	f.Line()
@@ -111,8 +106,7 @@ func (e *emitter) emitJSON(m *Message) {
 		jen.Return(jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("UnmarshalEasyJSON implements easyjson.Unmarshaler."))
-	f.Func().Params(precv()).Id("UnmarshalEasyJSON").Params(jen.Id("l").Op("*").Qual(jlexerPkg, "Lexer")).Block(
+	f.Add(docComment("UnmarshalEasyJSON implements easyjson.Unmarshaler.")).Func().Params(precv()).Id("UnmarshalEasyJSON").Params(jen.Id("l").Op("*").Qual(jlexerPkg, "Lexer")).Block(
 		jen.Id("raw").Op(":=").Id("l").Dot("Raw").Call(),
 		jen.If(jen.Op("!").Id("l").Dot("Ok").Call()).Block(jen.Return()),
 		jen.Id("r").Op(":=").Add(wq("NewJSONReaderAt")).Call(jen.Id("raw"), jen.Id("l").Dot("GetPos").Call().Op("-").Len(jen.Id("raw")), jen.False()),
