@@ -115,8 +115,20 @@ func (c *CausalContext) Merge(o *CausalContext) {
 	for r, n := range o.vv {
 		c.raise(r, n)
 	}
+	// Add o's cloud dots in ascending order per replica: a dot contiguous
+	// with the vector then extends it directly instead of passing through
+	// c's cloud (a map allocated, grown and emptied again on every merge of
+	// an out-of-order delta). The resulting set of dots is the same.
+	var buf [64]uint64
 	for r, m := range o.cloud {
+		ks := buf[:0]
 		for k := range m {
+			if !c.Contains(Dot{Replica: r, Counter: k}) {
+				ks = append(ks, k)
+			}
+		}
+		slices.Sort(ks)
+		for _, k := range ks {
 			c.Add(Dot{Replica: r, Counter: k})
 		}
 	}

@@ -7,7 +7,7 @@ import "slices"
 // payload; a dot the context has seen but the store lacks was removed.
 type kernel[K comparable, P any] struct {
 	dots   map[Dot]kentry[K, P]
-	keys   map[K][]Dot
+	keys   map[K]dotList
 	ctx    CausalContext
 	pruned markers
 }
@@ -27,10 +27,12 @@ type payloadOps[P any] struct {
 func (k *kernel[K, P]) insert(d Dot, key K, val P) {
 	if k.dots == nil {
 		k.dots = map[Dot]kentry[K, P]{}
-		k.keys = map[K][]Dot{}
+		k.keys = map[K]dotList{}
 	}
 	k.dots[d] = kentry[K, P]{key: key, val: val}
-	k.keys[key] = append(k.keys[key], d)
+	ds := k.keys[key]
+	ds.add(d)
+	k.keys[key] = ds
 }
 
 func (k *kernel[K, P]) del(d Dot) {
@@ -40,13 +42,11 @@ func (k *kernel[K, P]) del(d Dot) {
 	}
 	delete(k.dots, d)
 	ds := k.keys[e.key]
-	if len(ds) <= 1 { // the common case: d is the key's only dot
+	if ds.len() <= 1 { // the common case: d is the key's only dot
 		delete(k.keys, e.key)
 		return
 	}
-	if i := slices.Index(ds, d); i >= 0 {
-		ds = slices.Delete(ds, i, i+1)
-	}
+	ds.remove(d)
 	k.keys[e.key] = ds
 }
 
@@ -140,7 +140,7 @@ func (k *kernel[K, P]) cleanup(x ReplicaID) int {
 func (k *kernel[K, P]) prune(x, self ReplicaID, ops *payloadOps[P], delta *kernel[K, P]) int {
 	var moved []K
 	for key, ds := range k.keys {
-		for _, d := range ds {
+		for d := range ds.all {
 			if d.Replica == x {
 				moved = append(moved, key)
 				break
@@ -165,7 +165,7 @@ func (k *kernel[K, P]) prune(x, self ReplicaID, ops *payloadOps[P], delta *kerne
 // delta (dots of x, being pruned, are left to the marker). It returns the
 // number of x's dots dropped.
 func (k *kernel[K, P]) collapse(key K, self, x ReplicaID, ops *payloadOps[P], delta *kernel[K, P]) int {
-	ds := slices.Clone(k.keys[key])
+	ds := k.keys[key].slice()
 	var val P
 	for i, d := range ds {
 		v := k.dots[d].val
@@ -222,7 +222,7 @@ func (k *kernel[K, P]) clone(ops *payloadOps[P]) kernel[K, P] {
 	out := kernel[K, P]{ctx: k.ctx.Clone(), pruned: k.pruned.clone()}
 	if len(k.dots) > 0 {
 		out.dots = make(map[Dot]kentry[K, P], len(k.dots))
-		out.keys = make(map[K][]Dot, len(k.keys))
+		out.keys = make(map[K]dotList, len(k.keys))
 		for d, e := range k.dots {
 			if ops != nil {
 				e.val = ops.clone(e.val)
@@ -230,7 +230,7 @@ func (k *kernel[K, P]) clone(ops *payloadOps[P]) kernel[K, P] {
 			out.dots[d] = e
 		}
 		for key, ds := range k.keys {
-			out.keys[key] = slices.Clone(ds)
+			out.keys[key] = ds.clone()
 		}
 	}
 	return out

@@ -102,21 +102,24 @@ func (m *ORMap[K, V]) raiseHW(r ReplicaID, n uint64) bool {
 // concurrent writers it is their merge.
 func (m *ORMap[K, V]) Get(key K) *V {
 	ds := m.k.keys[key]
-	switch len(ds) {
+	switch ds.len() {
 	case 0:
 		return nil
 	case 1:
-		return m.k.dots[ds[0]].val
+		return m.k.dots[ds.first].val
 	}
-	v := valueOf(m.k.dots[ds[0]].val).Clone()
-	for _, d := range ds[1:] {
+	v := valueOf(m.k.dots[ds.first].val).Clone()
+	for _, d := range ds.more {
 		valueOf(v).Merge(m.k.dots[d].val)
 	}
 	return v
 }
 
 // Contains reports whether key is present.
-func (m *ORMap[K, V]) Contains(key K) bool { return len(m.k.keys[key]) > 0 }
+func (m *ORMap[K, V]) Contains(key K) bool {
+	_, ok := m.k.keys[key]
+	return ok
+}
 
 // Len returns the number of keys.
 func (m *ORMap[K, V]) Len() int { return len(m.k.keys) }
@@ -154,7 +157,7 @@ func (m *ORMap[K, V]) Update(r ReplicaID, key K, fn func(v *V)) *ORMap[K, V] {
 		}
 	}
 	delta.k.ctx.Add(d)
-	for _, old := range m.k.keys[key] {
+	for old := range m.k.keys[key].all {
 		delta.k.ctx.Add(old)
 	}
 	delta.k.insert(d, key, v)
@@ -166,11 +169,11 @@ func (m *ORMap[K, V]) Update(r ReplicaID, key K, fn func(v *V)) *ORMap[K, V] {
 // delta, or nil when key is absent.
 func (m *ORMap[K, V]) Remove(key K) *ORMap[K, V] {
 	ds := m.k.keys[key]
-	if len(ds) == 0 {
+	if ds.len() == 0 {
 		return nil
 	}
 	delta := &ORMap[K, V]{}
-	for _, d := range ds {
+	for d := range ds.all {
 		delta.k.ctx.Add(d)
 	}
 	m.apply(delta)
@@ -268,7 +271,7 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 		// read-merge of concurrent values: collapse each key to one value
 		// first.
 		for key, ds := range m.k.keys {
-			if len(ds) > 1 {
+			if ds.len() > 1 {
 				m.k.collapse(key, opts.Self, "", ops, &delta.k)
 			}
 		}

@@ -25,7 +25,7 @@ func (s *ORSet[T]) Add(r ReplicaID, e T) *ORSet[T] {
 	d := s.k.ctx.Next(r)
 	delta := &ORSet[T]{}
 	delta.k.ctx.Add(d)
-	for _, old := range s.k.keys[e] {
+	for old := range s.k.keys[e].all {
 		delta.k.ctx.Add(old)
 	}
 	delta.k.insert(d, e, struct{}{})
@@ -37,11 +37,11 @@ func (s *ORSet[T]) Add(r ReplicaID, e T) *ORSet[T] {
 // or nil when e is absent.
 func (s *ORSet[T]) Remove(e T) *ORSet[T] {
 	ds := s.k.keys[e]
-	if len(ds) == 0 {
+	if ds.len() == 0 {
 		return nil
 	}
 	delta := &ORSet[T]{}
-	for _, d := range ds {
+	for d := range ds.all {
 		delta.k.ctx.Add(d)
 	}
 	s.apply(delta)
@@ -59,7 +59,10 @@ func (s *ORSet[T]) apply(delta *ORSet[T]) {
 }
 
 // Contains reports whether e is in the set.
-func (s *ORSet[T]) Contains(e T) bool { return len(s.k.keys[e]) > 0 }
+func (s *ORSet[T]) Contains(e T) bool {
+	_, ok := s.k.keys[e]
+	return ok
+}
 
 // Len returns the number of elements.
 func (s *ORSet[T]) Len() int { return len(s.k.keys) }
