@@ -109,7 +109,7 @@ func (m *ORMap[K, V]) Get(key K) *V {
 		return m.k.dots[ds.first].val
 	}
 	v := valueOf(m.k.dots[ds.first].val).Clone()
-	for _, d := range ds.more {
+	for _, d := range ds.rest() {
 		valueOf(v).Merge(m.k.dots[d].val)
 	}
 	return v
