@@ -16,6 +16,8 @@ type applier struct {
 	// snapshot metadata.
 	configs       configHistory
 	lastSnapIndex uint64
+	// abandonedTerm is the last lost leadership term handled by abandonLost.
+	abandonedTerm uint64
 }
 
 func (a *applier) run() {
@@ -72,6 +74,7 @@ func (a *applier) applyCommitted() bool {
 		// Read commit before draining the pending futures: a future is
 		// registered before its entry is appended, so every entry up to
 		// this commit index has its future queued by now.
+		lost := n.lostTerm.Load() // before the drain, like commit
 		commit := n.commitIdx.Load()
 		for drained := false; !drained; {
 			select {
@@ -82,6 +85,10 @@ func (a *applier) applyCommitted() bool {
 			default:
 				drained = true
 			}
+		}
+		if lost > a.abandonedTerm {
+			a.abandonLost(lost, commit)
+			a.abandonedTerm = lost
 		}
 		applied := n.appliedIdx.Load()
 		if applied >= commit {
@@ -179,4 +186,30 @@ func (a *applier) restore(meta raftwire.SnapshotMeta) {
 	sig := make(chan struct{})
 	old := n.appliedSig.Swap(&sig)
 	close(*old)
+}
+
+// abandonLost resolves, with ErrOutcomeUnknown, the futures of a leadership
+// this server lost whose entries were not committed by then: another leader
+// may still commit them or overwrite them, or never write that far, so
+// waiting for their index could block the caller forever. Futures of a
+// later leadership (a higher term) are kept.
+func (a *applier) abandonLost(lost, commit uint64) {
+	for idx, fs := range a.pending {
+		if idx <= commit {
+			continue // applied next, with its real outcome
+		}
+		kept := fs[:0]
+		for _, f := range fs {
+			if f.Term <= lost {
+				f.resolve(nil, ErrOutcomeUnknown)
+			} else {
+				kept = append(kept, f)
+			}
+		}
+		if len(kept) == 0 {
+			delete(a.pending, idx)
+		} else {
+			a.pending[idx] = kept
+		}
+	}
 }

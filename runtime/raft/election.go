@@ -221,6 +221,7 @@ func (n *Node) handleVoteResponse(r *raftwire.RequestVoteResponse) {
 // (which may be unknown).
 func (n *Node) becomeFollower(term uint64, leader, leaderAddr string) {
 	wasLeader := n.currentRole() == Leader
+	oldTerm := n.term.Load()
 	newTerm := term > n.term.Load()
 	if newTerm {
 		n.term.Store(term)
@@ -241,6 +242,11 @@ func (n *Node) becomeFollower(term uint64, leader, leaderAddr string) {
 			}
 		}
 		n.pendingAcks = dropSelfAcks(n.pendingAcks)
+		// Proposals not committed yet may never reach the applier's
+		// index again (no new leader need write that far): resolve them
+		// now rather than leave their callers waiting.
+		n.lostTerm.Store(oldTerm)
+		n.signalCommit()
 	}
 	n.resetElectionDeadline()
 }

@@ -15,7 +15,8 @@ var (
 	ErrLeadershipLost = errors.New("raft: leadership lost, entry not applied")
 	// ErrOutcomeUnknown is returned for a proposal whose entry this server
 	// can no longer follow (its log was replaced by a snapshot from a new
-	// leader): it may or may not have been applied.
+	// leader, or the server lost leadership before the entry committed): it
+	// may or may not have been applied.
 	ErrOutcomeUnknown = errors.New("raft: outcome of proposal unknown")
 	// ErrTransferInProgress is returned for proposals while the leader hands
 	// leadership over.

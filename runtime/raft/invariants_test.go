@@ -194,14 +194,8 @@ func runRandomFaults(t *testing.T, seed uint64) {
 	c.checkLogMatching()
 	st.mu.Lock()
 	require.Empty(t, st.violations)
-	require.NotEmpty(t, st.leaders)
 	st.mu.Unlock()
-	if os.Getenv("SOAK") == "" {
-		return
-	}
 	// Liveness after the faults end: every server applies a new entry.
-	// Only under SOAK: about one seed in ten still stalls here (see the
-	// README), which the safety checks above do not depend on.
 	fctx, fcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer fcancel()
 	r, err := c.propose(fctx, putCmd("final", "x"))
@@ -212,4 +206,10 @@ func runRandomFaults(t *testing.T, seed uint64) {
 	for _, id := range c.ids {
 		require.Equal(t, "x", c.fsms[id].get("final"), id)
 	}
+	// Leaders elected after the faults count too: under heavy partitions
+	// none may have won while they lasted.
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	require.Empty(t, st.violations)
+	require.NotEmpty(t, st.leaders)
 }

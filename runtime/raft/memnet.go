@@ -40,6 +40,9 @@ type Network struct {
 	endpoints atomic.Pointer[map[string]*MemTransport]
 	blocked   atomic.Pointer[map[[2]string]bool]
 	faults    atomic.Pointer[Faults]
+	// drop, when set, discards the messages it returns true for (tests
+	// use it to lose one particular message).
+	drop atomic.Pointer[func(from, to string, m *raftwire.Message) bool]
 
 	mu      mutex // guards rng, the maps' copy-on-write updates and the queue
 	rng     *rand.Rand
@@ -166,6 +169,10 @@ func (nw *Network) Close() {
 
 func (nw *Network) send(from, to string, m *raftwire.Message) error {
 	if b := *nw.blocked.Load(); len(b) > 0 && b[[2]string{from, to}] {
+		nw.dropped.Add(1)
+		return nil
+	}
+	if d := nw.drop.Load(); d != nil && (*d)(from, to, m) {
 		nw.dropped.Add(1)
 		return nil
 	}

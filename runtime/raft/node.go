@@ -98,14 +98,18 @@ type Node struct {
 	writeDoneCh chan writeDone
 	pendingCh   chan []*Future
 	commitSig   chan struct{}
-	restoreCh   chan raftwire.SnapshotMeta
-	applierReq  chan func(*applier)
-	snapTaken   chan raftwire.SnapshotMeta
-	snapSem     chan struct{}
-	stopCh      chan struct{}
-	closeOnce   sync.Once
-	wg          sync.WaitGroup
-	replWG      sync.WaitGroup
+	// lostTerm is the newest term in which this server led and then
+	// stepped down; the applier gives up on that leadership's uncommitted
+	// proposals. Written by the core, read by the applier.
+	lostTerm   atomic.Uint64
+	restoreCh  chan raftwire.SnapshotMeta
+	applierReq chan func(*applier)
+	snapTaken  chan raftwire.SnapshotMeta
+	snapSem    chan struct{}
+	stopCh     chan struct{}
+	closeOnce  sync.Once
+	wg         sync.WaitGroup
+	replWG     sync.WaitGroup
 
 	// Core goroutine state.
 	vote             string
@@ -459,6 +463,11 @@ func (n *Node) commitTo(index uint64) {
 		return
 	}
 	n.commitIdx.Store(index)
+	n.signalCommit()
+}
+
+// signalCommit wakes the applier without blocking.
+func (n *Node) signalCommit() {
 	select {
 	case n.commitSig <- struct{}{}:
 	default:

@@ -270,8 +270,13 @@ func (r *replicator) setMatch(index uint64) {
 	}
 }
 
+// handle processes a follower's answer. Only an answer that moves
+// replication on (an ack of appends in flight, a rejection acted upon, an
+// acknowledged snapshot chunk) counts as progress: heartbeat answers and
+// stale or duplicate answers must not postpone the retransmit timer in
+// checkProgress, or a lost append or snapshot chunk to a follower that
+// keeps answering heartbeats is never resent.
 func (r *replicator) handle(m *raftwire.Message) {
-	r.lastProgress = nanotime()
 	switch {
 	case m.AppendEntriesResponse != nil:
 		r.handleAppendResponse(m.AppendEntriesResponse)
@@ -291,6 +296,7 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 			r.hold.Store(0) // caught up from the log after its snapshot
 		}
 		if r.probing {
+			r.lastProgress = nanotime()
 			r.probing = false
 			r.inflight = r.inflight[:0]
 			r.next = match + 1
@@ -299,6 +305,9 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 		i := 0
 		for i < len(r.inflight) && r.inflight[i] <= resp.LastLogIndex {
 			i++
+		}
+		if i > 0 {
+			r.lastProgress = nanotime()
 		}
 		r.inflight = append(r.inflight[:0], r.inflight[i:]...)
 		r.next = max(r.next, match+1)
@@ -334,6 +343,7 @@ func (r *replicator) handleAppendResponse(resp *raftwire.AppendEntriesResponse) 
 		// below the match rather than probing the same index forever.
 		r.n.logger.Warn("raft: follower rejects below its match index", "follower", r.id, "match", match, "reject", resp.RejectIndex)
 	}
+	r.lastProgress = nanotime()
 	r.next = next
 	r.probing = true
 	r.inflight = r.inflight[:0]
