@@ -252,32 +252,41 @@ func (r *JSONReader) number() (start, end int, isInt bool, err error) {
 		}
 	}
 	r.pos = i
-	return start, i, true && isInt, nil
+	return start, i, isInt, nil
 }
 
 // Uint reads an unsigned integer of the given bit size; null reads as 0.
 func (r *JSONReader) Uint(bitSize int) (uint64, error) {
-	r.ws()
-	if r.pos < len(r.data) && r.data[r.pos] == 'n' && r.Null() {
-		return 0, nil
-	}
-	start, end, isInt, err := r.number()
-	if err != nil {
+	start, end, isInt, null, err := r.numberOrNull()
+	if null || err != nil {
 		return 0, err
 	}
 	return r.parseUint(start, end, isInt, bitSize)
 }
 
+// numberOrNull skips white space and reads a number, or a null (null true).
+func (r *JSONReader) numberOrNull() (start, end int, isInt, null bool, err error) {
+	r.ws()
+	if r.pos < len(r.data) && r.data[r.pos] == 'n' && r.Null() {
+		return 0, 0, false, true, nil
+	}
+	start, end, isInt, err = r.number()
+	return start, end, isInt, false, err
+}
+
 func (r *JSONReader) parseUint(start, end int, isInt bool, bitSize int) (uint64, error) {
+	bad := func(what string) error {
+		return r.errAt(start, ErrOverflow, "number "+string(r.data[start:end])+" "+what+" uint"+strconv.Itoa(bitSize))
+	}
 	if !isInt || r.data[start] == '-' {
-		return 0, r.errAt(start, ErrOverflow, "number "+string(r.data[start:end])+" is not a uint"+strconv.Itoa(bitSize))
+		return 0, bad("is not a")
 	}
 	var v uint64
 	for _, c := range r.data[start:end] {
 		if v > (math.MaxUint64-9)/10 {
 			nv := v*10 + uint64(c-'0')
 			if v > math.MaxUint64/10 || nv < v*10 {
-				return 0, r.errAt(start, ErrOverflow, "number "+string(r.data[start:end])+" overflows uint"+strconv.Itoa(bitSize))
+				return 0, bad("overflows")
 			}
 			v = nv
 			continue
@@ -285,19 +294,15 @@ func (r *JSONReader) parseUint(start, end int, isInt bool, bitSize int) (uint64,
 		v = v*10 + uint64(c-'0')
 	}
 	if bitSize < 64 && v>>uint(bitSize) != 0 {
-		return 0, r.errAt(start, ErrOverflow, "number "+string(r.data[start:end])+" overflows uint"+strconv.Itoa(bitSize))
+		return 0, bad("overflows")
 	}
 	return v, nil
 }
 
 // Int reads a signed integer of the given bit size; null reads as 0.
 func (r *JSONReader) Int(bitSize int) (int64, error) {
-	r.ws()
-	if r.pos < len(r.data) && r.data[r.pos] == 'n' && r.Null() {
-		return 0, nil
-	}
-	start, end, isInt, err := r.number()
-	if err != nil {
+	start, end, isInt, null, err := r.numberOrNull()
+	if null || err != nil {
 		return 0, err
 	}
 	return r.parseInt(start, end, isInt, bitSize)
