@@ -85,13 +85,13 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"from\":"...)
 	b = wire.AppendJSONString(b, x.From)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"replica\":"...)
 	b = wire.AppendJSONString(b, x.Replica)
 	b = append(b, ",\"to\":"...)
 	b = wire.AppendJSONString(b, x.To)
 	b = append(b, ",\"to_epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.ToEpoch), 10)
+	b = wire.AppendUint(b, uint64(x.ToEpoch))
 	b = append(b, ",\"deltas\":"...)
 	if x.Deltas == nil {
 		b = append(b, "null"...)
@@ -482,7 +482,7 @@ func (x *Delta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Delta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -787,7 +787,7 @@ func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"missing\":"...)
 	b = strconv.AppendBool(b, x.Missing)
 	return append(b, '}'), nil
@@ -930,7 +930,7 @@ func (x *State) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *State) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -1075,9 +1075,9 @@ func (x *Progress) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"origin\":"...)
 	b = wire.AppendJSONString(b, x.Origin)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	return append(b, '}'), nil
 }
 
@@ -1230,7 +1230,7 @@ func (x *Digest) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Digest) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"sum\":"...)
 	b = wire.AppendJSONBytes(b, x.Sum)
 	b = append(b, ",\"progress\":"...)
