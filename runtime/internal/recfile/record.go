@@ -45,7 +45,7 @@ const (
 func (s Status) String() string {
 	switch s {
 	case Short:
-		return "record runs past the end of the segment"
+		return "record runs past the end of the file"
 	case BadHeader:
 		return "record header checksum mismatch"
 	case BadPayload:
