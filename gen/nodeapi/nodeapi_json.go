@@ -234,7 +234,7 @@ func (x *NodeMeta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"http_addr\":"...)
 	b = wire.AppendJSONString(b, x.HTTPAddr)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	return append(b, '}'), nil
 }
 
@@ -393,7 +393,7 @@ func (x *Member) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"state\":"...)
 	b = wire.AppendJSONString(b, x.State)
 	b = append(b, ",\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"raft_addr\":"...)
 	b = wire.AppendJSONString(b, x.RaftAddr)
 	b = append(b, ",\"http_addr\":"...)
@@ -768,7 +768,7 @@ func (x *RaftPeer) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"voter\":"...)
 	b = strconv.AppendBool(b, x.Voter)
 	b = append(b, ",\"match_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.MatchIndex), 10)
+	b = wire.AppendUint(b, uint64(x.MatchIndex))
 	return append(b, '}'), nil
 }
 
@@ -937,15 +937,15 @@ func (x *RaftStatus) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"role\":"...)
 	b = wire.AppendJSONString(b, x.Role)
 	b = append(b, ",\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"leader\":"...)
 	b = wire.AppendJSONString(b, x.Leader)
 	b = append(b, ",\"leader_http\":"...)
 	b = wire.AppendJSONString(b, x.LeaderHTTP)
 	b = append(b, ",\"commit_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.CommitIndex), 10)
+	b = wire.AppendUint(b, uint64(x.CommitIndex))
 	b = append(b, ",\"applied_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.AppliedIndex), 10)
+	b = wire.AppendUint(b, uint64(x.AppliedIndex))
 	b = append(b, ",\"peers\":"...)
 	if x.Peers == nil {
 		b = append(b, "null"...)
@@ -1193,7 +1193,7 @@ func (x *KVCommand) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *KVCommand) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"op\":"...)
-	b = strconv.AppendUint(b, uint64(x.Op), 10)
+	b = wire.AppendUint(b, uint64(x.Op))
 	b = append(b, ",\"key\":"...)
 	b = wire.AppendJSONString(b, x.Key)
 	b = append(b, ",\"value\":"...)
@@ -1529,7 +1529,7 @@ func (x *KVPair) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"found\":"...)
 	b = strconv.AppendBool(b, x.Found)
 	b = append(b, ",\"index\":"...)
-	b = strconv.AppendUint(b, uint64(x.Index), 10)
+	b = wire.AppendUint(b, uint64(x.Index))
 	return append(b, '}'), nil
 }
 
@@ -1831,7 +1831,7 @@ func (x *RecordOp) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"value\":"...)
 	b = wire.AppendJSONString(b, x.Value)
 	b = append(b, ",\"by\":"...)
-	b = strconv.AppendInt(b, int64(x.By), 10)
+	b = wire.AppendInt(b, int64(x.By))
 	return append(b, '}'), nil
 }
 
@@ -2356,7 +2356,7 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"members\":"...)
-	b = strconv.AppendUint(b, uint64(x.Members), 10)
+	b = wire.AppendUint(b, uint64(x.Members))
 	b = append(b, ",\"raft_role\":"...)
 	b = wire.AppendJSONString(b, x.RaftRole)
 	b = append(b, ",\"raft_leader\":"...)
@@ -2369,9 +2369,9 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Load")
 	}
 	b = append(b, ",\"records\":"...)
-	b = strconv.AppendUint(b, uint64(x.Records), 10)
+	b = wire.AppendUint(b, uint64(x.Records))
 	b = append(b, ",\"pid\":"...)
-	b = strconv.AppendUint(b, uint64(x.Pid), 10)
+	b = wire.AppendUint(b, uint64(x.Pid))
 	return append(b, '}'), nil
 }
 

@@ -85,13 +85,13 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"from\":"...)
 	b = wire.AppendJSONString(b, x.From)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"replica\":"...)
 	b = wire.AppendJSONString(b, x.Replica)
 	b = append(b, ",\"to\":"...)
 	b = wire.AppendJSONString(b, x.To)
 	b = append(b, ",\"to_epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.ToEpoch), 10)
+	b = wire.AppendUint(b, uint64(x.ToEpoch))
 	b = append(b, ",\"deltas\":"...)
 	if x.Deltas == nil {
 		b = append(b, "null"...)
@@ -378,7 +378,7 @@ func (x *Delta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Delta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -683,7 +683,7 @@ func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"missing\":"...)
 	b = strconv.AppendBool(b, x.Missing)
 	return append(b, '}'), nil
@@ -826,7 +826,7 @@ func (x *State) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *State) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -971,9 +971,9 @@ func (x *Progress) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"origin\":"...)
 	b = wire.AppendJSONString(b, x.Origin)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	return append(b, '}'), nil
 }
 
@@ -1126,7 +1126,7 @@ func (x *Digest) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Digest) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"sum\":"...)
 	b = wire.AppendJSONBytes(b, x.Sum)
 	b = append(b, ",\"progress\":"...)
