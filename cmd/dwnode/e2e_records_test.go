@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,8 +88,10 @@ var recordKeys = []string{"orders", "customers", "lineitems", "parts"}
 
 // TestE2ERecordsConvergeAfterKillAndRestart: records updated on every
 // node converge after a node is killed with SIGKILL and restarted from its
-// data directory; no write acknowledged as replicated is lost, and nothing
-// is counted twice.
+// data directory; no acknowledged write is lost, and nothing is counted
+// twice. Right before the kill, n3 is cut off and acknowledges writes no
+// peer received (X-Dwnode-Replicated: false); they come back from n3's CRDT
+// log when it restarts, and reach every node.
 func TestE2ERecordsConvergeAfterKillAndRestart(t *testing.T) {
 	e := startCluster(t, 3)
 	w := newWrites()
@@ -96,26 +99,63 @@ func TestE2ERecordsConvergeAfterKillAndRestart(t *testing.T) {
 	for i := range 60 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], int64(1+i%5))
 	}
-	t.Log("killing n3")
+	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), true))
+	const lonely = "n3-only"
+	acked, replicated := e.incConcurrently("n3", lonely, 24)
+	require.NotZero(t, acked, "n3 acknowledged no write while cut off")
+	require.Zero(t, replicated, "a write reached a peer although n3 was cut off")
+	w.acked[lonely], w.attempted[lonely] = acked, 24
+	t.Log("killing n3 right after it acknowledged writes no peer has")
 	e.c.Proc("n3").Kill()
 	for i := range 40 {
 		e.inc(w, nodes[i%2], recordKeys[i%4], int64(1+i%3))
 	}
 	_, err := e.c.Start(e.ctx, "n3", false, []string{e.c.Proc("n1").Addrs.Addr})
 	require.NoError(t, err)
+	// Only n3's log holds these writes: the peers never received them.
+	rows, err := e.rows("n3", lonely)
+	require.NoError(t, err)
+	require.Equal(t, acked, rows, "n3 lost writes it acknowledged before SIGKILL")
 	for i := range 40 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], 2)
 	}
-	e.converged(recordKeys, func(node, key string, rows int64) error {
-		if rows < w.replicated[key] || rows > w.attempted[key] {
-			return fmt.Errorf("%s %s: rows %d, want between %d (replicated) and %d (attempted)",
-				node, key, rows, w.replicated[key], w.attempted[key])
+	e.converged(append(recordKeys, lonely), func(node, key string, rows int64) error {
+		if rows < w.acked[key] || rows > w.attempted[key] {
+			return fmt.Errorf("%s %s: rows %d, want between %d (acknowledged) and %d (attempted)",
+				node, key, rows, w.acked[key], w.attempted[key])
 		}
 		return nil
 	})
 	for _, k := range recordKeys {
 		require.Equal(t, w.acked[k], w.replicated[k], "a write on a healthy cluster was not replicated before its answer")
 	}
+}
+
+// incConcurrently sends n increments by 1 of tables/key to node at once (so
+// they share the node's log fsyncs) and returns how many were acknowledged
+// and how many of those were replicated before the answer.
+func (e *e2e) incConcurrently(node, key string, n int) (acked, replicated int64) {
+	e.t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, repl, err := e.cli.Update(e.ctx, e.http(node), "tables", key,
+				nodeapi.RecordOp{Op: "inc", Field: "row_count", By: 1})
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				acked++
+				if repl {
+					replicated++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return acked, replicated
 }
 
 // TestE2ERecordsConvergeAfterPartitionHeals cuts one node off, keeps

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
+	"github.com/dwsdk/distributed/runtime/crdt/replica/durable"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
@@ -36,6 +37,7 @@ type Node struct {
 	link    *swimLink
 	engine  *replica.Engine
 	records *recordStore
+	store   *durable.Store // the records' log and snapshot
 	kv      *kvStore
 	scaler  *leaderScaler
 	metrics *metrics
@@ -91,6 +93,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 
 	n.records = newRecordStore(n.replica)
+	// The records written before a crash come back under their old replica
+	// ids and are disseminated again as this incarnation's first delta.
+	if n.store, err = durable.Open(durable.Config{
+		Dir: n.dataPath("crdt"), State: n.records.keyed, Logger: log, RestoreAsDelta: true,
+	}); err != nil {
+		return nil, fmt.Errorf("dwnode: open CRDT store: %w", err)
+	}
 	n.link = newSwimLink(log, 1024)
 	meta, err := (&nodeapi.NodeMeta{RaftAddr: n.kv.addr(), HTTPAddr: n.httpLn.Addr().String(), Epoch: epoch}).MarshalBinary()
 	if err != nil {
@@ -117,7 +126,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	n.pruneAfter = cmp.Or(cfg.PruneAfter, scfg.ReapTime)
 
 	if n.engine, err = replica.New(replica.Config{
-		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.records.keyed,
+		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.store,
 		Transport: n.link, Logger: log, TickInterval: cfg.ReplicaTick,
 		AntiEntropyTicks: 20, // a digest exchange every 20 ticks: a divergence is repaired within seconds
 		OnFenced:         n.onFenced,
@@ -130,6 +139,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	n.httpSrv = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 5 * time.Second}
 	n.scaler = newLeaderScaler(n)
 	n.goRun("replica", n.engine.Run)
+	n.goRun("crdt-compaction", n.store.Run)
 	n.goRun("membership", n.membershipLoop)
 	n.goRun("load", n.loadLoop)
 	n.goRun("autoscale", n.scaler.run)
@@ -237,7 +247,7 @@ func (n *Node) loadLoop(ctx context.Context) error {
 func (n *Node) Done() <-chan struct{} { return n.leaveReq }
 
 // Shutdown leaves the cluster gracefully: it hands Raft leadership away,
-// flushes the last CRDT delta, announces the departure through SWIM, stops
+// flushes the last CRDT delta (and syncs the CRDT log), announces the departure through SWIM, stops
 // serving, and closes Raft (flushing the WAL). It is safe to call twice.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.shutdownOnce.Do(func() {
@@ -285,6 +295,11 @@ func (n *Node) closeAll() error {
 	}
 	if n.link != nil {
 		n.link.close()
+	}
+	if n.store != nil { // the engine has stopped taking deltas
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if n.kv != nil {
 		if err := n.kv.close(); err != nil {
