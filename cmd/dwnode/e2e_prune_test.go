@@ -57,11 +57,11 @@ func (e *e2e) namesReplica(node, key, dead string) (bool, error) {
 // TestE2EDeadNodePruned: n3 is killed with SIGKILL and never returns. Once
 // SWIM has reported it dead for -prune-after, the survivors prune its
 // replica id: no record state on n1 or n2 names it any more, one survivor
-// did the pruning, the pruning markers are forgotten again (no tombstones
-// left), and every write acknowledged as replicated, n3's included, is still
-// counted exactly once.
+// did the pruning, the pruning markers are forgotten again after
+// -prune-marker-ttl (no tombstones left), and every write acknowledged as
+// replicated, n3's included, is still counted exactly once.
 func TestE2EDeadNodePruned(t *testing.T) {
-	e := startCluster(t, 3, "-prune-after", "1s")
+	e := startCluster(t, 3, "-prune-after", "1s", "-prune-marker-ttl", "1s")
 	w := newWrites()
 	nodes := []string{"n1", "n2", "n3"}
 	for i := range 30 {

@@ -130,6 +130,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		Transport: n.link, Logger: log, TickInterval: cfg.ReplicaTick,
 		AntiEntropyTicks: 20, // a digest exchange every 20 ticks: a divergence is repaired within seconds
 		OnFenced:         n.onFenced,
+		MarkerTTLTicks:   uint64(cfg.MarkerTTL / cfg.ReplicaTick),
 	}); err != nil {
 		return nil, fmt.Errorf("dwnode: replica engine: %w", err)
 	}

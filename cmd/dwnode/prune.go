@@ -16,8 +16,10 @@ import (
 // has reported dead (or already reaped) for -prune-after, by default SWIM's
 // reap time, and hands it to the replica engine's RemoveDeadPeer; the
 // engine prunes the replica id on one survivor, only on the majority side
-// of a partition, and forgets the pruning markers once every live peer
-// acknowledged them (runtime/crdt/replica/prune.go). A member that was
+// of a partition, and forgets the pruning markers -prune-marker-ttl after
+// every live peer acknowledged them (runtime/crdt/replica/prune.go): the TTL
+// covers a node that comes back from a disk written before the pruning,
+// whose stale data only a marker cleans. A member that was
 // only cut off for longer than -prune-after is fenced when it is heard
 // again: it stops and exits with status 1, to be started again under a
 // new epoch (what it wrote while cut off and no survivor received is lost).

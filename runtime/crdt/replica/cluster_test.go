@@ -19,7 +19,7 @@ type cluster struct {
 	eng    map[string]*Engine
 	state  map[string]*counterState
 	gc     map[string]*gcState // instead of state, in clusters of newGCluster
-	want   map[string]uint64 // total increments per CRDT replica id
+	want   map[string]uint64   // total increments per CRDT replica id
 	epochs uint64
 	mod    func(*Config)
 }

@@ -51,6 +51,13 @@ type Config struct {
 	// MaxBatchBytes bounds the encoded deltas sent in one envelope (at least
 	// one delta is always sent). Default 256 KiB.
 	MaxBatchBytes int
+	// MarkerTTLTicks is how many ticks the pruner keeps the markers of a
+	// pruning after every live peer acknowledged it, before forgetting
+	// them. A node restored from durable state written before the pruning
+	// re-sends the pruned replica's data, which only a marker cleans: keep
+	// them longer than such a node may stay down (Akka keeps the markers of
+	// durable data for 10 days). Default 0: forget at once.
+	MarkerTTLTicks uint64
 	// ForgetTicks is how many ticks a node keeps announcing and re-applying
 	// the forgetting of a pruning marker once it started (see Forgetter).
 	// Default 3*AntiEntropyTicks.

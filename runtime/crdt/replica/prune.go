@@ -32,9 +32,11 @@ import (
 //     finds its own replica id announced is fenced (see Engine.Fenced).
 //  3. Once every peer of the pruner has acknowledged the part of the stream
 //     that carries the pruning, every live replica holds the marker, so no
-//     live replica holds the departed id's data any more. The pruner then
-//     drops its marker (Forgetter) and announces Envelope.Forget for
-//     Config.ForgetTicks; receivers drop theirs as well, again every
+//     live replica holds the departed id's data any more. After
+//     Config.MarkerTTLTicks more (for nodes restored from old durable
+//     state), the pruner drops its marker (Forgetter) and announces
+//     Envelope.Forget for Config.ForgetTicks; receivers drop theirs as
+//     well, again every
 //     RetransmitTicks during that window, because a full state from a peer
 //     that has not forgotten yet brings the marker back.
 
@@ -55,6 +57,7 @@ type departure struct {
 	pruned   bool   // folded into this replica by State.Prune here
 	seq      uint64 // own stream position that carries the pruning (pruned here)
 	done     bool   // pruned by some replica: here, or announced by a peer
+	ackedAt  uint64 // tick+1 at which every peer had acknowledged the pruning; 0 before
 	forgetAt uint64 // tick the forgetting started here; 0 before
 	finished bool   // forget window over: nothing left to do or announce
 }
@@ -214,7 +217,10 @@ func (e *Engine) tryForget() {
 		if d.finished {
 			continue
 		}
-		if d.forgetAt == 0 && d.pruned && e.allAcked(d.seq) {
+		if d.forgetAt == 0 && d.pruned && d.ackedAt == 0 && e.allAcked(d.seq) {
+			d.ackedAt = e.now + 1
+		}
+		if d.forgetAt == 0 && d.ackedAt != 0 && e.now+1-d.ackedAt >= e.cfg.MarkerTTLTicks && e.allAcked(d.seq) {
 			d.forgetAt = e.now
 			e.annDirty = true
 			e.stats.ForgottenReplicas++

@@ -133,15 +133,16 @@ func TestDeadPeerPrunedThenMarkerForgotten(t *testing.T) {
 	}
 }
 
-// TestMarkerStopsStaleStateBeforeForget: while the marker is held, a stale
-// full state that still carries the pruned replica's entry (a survivor's
-// state sent before the pruning, delivered late) is merged without counting
-// that entry again. This is what the marker guarantees and why it is kept
-// until every live peer holds it.
+// TestMarkerStopsStaleStateBeforeForget: while the marker is held (every
+// peer acknowledged it, and MarkerTTLTicks have not passed), a stale full
+// state that still carries the pruned replica's entry (a survivor's state
+// sent before the pruning and delivered late, or a node restored from an
+// old disk) is merged without counting that entry again. After the TTL the
+// markers are forgotten everywhere.
 func TestMarkerStopsStaleStateBeforeForget(t *testing.T) {
 	c := newGCluster(t, 3, Faults{}, 3, func(cfg *Config) {
 		cfg.AntiEntropyTicks = 2
-		cfg.ForgetTicks = 1000 // keep the marker for the test
+		cfg.MarkerTTLTicks = 40
 	})
 	c.inc("a", 2)
 	c.inc("c", 5)
@@ -152,8 +153,15 @@ func TestMarkerStopsStaleStateBeforeForget(t *testing.T) {
 	c.declareDead("c", "a", "b")
 	c.until("pruned", 100, func() bool { return c.gc["a"].markers() == 1 && c.gc["b"].markers() == 1 })
 	require.Equal(t, uint64(7), c.gc["a"].value())
+	for range 20 {
+		c.round()
+	}
+	require.Equal(t, 1, c.gc["a"].markers(), "marker forgotten before its TTL")
+	require.Equal(t, 1, c.gc["b"].markers(), "marker forgotten before its TTL")
 	require.NoError(t, c.gc["a"].MergeState(staleOfB))
 	require.Equal(t, uint64(7), c.gc["a"].value(), "the pruned replica's entry was counted again")
+	c.until("markers forgotten after the TTL", 100, func() bool { return c.gc["a"].markers()+c.gc["b"].markers() == 0 })
+	require.Equal(t, uint64(7), c.gc["b"].value())
 }
 
 // TestSurvivorsPruneOnceWhenTheyDecideTogether: every survivor gives up on
