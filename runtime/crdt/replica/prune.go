@@ -27,9 +27,11 @@ import (
 //     the two sides of a partition at most one prunes the other.
 //  2. The pruning is a local change of the pruner's State; its delta is
 //     taken at once and travels in the pruner's stream. Every envelope then
-//     announces the pruned id (Envelope.Pruned) until it is forgotten: a
-//     receiver stops accepting messages of that incarnation, and a node that
-//     finds its own replica id announced is fenced (see Engine.Fenced).
+//     announces the pruned id (Envelope.Pruned) for Config.ForgetTicks,
+//     and again while it is being forgotten: a receiver stops accepting
+//     messages of that incarnation (and tells it so when it still sends),
+//     and a node that finds its own replica id announced is fenced (see
+//     Engine.Fenced).
 //  3. Once every peer of the pruner has acknowledged the part of the stream
 //     that carries the pruning, every live replica holds the marker, so no
 //     live replica holds the departed id's data any more. After
@@ -57,6 +59,8 @@ type departure struct {
 	pruned   bool   // folded into this replica by State.Prune here
 	seq      uint64 // own stream position that carries the pruning (pruned here)
 	done     bool   // pruned by some replica: here, or announced by a peer
+	doneAt   uint64 // tick at which done was set
+	inAnn    bool   // announced on envelopes (see announced)
 	ackedAt  uint64 // tick+1 at which every peer had acknowledged the pruning; 0 before
 	forgetAt uint64 // tick the forgetting started here; 0 before
 	finished bool   // forget window over: nothing left to do or announce
@@ -146,7 +150,8 @@ func (e *Engine) tryPrune() error {
 	e.takeDelta() // the pruning travels as the next delta of the own stream
 	for _, r := range todo {
 		d := e.departed[r]
-		d.pruned, d.done, d.seq = true, true, e.seq
+		d.pruned, d.seq = true, e.seq
+		d.setDone(e.now)
 	}
 	e.annDirty = true
 	return nil
@@ -205,6 +210,23 @@ func (e *Engine) quorum() bool {
 	return 2*live > total
 }
 
+// setDone records that some replica pruned d's replica id.
+func (d *departure) setDone(now uint64) { d.done, d.doneAt = true, now }
+
+// announced reports whether d is announced on envelopes: for window ticks
+// after the pruning became known here (so peers fence its incarnation and
+// count it pruned), and during the forget window. Not in between, which may
+// last MarkerTTLTicks: envelopes stay small however many nodes come and go.
+func (d *departure) announced(now, window uint64) bool {
+	switch {
+	case !d.done || d.finished:
+		return false
+	case d.forgetAt != 0:
+		return true
+	}
+	return now-d.doneAt <= window
+}
+
 // tryForget starts forgetting the markers of the replicas this node pruned
 // once every peer acknowledged the pruning, and re-applies the forgetting of
 // every replica in its window every RetransmitTicks.
@@ -216,6 +238,9 @@ func (e *Engine) tryForget() {
 	for r, d := range e.departed {
 		if d.finished {
 			continue
+		}
+		if d.announced(e.now, e.cfg.ForgetTicks) != d.inAnn {
+			e.annDirty = true
 		}
 		if d.forgetAt == 0 && d.pruned && d.ackedAt == 0 && e.allAcked(d.seq) {
 			d.ackedAt = e.now + 1
@@ -300,7 +325,7 @@ func (e *Engine) learnPruned(r string) *departure {
 		e.annDirty = true
 	}
 	if !d.done {
-		d.done = true
+		d.setDone(e.now)
 		e.annDirty = true
 	}
 	for id, p := range e.peers {
@@ -338,12 +363,13 @@ func (e *Engine) Fenced() bool {
 }
 
 // announcements returns the replica ids to announce as pruned and as
-// forgotten on every envelope.
+// forgotten on every envelope (see departure.announced).
 func (e *Engine) announcements() (pruned, forget []string) {
 	if e.annDirty {
 		e.annPruned, e.annForget = nil, nil
 		for r, d := range e.departed {
-			if !d.done || d.finished {
+			d.inAnn = d.announced(e.now, e.cfg.ForgetTicks)
+			if !d.inAnn {
 				continue
 			}
 			e.annPruned = append(e.annPruned, r)
