@@ -34,6 +34,8 @@ type Config struct {
 	SWIM            string // timing profile: local or lan
 
 	ReplicaTick time.Duration // replica engine tick
+	PruneAfter  time.Duration // dead this long: its CRDT replica id is pruned; 0: SWIM's reap time
+	MarkerTTL   time.Duration // pruning markers kept this long after every live peer acknowledged them
 	Election    time.Duration // Raft election timeout (minimum)
 	Heartbeat   time.Duration // Raft heartbeat interval
 
@@ -72,6 +74,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.SWIM, "swim-profile", "local", "SWIM timings: local (loopback, fast) or lan")
 	fs.DurationVar(&c.ReplicaTick, "replica-tick", 50*time.Millisecond, "CRDT replication tick")
+	fs.DurationVar(&c.PruneAfter, "prune-after", 0, "prune the CRDT replica id of a member dead this long; it must outlast any partition to ride out (0: SWIM's reap time)")
+	fs.DurationVar(&c.MarkerTTL, "prune-marker-ttl", 24*time.Hour, "keep pruning markers this long after every live peer acknowledged them; longer than a node may stay down and come back from its disk")
 	fs.DurationVar(&c.Election, "raft-election", 300*time.Millisecond, "Raft election timeout (minimum)")
 	fs.DurationVar(&c.Heartbeat, "raft-heartbeat", 50*time.Millisecond, "Raft heartbeat interval")
 	fs.BoolVar(&c.Autoscale, "autoscale", false, "run the auto-scaler while this node is the Raft leader")
@@ -140,6 +144,9 @@ func (c Config) validate() error {
 	}
 	if c.StreamThreshold < 0 || c.StreamThreshold > 64<<10 {
 		bad("-replica-stream-threshold %d: want 0 to %d bytes", c.StreamThreshold, 64<<10)
+	}
+	if c.PruneAfter < 0 || c.MarkerTTL < 0 {
+		bad("-prune-after %v and -prune-marker-ttl %v must not be negative", c.PruneAfter, c.MarkerTTL)
 	}
 	if c.Heartbeat >= c.Election {
 		bad("-raft-heartbeat %v must be shorter than -raft-election %v", c.Heartbeat, c.Election)

@@ -40,6 +40,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"log level", []string{"-name", "x", "-log-level", "loud"}, nil, "-log-level"},
 		{"stream threshold", []string{"-name", "x", "-replica-stream-threshold", "-1"}, nil, "-replica-stream-threshold -1"},
 		{"stray argument", []string{"-name", "x", "extra"}, nil, `unexpected argument "extra"`},
+		{"negative prune delay", []string{"-name", "x", "-prune-after", "-1s"}, nil, "-prune-after -1s"},
+		{"negative marker ttl", []string{"-name", "x"}, map[string]string{"DWNODE_PRUNE_MARKER_TTL": "-1h"}, "-prune-marker-ttl -1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := none

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
@@ -28,6 +30,9 @@ type Node struct {
 	log     *slog.Logger
 	epoch   uint64
 	replica string // CRDT replica id of this incarnation
+
+	pruneAfter time.Duration // a member dead this long is given up on (see prune.go)
+	fenced     atomic.Bool   // the cluster pruned our replica id: we must restart
 
 	swim    *swim.Node
 	link    *swimLink
@@ -127,15 +132,19 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		return nil, fmt.Errorf("dwnode: start SWIM: %w", err)
 	}
 	n.link.attach(n.swim)
+	n.pruneAfter = cmp.Or(cfg.PruneAfter, scfg.ReapTime)
 
 	if n.engine, err = replica.New(replica.Config{
 		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.store,
 		Transport: n.link, Logger: log, TickInterval: cfg.ReplicaTick,
 		AntiEntropyTicks: 20, // a digest exchange every 20 ticks: a divergence is repaired within seconds
+		OnFenced:         n.onFenced,
+		MarkerTTLTicks:   uint64(cfg.MarkerTTL / cfg.ReplicaTick),
 	}); err != nil {
 		return nil, fmt.Errorf("dwnode: replica engine: %w", err)
 	}
 	n.records.notify = n.engine.Notify
+	n.registerPruneMetrics()
 
 	n.httpSrv = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 5 * time.Second}
 	n.scaler = newLeaderScaler(n)
@@ -323,9 +332,13 @@ func (n *Node) health() *nodeapi.Health {
 		Status: "ok", Node: n.cfg.Name, Members: uint32(n.swim.NumMembers()),
 		RaftRole: st.Role, RaftLeader: st.Leader, Load: n.load.value(), Records: uint32(n.records.len()), Pid: uint32(os.Getpid()),
 	}
-	if err != nil {
+	switch {
+	case n.fenced.Load():
+		h.Status = "fenced: replica id pruned by the cluster; restart this node"
+	case err != nil:
 		h.Status = "degraded: " + err.Error()
-	} else {
+	}
+	if err == nil {
 		h.Digest = hex.EncodeToString(sum[:])
 	}
 	return h

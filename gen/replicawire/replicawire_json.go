@@ -118,6 +118,32 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, ",\"pull\":"...)
 	b = strconv.AppendBool(b, x.Pull)
+	b = append(b, ",\"pruned\":"...)
+	if x.Pruned == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Pruned {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Pruned[i])
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"forget\":"...)
+	if x.Forget == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Forget {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Forget[i])
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), nil
 }
 
@@ -159,13 +185,31 @@ func (x *Envelope) jsonSize() int {
 	}
 	n += 8
 	n += 5
+	n += 10
+	if x.Pruned == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Pruned)
+		for i := range x.Pruned {
+			n += len(x.Pruned[i]) + 2
+		}
+	}
+	n += 10
+	if x.Forget == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Forget)
+		for i := range x.Forget {
+			n += len(x.Forget[i]) + 2
+		}
+	}
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull"}
+var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull", "pruned", "forget"}
 
 func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -204,6 +248,10 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 			f = 9
 		case "pull":
 			f = 10
+		case "pruned":
+			f = 11
+		case "forget":
+			f = 12
 		default:
 			f = wire.FoldIndex(key, jsonFieldsEnvelope[:])
 		}
@@ -295,6 +343,62 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Pull")
 				}
 				x.Pull = val
+			}
+		case 11:
+			if r.Null() {
+				x.Pruned = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Pruned")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Pruned")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Pruned", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Pruned = s
+			}
+		case 12:
+			if r.Null() {
+				x.Forget = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Forget")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Forget")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Forget", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Forget = s
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

@@ -33,11 +33,14 @@ func (e *Engine) broadcast(d replicawire.Delta) {
 	if !ok {
 		return
 	}
+	pruned, forget := e.announcements()
 	env := &replicawire.Envelope{
 		From:    e.cfg.ID,
 		Epoch:   e.cfg.Epoch,
 		Replica: e.cfg.Replica,
 		Deltas:  &replicawire.Deltas{Items: []replicawire.Delta{d}},
+		Pruned:  pruned,
+		Forget:  forget,
 	}
 	if !b.Broadcast(env) {
 		return

@@ -326,6 +326,16 @@ func (s *Store) Snapshot() ([]byte, error) { return s.cfg.State.Snapshot() }
 // delta is logged by the next TakeDelta.
 func (s *Store) Prune(replicas []string) error { return s.cfg.State.Prune(replicas) }
 
+// Forget implements replica.Forgetter when the wrapped State does (and does
+// nothing otherwise). Dropping markers makes no delta: a replay of the log
+// brings them back, which is safe, and the next snapshot drops them.
+func (s *Store) Forget(replicas []string) error {
+	if f, ok := s.cfg.State.(replica.Forgetter); ok {
+		return f.Forget(replicas)
+	}
+	return nil
+}
+
 // Stats returns a copy of the counters.
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
