@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,6 +162,10 @@ func (e *e2e) incConcurrently(node, key string, n int) (acked, replicated int64)
 // TestE2ERecordsConvergeAfterPartitionHeals cuts one node off, keeps
 // writing on both sides (CRDT writes stay available), heals the partition
 // and requires every acknowledged write on every node.
+//
+// It also sends deltas too large for SWIM broadcasts (-replica-stream-threshold,
+// 1024 bytes by default): on the healthy cluster and from n3 after the heal,
+// they travel over the TCP anti-entropy stream.
 func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 	e := startCluster(t, 3)
 	w := newWrites()
@@ -168,7 +173,21 @@ func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 	for i := range 30 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], 1)
 	}
+	_, repl, err := e.cli.Update(e.ctx, e.http("n1"), "tables", "wide", bigTags("n1")...)
+	require.NoError(t, err)
+	require.True(t, repl, "a large delta was not acknowledged by a peer")
+	sent, err := e.metric("n1", "dwnode_replica_stream_sent_total")
+	require.NoError(t, err)
+	require.Positive(t, sent, "the large delta did not take the stream")
+	recv2, err := e.metric("n2", "dwnode_replica_stream_received_total")
+	require.NoError(t, err)
+	recv3, err := e.metric("n3", "dwnode_replica_stream_received_total")
+	require.NoError(t, err)
+	require.Positive(t, recv2+recv3, "no peer received the large delta on the stream")
 	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), true))
+	_, repl, err = e.cli.Update(e.ctx, e.http("n3"), "tables", "wide", bigTags("n3")...)
+	require.NoError(t, err)
+	require.False(t, repl, "n3 is cut off")
 	for i := range 40 {
 		node := nodes[i%2]
 		if i%4 == 3 {
@@ -189,4 +208,23 @@ func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 		}
 		return nil
 	})
+	for _, node := range nodes {
+		b, err := e.cli.Record(e.ctx, e.http(node), "tables", "wide")
+		require.NoError(t, err)
+		var v struct {
+			Tags []string `json:"tags"`
+		}
+		require.NoError(t, json.Unmarshal(b, &v))
+		require.Len(t, v.Tags, 2*len(bigTags("x")), "%s lacks tags of the large deltas", node)
+	}
+}
+
+// bigTags returns ops adding 40 tags of 48 bytes, prefixed by node: one
+// delta of about 2 KiB.
+func bigTags(node string) []nodeapi.RecordOp {
+	var ops []nodeapi.RecordOp
+	for i := range 40 {
+		ops = append(ops, nodeapi.RecordOp{Op: "add", Field: "tags", Value: fmt.Sprintf("%s-%02d-%s", node, i, strings.Repeat("x", 40))})
+	}
+	return ops
 }

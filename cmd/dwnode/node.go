@@ -19,6 +19,7 @@ import (
 	"github.com/dwsdk/distributed/gen/nodeapi"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
 	"github.com/dwsdk/distributed/runtime/crdt/replica/durable"
+	"github.com/dwsdk/distributed/runtime/crdt/replica/stream"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
@@ -35,6 +36,7 @@ type Node struct {
 
 	swim    *swim.Node
 	link    *swimLink
+	stream  *stream.Transport // the CRDT anti-entropy stream
 	engine  *replica.Engine
 	records *recordStore
 	store   *durable.Store // the records' log and snapshot
@@ -100,8 +102,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}); err != nil {
 		return nil, fmt.Errorf("dwnode: open CRDT store: %w", err)
 	}
-	n.link = newSwimLink(log, 1024)
-	meta, err := (&nodeapi.NodeMeta{RaftAddr: n.kv.addr(), HTTPAddr: n.httpLn.Addr().String(), Epoch: epoch}).MarshalBinary()
+	n.link = newSwimLink(log, cfg.StreamThreshold)
+	if n.stream, err = stream.New(n.ctx, stream.Config{
+		ID: cfg.Name, ListenAddr: cfg.ReplicaAddr, Resolve: n.link.replicaAddr, Logger: log,
+	}); err != nil {
+		return nil, fmt.Errorf("dwnode: replication stream: %w", err)
+	}
+	n.link.useStream(n.stream, n.faults.severed.Load)
+	meta, err := (&nodeapi.NodeMeta{RaftAddr: n.kv.addr(), HTTPAddr: n.httpLn.Addr().String(), Epoch: epoch,
+		ReplicaAddr: n.stream.Addr()}).MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("dwnode: encode metadata: %w", err)
 	}
@@ -141,6 +150,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	n.scaler = newLeaderScaler(n)
 	n.goRun("replica", n.engine.Run)
 	n.goRun("crdt-compaction", n.store.Run)
+	n.goRun("replica-stream", n.link.pumpStream)
 	n.goRun("membership", n.membershipLoop)
 	n.goRun("load", n.loadLoop)
 	n.goRun("autoscale", n.scaler.run)
@@ -161,7 +171,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		return nil, err
 	}
 	log.Info("dwnode: serving", "name", cfg.Name, "swim", n.swim.LocalNode().Addr, "raft", n.kv.addr(),
-		"http", n.httpLn.Addr().String(), "replica", n.replica)
+		"http", n.httpLn.Addr().String(), "replica_stream", n.stream.Addr(), "replica", n.replica)
 	return n, nil
 }
 
@@ -296,6 +306,9 @@ func (n *Node) closeAll() error {
 	}
 	if n.link != nil {
 		n.link.close()
+	}
+	if n.stream != nil {
+		n.stream.Close()
 	}
 	if n.store != nil { // the engine has stopped taking deltas
 		if err := n.store.Close(); err != nil {

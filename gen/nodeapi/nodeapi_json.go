@@ -235,6 +235,8 @@ func (x *NodeMeta) appendJSON(b []byte) ([]byte, error) {
 	b = wire.AppendJSONString(b, x.HTTPAddr)
 	b = append(b, ",\"epoch\":"...)
 	b = wire.AppendUint(b, uint64(x.Epoch))
+	b = append(b, ",\"replica_addr\":"...)
+	b = wire.AppendJSONString(b, x.ReplicaAddr)
 	return append(b, '}'), nil
 }
 
@@ -246,13 +248,15 @@ func (x *NodeMeta) jsonSize() int {
 	n += len(x.HTTPAddr) + 2
 	n += 9
 	n += wire.UintLen(uint64(x.Epoch))
+	n += 16
+	n += len(x.ReplicaAddr) + 2
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsNodeMeta = [...]string{"raft_addr", "http_addr", "epoch"}
+var jsonFieldsNodeMeta = [...]string{"raft_addr", "http_addr", "epoch", "replica_addr"}
 
 func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -277,6 +281,8 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 			f = 2
 		case "epoch":
 			f = 3
+		case "replica_addr":
+			f = 4
 		default:
 			f = wire.FoldIndex(key, jsonFieldsNodeMeta[:])
 		}
@@ -304,6 +310,14 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Epoch")
 				}
 				x.Epoch = uint64(val)
+			}
+		case 4:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "ReplicaAddr")
+				}
+				x.ReplicaAddr = val
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

@@ -53,5 +53,6 @@
 // Messages are replicawire.Envelope values (generated from
 // schemas/replicawire); a transport encodes them with their generated binary
 // codec. The dwnode reference node sends small deltas as SWIM user
-// broadcasts and everything else over a TCP stream.
+// broadcasts, other small messages as SWIM packets, and large ones over the
+// TCP anti-entropy stream of package replica/stream.
 package replica
