@@ -5,6 +5,7 @@ FUZZTIME ?= 30s
 BENCHCOUNT ?= 6
 BENCHTIME ?= 1s
 BENCHOUT ?= bench/out
+BENCHPKG ?= ./...
 
 .PHONY: all generate check-generated vet test test-unit bench-smoke bench fuzz demo soak tools
 
@@ -37,9 +38,10 @@ bench-smoke:
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
 
 ## bench: side-by-side benchmarks against peer libraries, benchstat tables in $(BENCHOUT)
+##        (BENCHPKG=./codec runs one area)
 bench:
 	@mkdir -p $(BENCHOUT)
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m ./... | tee $(abspath $(BENCHOUT))/raw.txt
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m $(BENCHPKG) | tee $(abspath $(BENCHOUT))/raw.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl $(BENCHOUT)/raw.txt | tee $(BENCHOUT)/benchstat.txt
 
 ## fuzz: run every fuzz target for FUZZTIME each

@@ -173,6 +173,18 @@ func BenchmarkCodec(b *testing.B) {
 				buf = must(w.BuildBytes(buf[:0]))
 			}
 		})
+		run("json-append", "encoding_json", len(js), func(b *testing.B) {
+			// json.Encoder into a reused buffer: encoding/json's
+			// allocation-free path (it adds a newline).
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			for b.Loop() {
+				buf.Reset()
+				if err := enc.Encode(f.plain); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		run("json-decode", "ours", len(js), func(b *testing.B) {
 			for b.Loop() {
 				if err := f.newOurs().UnmarshalJSON(js); err != nil {

@@ -15,19 +15,27 @@ import (
 // environment variable (DWNODE_ plus the flag name in upper case with
 // dashes as underscores); a flag given on the command line wins.
 type Config struct {
-	Name      string   // unique node name
-	DataDir   string   // Raft WAL, stable store and snapshots
-	SWIMAddr  string   // UDP+TCP host:port of SWIM
-	RaftAddr  string   // TCP host:port of Raft
-	HTTPAddr  string   // host:port of the HTTP API
-	Join      []string // SWIM seed addresses; empty: first node
-	Bootstrap bool     // bootstrap a new Raft cluster with this node alone
-	Token     string   // bearer token required on writes; empty: none
-	AddrFile  string   // when set, the bound addresses are written here
-	LogLevel  slog.Level
-	SWIM      string // timing profile: local or lan
+	Name     string // unique node name
+	DataDir  string // Raft WAL, stable store and snapshots
+	SWIMAddr string // UDP+TCP host:port of SWIM
+	RaftAddr string // TCP host:port of Raft
+	HTTPAddr string // host:port of the HTTP API
+	// ReplicaAddr is the TCP host:port of the CRDT anti-entropy stream,
+	// advertised to the peers in the SWIM metadata.
+	ReplicaAddr string
+	// StreamThreshold is the encoded size in bytes above which replication
+	// messages leave SWIM for the anti-entropy stream.
+	StreamThreshold int
+	Join            []string // SWIM seed addresses; empty: first node
+	Bootstrap       bool     // bootstrap a new Raft cluster with this node alone
+	Token           string   // bearer token required on writes; empty: none
+	AddrFile        string   // when set, the bound addresses are written here
+	LogLevel        slog.Level
+	SWIM            string // timing profile: local or lan
 
 	ReplicaTick time.Duration // replica engine tick
+	PruneAfter  time.Duration // dead this long: its CRDT replica id is pruned; 0: SWIM's reap time
+	MarkerTTL   time.Duration // pruning markers kept this long after every live peer acknowledged them
 	Election    time.Duration // Raft election timeout (minimum)
 	Heartbeat   time.Duration // Raft heartbeat interval
 
@@ -56,6 +64,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&c.SWIMAddr, "swim-addr", "127.0.0.1:7946", "SWIM UDP and TCP address (port 0 picks one)")
 	fs.StringVar(&c.RaftAddr, "raft-addr", "127.0.0.1:7947", "Raft TCP address (port 0 picks one)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP API address (port 0 picks one)")
+	fs.StringVar(&c.ReplicaAddr, "replica-addr", "127.0.0.1:0", "CRDT anti-entropy stream TCP address, advertised through SWIM (port 0 picks one)")
+	fs.IntVar(&c.StreamThreshold, "replica-stream-threshold", 1024,
+		"CRDT replication messages up to this many encoded bytes ride SWIM (fresh deltas as piggybacked broadcasts); larger ones go over the TCP anti-entropy stream")
 	fs.StringVar(&join, "join", "", "comma-separated SWIM addresses of members to join")
 	fs.BoolVar(&c.Bootstrap, "bootstrap", false, "bootstrap a new Raft cluster with this node (the first node only)")
 	fs.StringVar(&c.Token, "token", "", "bearer token required on write requests (empty: no authentication)")
@@ -63,6 +74,8 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.SWIM, "swim-profile", "local", "SWIM timings: local (loopback, fast) or lan")
 	fs.DurationVar(&c.ReplicaTick, "replica-tick", 50*time.Millisecond, "CRDT replication tick")
+	fs.DurationVar(&c.PruneAfter, "prune-after", 0, "prune the CRDT replica id of a member dead this long; it must outlast any partition to ride out (0: SWIM's reap time)")
+	fs.DurationVar(&c.MarkerTTL, "prune-marker-ttl", 24*time.Hour, "keep pruning markers this long after every live peer acknowledged them; longer than a node may stay down and come back from its disk")
 	fs.DurationVar(&c.Election, "raft-election", 300*time.Millisecond, "Raft election timeout (minimum)")
 	fs.DurationVar(&c.Heartbeat, "raft-heartbeat", 50*time.Millisecond, "Raft heartbeat interval")
 	fs.BoolVar(&c.Autoscale, "autoscale", false, "run the auto-scaler while this node is the Raft leader")
@@ -128,6 +141,12 @@ func (c Config) validate() error {
 		if d.v <= 0 {
 			bad("-%s %v must be positive", d.name, d.v)
 		}
+	}
+	if c.StreamThreshold < 0 || c.StreamThreshold > 64<<10 {
+		bad("-replica-stream-threshold %d: want 0 to %d bytes", c.StreamThreshold, 64<<10)
+	}
+	if c.PruneAfter < 0 || c.MarkerTTL < 0 {
+		bad("-prune-after %v and -prune-marker-ttl %v must not be negative", c.PruneAfter, c.MarkerTTL)
 	}
 	if c.Heartbeat >= c.Election {
 		bad("-raft-heartbeat %v must be shorter than -raft-election %v", c.Heartbeat, c.Election)

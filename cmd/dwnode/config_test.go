@@ -18,6 +18,8 @@ func TestParseConfig(t *testing.T) {
 	require.Equal(t, []string{"a:1", "b:2"}, c.Join)
 	require.Equal(t, time.Second, c.Election)
 	require.Equal(t, "dwnode-data/n1", c.DataDir)
+	require.Equal(t, 1024, c.StreamThreshold)
+	require.Equal(t, "127.0.0.1:0", c.ReplicaAddr)
 }
 
 func TestParseConfigErrors(t *testing.T) {
@@ -36,7 +38,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"queue thresholds", []string{"-name", "x", "-scale-queue-up", "5", "-scale-queue-down", "6"}, nil, "-scale-queue-down"},
 		{"profile", []string{"-name", "x", "-swim-profile", "wan2"}, nil, "-swim-profile"},
 		{"log level", []string{"-name", "x", "-log-level", "loud"}, nil, "-log-level"},
+		{"stream threshold", []string{"-name", "x", "-replica-stream-threshold", "-1"}, nil, "-replica-stream-threshold -1"},
 		{"stray argument", []string{"-name", "x", "extra"}, nil, `unexpected argument "extra"`},
+		{"negative prune delay", []string{"-name", "x", "-prune-after", "-1s"}, nil, "-prune-after -1s"},
+		{"negative marker ttl", []string{"-name", "x"}, map[string]string{"DWNODE_PRUNE_MARKER_TTL": "-1h"}, "-prune-marker-ttl -1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := none

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,8 +89,10 @@ var recordKeys = []string{"orders", "customers", "lineitems", "parts"}
 
 // TestE2ERecordsConvergeAfterKillAndRestart: records updated on every
 // node converge after a node is killed with SIGKILL and restarted from its
-// data directory; no write acknowledged as replicated is lost, and nothing
-// is counted twice.
+// data directory; no acknowledged write is lost, and nothing is counted
+// twice. Right before the kill, n3 is cut off and acknowledges writes no
+// peer received (X-Dwnode-Replicated: false); they come back from n3's CRDT
+// log when it restarts, and reach every node.
 func TestE2ERecordsConvergeAfterKillAndRestart(t *testing.T) {
 	e := startCluster(t, 3)
 	w := newWrites()
@@ -96,20 +100,30 @@ func TestE2ERecordsConvergeAfterKillAndRestart(t *testing.T) {
 	for i := range 60 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], int64(1+i%5))
 	}
-	t.Log("killing n3")
+	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), true))
+	const lonely = "n3-only"
+	acked, replicated := e.incConcurrently("n3", lonely, 24)
+	require.NotZero(t, acked, "n3 acknowledged no write while cut off")
+	require.Zero(t, replicated, "a write reached a peer although n3 was cut off")
+	w.acked[lonely], w.attempted[lonely] = acked, 24
+	t.Log("killing n3 right after it acknowledged writes no peer has")
 	e.c.Proc("n3").Kill()
 	for i := range 40 {
 		e.inc(w, nodes[i%2], recordKeys[i%4], int64(1+i%3))
 	}
 	_, err := e.c.Start(e.ctx, "n3", false, []string{e.c.Proc("n1").Addrs.Addr})
 	require.NoError(t, err)
+	// Only n3's log holds these writes: the peers never received them.
+	rows, err := e.rows("n3", lonely)
+	require.NoError(t, err)
+	require.Equal(t, acked, rows, "n3 lost writes it acknowledged before SIGKILL")
 	for i := range 40 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], 2)
 	}
-	e.converged(recordKeys, func(node, key string, rows int64) error {
-		if rows < w.replicated[key] || rows > w.attempted[key] {
-			return fmt.Errorf("%s %s: rows %d, want between %d (replicated) and %d (attempted)",
-				node, key, rows, w.replicated[key], w.attempted[key])
+	e.converged(append(recordKeys, lonely), func(node, key string, rows int64) error {
+		if rows < w.acked[key] || rows > w.attempted[key] {
+			return fmt.Errorf("%s %s: rows %d, want between %d (acknowledged) and %d (attempted)",
+				node, key, rows, w.acked[key], w.attempted[key])
 		}
 		return nil
 	})
@@ -118,9 +132,40 @@ func TestE2ERecordsConvergeAfterKillAndRestart(t *testing.T) {
 	}
 }
 
+// incConcurrently sends n increments by 1 of tables/key to node at once (so
+// they share the node's log fsyncs) and returns how many were acknowledged
+// and how many of those were replicated before the answer.
+func (e *e2e) incConcurrently(node, key string, n int) (acked, replicated int64) {
+	e.t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, repl, err := e.cli.Update(e.ctx, e.http(node), "tables", key,
+				nodeapi.RecordOp{Op: "inc", Field: "row_count", By: 1})
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				acked++
+				if repl {
+					replicated++
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return acked, replicated
+}
+
 // TestE2ERecordsConvergeAfterPartitionHeals cuts one node off, keeps
 // writing on both sides (CRDT writes stay available), heals the partition
 // and requires every acknowledged write on every node.
+//
+// It also sends deltas too large for SWIM broadcasts (-replica-stream-threshold,
+// 1024 bytes by default): on the healthy cluster and from n3 after the heal,
+// they travel over the TCP anti-entropy stream.
 func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 	e := startCluster(t, 3)
 	w := newWrites()
@@ -128,7 +173,21 @@ func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 	for i := range 30 {
 		e.inc(w, nodes[i%3], recordKeys[i%4], 1)
 	}
+	_, repl, err := e.cli.Update(e.ctx, e.http("n1"), "tables", "wide", bigTags("n1")...)
+	require.NoError(t, err)
+	require.True(t, repl, "a large delta was not acknowledged by a peer")
+	sent, err := e.metric("n1", "dwnode_replica_stream_sent_total")
+	require.NoError(t, err)
+	require.Positive(t, sent, "the large delta did not take the stream")
+	recv2, err := e.metric("n2", "dwnode_replica_stream_received_total")
+	require.NoError(t, err)
+	recv3, err := e.metric("n3", "dwnode_replica_stream_received_total")
+	require.NoError(t, err)
+	require.Positive(t, recv2+recv3, "no peer received the large delta on the stream")
 	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), true))
+	_, repl, err = e.cli.Update(e.ctx, e.http("n3"), "tables", "wide", bigTags("n3")...)
+	require.NoError(t, err)
+	require.False(t, repl, "n3 is cut off")
 	for i := range 40 {
 		node := nodes[i%2]
 		if i%4 == 3 {
@@ -149,4 +208,23 @@ func TestE2ERecordsConvergeAfterPartitionHeals(t *testing.T) {
 		}
 		return nil
 	})
+	for _, node := range nodes {
+		b, err := e.cli.Record(e.ctx, e.http(node), "tables", "wide")
+		require.NoError(t, err)
+		var v struct {
+			Tags []string `json:"tags"`
+		}
+		require.NoError(t, json.Unmarshal(b, &v))
+		require.Len(t, v.Tags, 2*len(bigTags("x")), "%s lacks tags of the large deltas", node)
+	}
+}
+
+// bigTags returns ops adding 40 tags of 48 bytes, prefixed by node: one
+// delta of about 2 KiB.
+func bigTags(node string) []nodeapi.RecordOp {
+	var ops []nodeapi.RecordOp
+	for i := range 40 {
+		ops = append(ops, nodeapi.RecordOp{Op: "add", Field: "tags", Value: fmt.Sprintf("%s-%02d-%s", node, i, strings.Repeat("x", 40))})
+	}
+	return ops
 }

@@ -54,13 +54,14 @@ type e2e struct {
 
 // startCluster starts n nodes: n1 bootstraps Raft, the others join it
 // through SWIM; it returns once the Raft configuration holds n voters.
-func startCluster(t *testing.T, n int) *e2e {
+// Every node gets the extra flags.
+func startCluster(t *testing.T, n int, extra ...string) *e2e {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	dir := t.TempDir()
-	c := cluster.New(dwnodeBinary(t), dir, testToken,
-		"-fault-injection", "-replica-tick", "20ms", "-raft-election", "300ms", "-log-level", "info")
+	c := cluster.New(dwnodeBinary(t), dir, testToken, append([]string{
+		"-fault-injection", "-replica-tick", "20ms", "-raft-election", "300ms", "-log-level", "info"}, extra...)...)
 	e := &e2e{t: t, c: c, cli: cluster.NewClient(testToken), ctx: ctx}
 	t.Cleanup(func() {
 		if err := c.StopAll(15 * time.Second); err != nil {

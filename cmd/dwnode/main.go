@@ -45,7 +45,8 @@ func main() {
 }
 
 // run is main without the exit, so its exit codes are testable: 0 after a
-// graceful shutdown, 1 when the node failed, 2 on a bad configuration.
+// graceful shutdown, 1 when the node failed (or was fenced: see prune.go),
+// 2 on a bad configuration.
 func run(args []string, getenv func(string) string) int {
 	cfg, err := parseConfig(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +73,10 @@ func run(args []string, getenv func(string) string) int {
 	defer cancel()
 	if err := n.Shutdown(sctx); err != nil {
 		log.Error("dwnode: shutdown", "err", err)
+		return 1
+	}
+	if n.fenced.Load() {
+		log.Error("dwnode: stopped because the cluster pruned this node's replica id; start it again to rejoin under a new epoch")
 		return 1
 	}
 	log.Info("dwnode: stopped")

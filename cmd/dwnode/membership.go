@@ -35,15 +35,18 @@ func (n *Node) members() []memberInfo {
 
 // membershipLoop keeps the replica engine's peers and (on the Raft leader)
 // the Raft configuration in line with SWIM: alive and suspect members are
-// peers, dead ones are suspended (they may come back), members that left
-// are removed for good. It runs on every SWIM event and every second.
+// peers, dead ones are suspended (they may come back) and, once dead for
+// the prune delay, removed for good (see prune.go), as are members that
+// left. It runs on every SWIM event and every second.
 func (n *Node) membershipLoop(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	left := map[string]uint32{} // members already removed, by incarnation
 	lost := map[string]lostMember{}
+	dead := map[string]*deadMember{}
 	for {
 		ms := n.members()
+		n.trackDead(dead, ms, n.engine.Peers(), time.Now())
 		present := map[string]bool{}
 		for _, m := range ms {
 			present[m.Name] = true

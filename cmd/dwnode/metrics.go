@@ -66,6 +66,15 @@ func newMetrics(n *Node) *metrics {
 		counter("dwnode_replica_deltas_applied_total", "Remote CRDT deltas applied.", func() float64 { return float64(n.engine.Stats().DeltasApplied) }),
 		counter("dwnode_replica_states_sent_total", "Full CRDT states sent (fallback or repair).", func() float64 { return float64(n.engine.Stats().StatesSent) }),
 		counter("dwnode_replica_digest_matches_total", "Digest exchanges that found equal states.", func() float64 { return float64(n.engine.Stats().DigestMatches) }),
+		counter("dwnode_crdt_log_appends_total", "Local CRDT deltas appended to the durable log.", func() float64 { return float64(n.store.Stats().Appends) }),
+		counter("dwnode_crdt_log_syncs_total", "fdatasync calls of the CRDT log (shared by concurrent writers).", func() float64 { return float64(n.store.Stats().Syncs) }),
+		counter("dwnode_crdt_log_compactions_total", "CRDT snapshots written.", func() float64 { return float64(n.store.Stats().Compactions) }),
+		counter("dwnode_replica_stream_sent_total", "Replication messages handed to the TCP anti-entropy stream.", func() float64 { return float64(n.link.streamed.Load()) }),
+		counter("dwnode_replica_stream_received_total", "Replication messages received on the TCP anti-entropy stream.", func() float64 { return float64(n.stream.Stats().FramesReceived) }),
+		counter("dwnode_replica_stream_dropped_total", "Replication messages the stream dropped (full queue, unreachable peer, too large).", func() float64 {
+			s := n.stream.Stats()
+			return float64(s.Dropped + s.TooLarge)
+		}),
 		counter("dwnode_replica_messages_dropped_total", "Replication messages dropped on a full queue.", func() float64 { return float64(n.link.dropped.Load()) }),
 	)
 	return m

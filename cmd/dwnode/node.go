@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -12,10 +13,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dwsdk/distributed/gen/nodeapi"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
+	"github.com/dwsdk/distributed/runtime/crdt/replica/durable"
+	"github.com/dwsdk/distributed/runtime/crdt/replica/stream"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
@@ -27,10 +31,15 @@ type Node struct {
 	epoch   uint64
 	replica string // CRDT replica id of this incarnation
 
+	pruneAfter time.Duration // a member dead this long is given up on (see prune.go)
+	fenced     atomic.Bool   // the cluster pruned our replica id: we must restart
+
 	swim    *swim.Node
 	link    *swimLink
+	stream  *stream.Transport // the CRDT anti-entropy stream
 	engine  *replica.Engine
 	records *recordStore
+	store   *durable.Store // the records' log and snapshot
 	kv      *kvStore
 	scaler  *leaderScaler
 	metrics *metrics
@@ -86,8 +95,22 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 	}
 
 	n.records = newRecordStore(n.replica)
-	n.link = newSwimLink(log, 1024)
-	meta, err := (&nodeapi.NodeMeta{RaftAddr: n.kv.addr(), HTTPAddr: n.httpLn.Addr().String(), Epoch: epoch}).MarshalBinary()
+	// The records written before a crash come back under their old replica
+	// ids and are disseminated again as this incarnation's first delta.
+	if n.store, err = durable.Open(durable.Config{
+		Dir: n.dataPath("crdt"), State: n.records.keyed, Logger: log, RestoreAsDelta: true,
+	}); err != nil {
+		return nil, fmt.Errorf("dwnode: open CRDT store: %w", err)
+	}
+	n.link = newSwimLink(log, cfg.StreamThreshold)
+	if n.stream, err = stream.New(n.ctx, stream.Config{
+		ID: cfg.Name, ListenAddr: cfg.ReplicaAddr, Resolve: n.link.replicaAddr, Logger: log,
+	}); err != nil {
+		return nil, fmt.Errorf("dwnode: replication stream: %w", err)
+	}
+	n.link.useStream(n.stream, n.faults.severed.Load)
+	meta, err := (&nodeapi.NodeMeta{RaftAddr: n.kv.addr(), HTTPAddr: n.httpLn.Addr().String(), Epoch: epoch,
+		ReplicaAddr: n.stream.Addr()}).MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("dwnode: encode metadata: %w", err)
 	}
@@ -109,19 +132,25 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		return nil, fmt.Errorf("dwnode: start SWIM: %w", err)
 	}
 	n.link.attach(n.swim)
+	n.pruneAfter = cmp.Or(cfg.PruneAfter, scfg.ReapTime)
 
 	if n.engine, err = replica.New(replica.Config{
-		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.records.keyed,
+		ID: cfg.Name, Replica: n.replica, Epoch: epoch, State: n.store,
 		Transport: n.link, Logger: log, TickInterval: cfg.ReplicaTick,
 		AntiEntropyTicks: 20, // a digest exchange every 20 ticks: a divergence is repaired within seconds
+		OnFenced:         n.onFenced,
+		MarkerTTLTicks:   uint64(cfg.MarkerTTL / cfg.ReplicaTick),
 	}); err != nil {
 		return nil, fmt.Errorf("dwnode: replica engine: %w", err)
 	}
 	n.records.notify = n.engine.Notify
+	n.registerPruneMetrics()
 
 	n.httpSrv = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 5 * time.Second}
 	n.scaler = newLeaderScaler(n)
 	n.goRun("replica", n.engine.Run)
+	n.goRun("crdt-compaction", n.store.Run)
+	n.goRun("replica-stream", n.link.pumpStream)
 	n.goRun("membership", n.membershipLoop)
 	n.goRun("load", n.loadLoop)
 	n.goRun("autoscale", n.scaler.run)
@@ -142,7 +171,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Node, err erro
 		return nil, err
 	}
 	log.Info("dwnode: serving", "name", cfg.Name, "swim", n.swim.LocalNode().Addr, "raft", n.kv.addr(),
-		"http", n.httpLn.Addr().String(), "replica", n.replica)
+		"http", n.httpLn.Addr().String(), "replica_stream", n.stream.Addr(), "replica", n.replica)
 	return n, nil
 }
 
@@ -229,7 +258,7 @@ func (n *Node) loadLoop(ctx context.Context) error {
 func (n *Node) Done() <-chan struct{} { return n.leaveReq }
 
 // Shutdown leaves the cluster gracefully: it hands Raft leadership away,
-// flushes the last CRDT delta, announces the departure through SWIM, stops
+// flushes the last CRDT delta (and syncs the CRDT log), announces the departure through SWIM, stops
 // serving, and closes Raft (flushing the WAL). It is safe to call twice.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.shutdownOnce.Do(func() {
@@ -278,6 +307,14 @@ func (n *Node) closeAll() error {
 	if n.link != nil {
 		n.link.close()
 	}
+	if n.stream != nil {
+		n.stream.Close()
+	}
+	if n.store != nil { // the engine has stopped taking deltas
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if n.kv != nil {
 		if err := n.kv.close(); err != nil {
 			errs = append(errs, err)
@@ -295,9 +332,13 @@ func (n *Node) health() *nodeapi.Health {
 		Status: "ok", Node: n.cfg.Name, Members: uint32(n.swim.NumMembers()),
 		RaftRole: st.Role, RaftLeader: st.Leader, Load: n.load.value(), Records: uint32(n.records.len()), Pid: uint32(os.Getpid()),
 	}
-	if err != nil {
+	switch {
+	case n.fenced.Load():
+		h.Status = "fenced: replica id pruned by the cluster; restart this node"
+	case err != nil:
 		h.Status = "degraded: " + err.Error()
-	} else {
+	}
+	if err == nil {
 		h.Digest = hex.EncodeToString(sum[:])
 	}
 	return h

@@ -150,7 +150,11 @@ func (s *recordStore) digest() ([32]byte, error) {
 }
 
 // replicatedHeader tells a record writer whether another node acknowledged
-// the change before the answer.
+// the change before the answer. It is information only: every 2xx answer
+// means the change is already durable in this node's CRDT log, so it
+// survives a crash of this node either way; "false" says only that no peer
+// held it yet (the node is cut off, or the peers were slower than
+// syncTimeout), so it is not yet readable elsewhere.
 const replicatedHeader = "X-Dwnode-Replicated"
 
 // syncTimeout bounds the wait for that acknowledgement.
@@ -208,9 +212,17 @@ func (n *Node) handleRecordUpdate(w http.ResponseWriter, r *http.Request) {
 		n.writeErr(w, err)
 		return
 	}
-	// Wait (briefly) until another node holds the change, so it survives
-	// this node's crash; a node cut off from the others still accepts the
-	// write and says it is not replicated yet.
+	// The change is acknowledged only once it is durable here: the engine
+	// takes its delta (which the store logs) and the log is synced, one
+	// fdatasync shared by concurrent writers.
+	n.engine.Flush()
+	if err := n.store.Sync(r.Context()); err != nil {
+		n.writeErr(w, fmt.Errorf("record %s/%s applied but not durable: %w", r.PathValue("type"), key, err))
+		return
+	}
+	// Then wait (briefly) until another node holds it too; a node cut off
+	// from the others still accepts the write and says it is not
+	// replicated yet.
 	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
 	replicated := n.engine.Sync(ctx) == nil
 	cancel()

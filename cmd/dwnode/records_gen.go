@@ -20,6 +20,7 @@ type genPtr[T any] interface {
 	Merge(o *T)
 	TakeDelta() *T
 	GarbageCollect(opts crdt.GCOptions) crdt.GCStats
+	TombstoneCount() int
 	MarshalBinary() ([]byte, error)
 	UnmarshalBinary(data []byte) error
 	MarshalJSON() ([]byte, error)
@@ -75,14 +76,35 @@ func (g *genRecord[T, P]) Snapshot() ([]byte, error) {
 // Prune implements replica.State: runtime/crdt's pruning folds the departed
 // replicas into this one, as a change the next TakeDelta carries.
 func (g *genRecord[T, P]) Prune(replicas []string) error {
-	opts := crdt.GCOptions{Self: g.self}
-	for _, r := range replicas {
-		opts.Departed = append(opts.Departed, crdt.ReplicaID(r))
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	P(&g.v).GarbageCollect(opts)
+	P(&g.v).GarbageCollect(crdt.GCOptions{Self: g.self, Departed: replicaIDs(replicas)})
 	return nil
+}
+
+func replicaIDs(rs []string) []crdt.ReplicaID {
+	out := make([]crdt.ReplicaID, len(rs))
+	for i, r := range rs {
+		out[i] = crdt.ReplicaID(r)
+	}
+	return out
+}
+
+// Forget implements replica.Forgetter: the pruning markers of replicas,
+// which every live replica holds, are dropped (a local change, no delta).
+func (g *genRecord[T, P]) Forget(replicas []string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	P(&g.v).GarbageCollect(crdt.GCOptions{Self: g.self, Forget: replicaIDs(replicas)})
+	return nil
+}
+
+// TombstoneCount returns the record's removal metadata: pruning markers
+// and out-of-order dots (runtime/crdt's TombstoneCount).
+func (g *genRecord[T, P]) TombstoneCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return P(&g.v).TombstoneCount()
 }
 
 // Apply implements record.

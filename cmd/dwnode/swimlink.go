@@ -2,25 +2,36 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/dwsdk/distributed/gen/nodeapi"
 	"github.com/dwsdk/distributed/gen/replicawire"
 	"github.com/dwsdk/distributed/runtime/crdt/replica"
+	"github.com/dwsdk/distributed/runtime/crdt/replica/stream"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
-// swimLink is the replica engine's transport over SWIM: fresh small deltas
-// ride on SWIM's piggybacked user broadcasts; everything addressed to one
-// peer goes as a SWIM direct message, in one UDP packet when it fits the MTU
-// and over a TCP stream otherwise. Each peer has its own send queue and
-// goroutine, so a slow stream never delays the engine or other peers.
+// swimLink is the replica engine's transport. Envelopes of at most
+// threshold encoded bytes ride SWIM: fresh deltas as piggybacked user
+// broadcasts, the rest as SWIM direct messages (one UDP packet). Larger ones
+// (delta batches, full states) go over the TCP anti-entropy stream
+// (replica/stream) to the peer's advertised stream address; a peer that
+// advertises none (an older version) gets them as SWIM direct messages over
+// SWIM's TCP streams. Each peer has its own SWIM send queue and goroutine,
+// and the stream its own per-peer queue, so a slow peer never delays the
+// engine or other peers.
 type swimLink struct {
 	log      *slog.Logger
 	in       chan *replicawire.Envelope
-	bcastMax int
+	bcastMax int // the threshold
+
+	stream  *stream.Transport // nil: everything rides SWIM
+	severed func() bool       // fault injection: drop stream traffic
 
 	mu     sync.Mutex
 	node   *swim.Node
@@ -30,6 +41,7 @@ type swimLink struct {
 	wg     sync.WaitGroup
 
 	dropped, decodeErrors, sendErrors atomic.Uint64
+	streamed, streamDropped           atomic.Uint64
 }
 
 var (
@@ -72,8 +84,11 @@ func (l *swimLink) Inbound() <-chan *replicawire.Envelope { return l.in }
 
 // Broadcast implements replica.Broadcaster.
 func (l *swimLink) Broadcast(env *replicawire.Envelope) bool {
+	if env.Size() > l.bcastMax {
+		return false
+	}
 	b, err := env.MarshalBinary()
-	if err != nil || len(b) > l.bcastMax {
+	if err != nil {
 		return false
 	}
 	l.mu.Lock()
@@ -82,9 +97,24 @@ func (l *swimLink) Broadcast(env *replicawire.Envelope) bool {
 	return n != nil && n.Broadcast("", b) == nil
 }
 
-// Send implements replica.Transport: it queues env for to's goroutine and
-// never blocks; a full queue drops env (the engine resends).
+// Send implements replica.Transport: a large env goes to the stream's queue
+// for to, a small one to to's SWIM goroutine; it never blocks, and a full
+// queue drops env (the engine resends).
 func (l *swimLink) Send(to string, env *replicawire.Envelope) error {
+	if l.stream != nil && env.Size() > l.bcastMax {
+		if _, err := l.replicaAddr(to); err == nil {
+			if l.severed() {
+				return nil // cut off: the message is lost, as on the wire
+			}
+			err := l.stream.Send(to, env)
+			if err != nil {
+				l.streamDropped.Add(1)
+			} else {
+				l.streamed.Add(1)
+			}
+			return err
+		}
+	}
 	b, err := env.MarshalBinary()
 	if err != nil {
 		return err
@@ -129,6 +159,58 @@ func (l *swimLink) sender(to string, q chan []byte) {
 				l.log.Debug("dwnode: replication send failed", "to", to, "err", err)
 			}
 			cancel()
+		}
+	}
+}
+
+// useStream routes large envelopes over t; severed reports whether fault
+// injection cut the node off.
+func (l *swimLink) useStream(t *stream.Transport, severed func() bool) {
+	l.stream, l.severed = t, severed
+}
+
+// replicaAddr returns the stream address the member name advertises in its
+// SWIM metadata; it is the stream's resolver.
+func (l *swimLink) replicaAddr(name string) (string, error) {
+	l.mu.Lock()
+	n := l.node
+	l.mu.Unlock()
+	if n == nil {
+		return "", errors.New("dwnode: SWIM is not running")
+	}
+	m, ok := n.Member(name)
+	if !ok {
+		return "", fmt.Errorf("dwnode: %q is not a SWIM member", name)
+	}
+	var meta nodeapi.NodeMeta
+	if err := meta.UnmarshalBinary(m.Meta); err != nil {
+		return "", fmt.Errorf("dwnode: metadata of %q: %w", name, err)
+	}
+	if meta.ReplicaAddr == "" {
+		return "", fmt.Errorf("dwnode: %q advertises no replication stream", name)
+	}
+	return meta.ReplicaAddr, nil
+}
+
+// pumpStream hands what the stream received to the engine, dropping it
+// while the node is cut off, until the stream closes its channel.
+func (l *swimLink) pumpStream(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case env, ok := <-l.stream.Inbound():
+			if !ok {
+				return nil
+			}
+			if l.severed() {
+				continue
+			}
+			select {
+			case l.in <- env:
+			default:
+				l.dropped.Add(1) // the engine resends what was lost
+			}
 		}
 	}
 }

@@ -101,7 +101,7 @@ func (x *MetricReading) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Down")
 	}
 	b = append(b, ",\"vote\":"...)
-	b = strconv.AppendUint(b, uint64(x.Vote), 10)
+	b = wire.AppendUint(b, uint64(x.Vote))
 	b = append(b, ",\"reason\":"...)
 	b = wire.AppendJSONString(b, x.Reason)
 	return append(b, '}'), nil
@@ -292,7 +292,7 @@ func (x *Block) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Block) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"kind\":"...)
-	b = strconv.AppendUint(b, uint64(x.Kind), 10)
+	b = wire.AppendUint(b, uint64(x.Kind))
 	b = append(b, ",\"detail\":"...)
 	b = wire.AppendJSONString(b, x.Detail)
 	return append(b, '}'), nil
@@ -436,15 +436,15 @@ func (x *Decision) UnmarshalEasyJSON(l *jlexer.Lexer) {
 func (x *Decision) appendJSON(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, "{\"at_unix_milli\":"...)
-	b = strconv.AppendInt(b, int64(x.AtUnixMilli), 10)
+	b = wire.AppendInt(b, int64(x.AtUnixMilli))
 	b = append(b, ",\"action\":"...)
-	b = strconv.AppendUint(b, uint64(x.Action), 10)
+	b = wire.AppendUint(b, uint64(x.Action))
 	b = append(b, ",\"current\":"...)
-	b = strconv.AppendInt(b, int64(x.Current), 10)
+	b = wire.AppendInt(b, int64(x.Current))
 	b = append(b, ",\"wanted\":"...)
-	b = strconv.AppendInt(b, int64(x.Wanted), 10)
+	b = wire.AppendInt(b, int64(x.Wanted))
 	b = append(b, ",\"delta\":"...)
-	b = strconv.AppendInt(b, int64(x.Delta), 10)
+	b = wire.AppendInt(b, int64(x.Delta))
 	b = append(b, ",\"readings\":"...)
 	if x.Readings == nil {
 		b = append(b, "null"...)
@@ -756,11 +756,11 @@ func (x *ScaleEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *ScaleEvent) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"at_unix_milli\":"...)
-	b = strconv.AppendInt(b, int64(x.AtUnixMilli), 10)
+	b = wire.AppendInt(b, int64(x.AtUnixMilli))
 	b = append(b, ",\"action\":"...)
-	b = strconv.AppendUint(b, uint64(x.Action), 10)
+	b = wire.AppendUint(b, uint64(x.Action))
 	b = append(b, ",\"requested\":"...)
-	b = strconv.AppendInt(b, int64(x.Requested), 10)
+	b = wire.AppendInt(b, int64(x.Requested))
 	b = append(b, ",\"nodes\":"...)
 	if x.Nodes == nil {
 		b = append(b, "null"...)
@@ -775,9 +775,9 @@ func (x *ScaleEvent) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	b = append(b, ",\"before\":"...)
-	b = strconv.AppendInt(b, int64(x.Before), 10)
+	b = wire.AppendInt(b, int64(x.Before))
 	b = append(b, ",\"after\":"...)
-	b = strconv.AppendInt(b, int64(x.After), 10)
+	b = wire.AppendInt(b, int64(x.After))
 	b = append(b, ",\"error\":"...)
 	b = wire.AppendJSONString(b, x.Error)
 	return append(b, '}'), nil
@@ -1341,7 +1341,7 @@ func (x *ScaleUpPolicy) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Percent")
 	}
 	b = append(b, ",\"min\":"...)
-	b = strconv.AppendInt(b, int64(x.Min), 10)
+	b = wire.AppendInt(b, int64(x.Min))
 	return append(b, '}'), nil
 }
 
@@ -1482,7 +1482,7 @@ func (x *ScaleDownPolicy) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *ScaleDownPolicy) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"step\":"...)
-	b = strconv.AppendInt(b, int64(x.Step), 10)
+	b = wire.AppendInt(b, int64(x.Step))
 	return append(b, '}'), nil
 }
 
@@ -1611,9 +1611,9 @@ func (x *NodeBounds) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *NodeBounds) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"min\":"...)
-	b = strconv.AppendInt(b, int64(x.Min), 10)
+	b = wire.AppendInt(b, int64(x.Min))
 	b = append(b, ",\"max\":"...)
-	b = strconv.AppendInt(b, int64(x.Max), 10)
+	b = wire.AppendInt(b, int64(x.Max))
 	return append(b, '}'), nil
 }
 

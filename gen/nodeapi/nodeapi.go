@@ -19,6 +19,9 @@ type NodeMeta struct {
 	HTTPAddr string `json:"http_addr" wire:"2"`
 	// Epoch is the node's incarnation (its start time in nanoseconds).
 	Epoch uint64 `json:"epoch" wire:"3"`
+	// ReplicaAddr is the TCP address of the node's CRDT anti-entropy
+	// stream (runtime/crdt/replica/stream).
+	ReplicaAddr string `json:"replica_addr" wire:"4"`
 }
 
 // Member is one SWIM member as /v1/members shows it.

@@ -143,6 +143,10 @@ func (x *NodeMeta) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x18)
 		b = wire.AppendUvarint(b, uint64(x.Epoch))
 	}
+	if x.ReplicaAddr != "" {
+		b = append(b, 0x22)
+		b = wire.AppendString(b, x.ReplicaAddr)
+	}
 	return b, nil
 }
 
@@ -159,6 +163,10 @@ func (x *NodeMeta) size() int {
 	if x.Epoch != 0 {
 		n += 1
 		n += wire.SizeUvarint(uint64(x.Epoch))
+	}
+	if x.ReplicaAddr != "" {
+		n += 1
+		n += wire.SizeString(x.ReplicaAddr)
 	}
 	return n
 }
@@ -193,6 +201,14 @@ func (x *NodeMeta) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Epoch")
 				}
 				x.Epoch = uint64(val)
+			}
+		case 4:
+			{
+				val, err := d.String(typ)
+				if err != nil {
+					return wire.InField(err, "ReplicaAddr")
+				}
+				x.ReplicaAddr = val
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

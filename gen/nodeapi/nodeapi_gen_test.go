@@ -204,6 +204,7 @@ func genNodeMeta(r *wiretest.Rand, depth int) NodeMeta {
 	x.RaftAddr = r.String()
 	x.HTTPAddr = r.String()
 	x.Epoch = uint64(r.Uint(64))
+	x.ReplicaAddr = r.String()
 	return x
 }
 
@@ -213,9 +214,10 @@ func genPtrNodeMeta(r *wiretest.Rand, depth int) *NodeMeta {
 }
 
 type jsonMirrorNodeMeta struct {
-	RaftAddr string `json:"raft_addr"`
-	HTTPAddr string `json:"http_addr"`
-	Epoch    uint64 `json:"epoch"`
+	RaftAddr    string `json:"raft_addr"`
+	HTTPAddr    string `json:"http_addr"`
+	Epoch       uint64 `json:"epoch"`
+	ReplicaAddr string `json:"replica_addr"`
 }
 
 func (x NodeMeta) jsonMirror() jsonMirrorNodeMeta {
@@ -223,6 +225,7 @@ func (x NodeMeta) jsonMirror() jsonMirrorNodeMeta {
 	y.RaftAddr = x.RaftAddr
 	y.HTTPAddr = x.HTTPAddr
 	y.Epoch = x.Epoch
+	y.ReplicaAddr = x.ReplicaAddr
 	return y
 }
 

@@ -234,7 +234,9 @@ func (x *NodeMeta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"http_addr\":"...)
 	b = wire.AppendJSONString(b, x.HTTPAddr)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
+	b = append(b, ",\"replica_addr\":"...)
+	b = wire.AppendJSONString(b, x.ReplicaAddr)
 	return append(b, '}'), nil
 }
 
@@ -246,13 +248,15 @@ func (x *NodeMeta) jsonSize() int {
 	n += len(x.HTTPAddr) + 2
 	n += 9
 	n += wire.UintLen(uint64(x.Epoch))
+	n += 16
+	n += len(x.ReplicaAddr) + 2
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsNodeMeta = [...]string{"raft_addr", "http_addr", "epoch"}
+var jsonFieldsNodeMeta = [...]string{"raft_addr", "http_addr", "epoch", "replica_addr"}
 
 func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -277,6 +281,8 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 			f = 2
 		case "epoch":
 			f = 3
+		case "replica_addr":
+			f = 4
 		default:
 			f = wire.FoldIndex(key, jsonFieldsNodeMeta[:])
 		}
@@ -304,6 +310,14 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Epoch")
 				}
 				x.Epoch = uint64(val)
+			}
+		case 4:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "ReplicaAddr")
+				}
+				x.ReplicaAddr = val
 			}
 		default:
 			if err := r.SkipField(key); err != nil {
@@ -393,7 +407,7 @@ func (x *Member) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"state\":"...)
 	b = wire.AppendJSONString(b, x.State)
 	b = append(b, ",\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"raft_addr\":"...)
 	b = wire.AppendJSONString(b, x.RaftAddr)
 	b = append(b, ",\"http_addr\":"...)
@@ -768,7 +782,7 @@ func (x *RaftPeer) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"voter\":"...)
 	b = strconv.AppendBool(b, x.Voter)
 	b = append(b, ",\"match_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.MatchIndex), 10)
+	b = wire.AppendUint(b, uint64(x.MatchIndex))
 	return append(b, '}'), nil
 }
 
@@ -937,15 +951,15 @@ func (x *RaftStatus) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"role\":"...)
 	b = wire.AppendJSONString(b, x.Role)
 	b = append(b, ",\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"leader\":"...)
 	b = wire.AppendJSONString(b, x.Leader)
 	b = append(b, ",\"leader_http\":"...)
 	b = wire.AppendJSONString(b, x.LeaderHTTP)
 	b = append(b, ",\"commit_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.CommitIndex), 10)
+	b = wire.AppendUint(b, uint64(x.CommitIndex))
 	b = append(b, ",\"applied_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.AppliedIndex), 10)
+	b = wire.AppendUint(b, uint64(x.AppliedIndex))
 	b = append(b, ",\"peers\":"...)
 	if x.Peers == nil {
 		b = append(b, "null"...)
@@ -1193,7 +1207,7 @@ func (x *KVCommand) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *KVCommand) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"op\":"...)
-	b = strconv.AppendUint(b, uint64(x.Op), 10)
+	b = wire.AppendUint(b, uint64(x.Op))
 	b = append(b, ",\"key\":"...)
 	b = wire.AppendJSONString(b, x.Key)
 	b = append(b, ",\"value\":"...)
@@ -1529,7 +1543,7 @@ func (x *KVPair) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"found\":"...)
 	b = strconv.AppendBool(b, x.Found)
 	b = append(b, ",\"index\":"...)
-	b = strconv.AppendUint(b, uint64(x.Index), 10)
+	b = wire.AppendUint(b, uint64(x.Index))
 	return append(b, '}'), nil
 }
 
@@ -1831,7 +1845,7 @@ func (x *RecordOp) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"value\":"...)
 	b = wire.AppendJSONString(b, x.Value)
 	b = append(b, ",\"by\":"...)
-	b = strconv.AppendInt(b, int64(x.By), 10)
+	b = wire.AppendInt(b, int64(x.By))
 	return append(b, '}'), nil
 }
 
@@ -2356,7 +2370,7 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"members\":"...)
-	b = strconv.AppendUint(b, uint64(x.Members), 10)
+	b = wire.AppendUint(b, uint64(x.Members))
 	b = append(b, ",\"raft_role\":"...)
 	b = wire.AppendJSONString(b, x.RaftRole)
 	b = append(b, ",\"raft_leader\":"...)
@@ -2369,9 +2383,9 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 		return b, wire.InField(err, "Load")
 	}
 	b = append(b, ",\"records\":"...)
-	b = strconv.AppendUint(b, uint64(x.Records), 10)
+	b = wire.AppendUint(b, uint64(x.Records))
 	b = append(b, ",\"pid\":"...)
-	b = strconv.AppendUint(b, uint64(x.Pid), 10)
+	b = wire.AppendUint(b, uint64(x.Pid))
 	return append(b, '}'), nil
 }
 

@@ -83,11 +83,11 @@ func (x *Entry) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Entry) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"index\":"...)
-	b = strconv.AppendUint(b, uint64(x.Index), 10)
+	b = wire.AppendUint(b, uint64(x.Index))
 	b = append(b, ",\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"type\":"...)
-	b = strconv.AppendUint(b, uint64(x.Type), 10)
+	b = wire.AppendUint(b, uint64(x.Type))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -258,7 +258,7 @@ func (x *Server) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"address\":"...)
 	b = wire.AppendJSONString(b, x.Address)
 	b = append(b, ",\"suffrage\":"...)
-	b = strconv.AppendUint(b, uint64(x.Suffrage), 10)
+	b = wire.AppendUint(b, uint64(x.Suffrage))
 	return append(b, '}'), nil
 }
 
@@ -573,13 +573,13 @@ func (x *RequestVote) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *RequestVote) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"candidate_id\":"...)
 	b = wire.AppendJSONString(b, x.CandidateID)
 	b = append(b, ",\"last_log_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.LastLogIndex), 10)
+	b = wire.AppendUint(b, uint64(x.LastLogIndex))
 	b = append(b, ",\"last_log_term\":"...)
-	b = strconv.AppendUint(b, uint64(x.LastLogTerm), 10)
+	b = wire.AppendUint(b, uint64(x.LastLogTerm))
 	b = append(b, ",\"pre_vote\":"...)
 	b = strconv.AppendBool(b, x.PreVote)
 	b = append(b, ",\"leadership_transfer\":"...)
@@ -772,7 +772,7 @@ func (x *RequestVoteResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *RequestVoteResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"vote_granted\":"...)
 	b = strconv.AppendBool(b, x.VoteGranted)
 	b = append(b, ",\"pre_vote\":"...)
@@ -943,13 +943,13 @@ func (x *AppendEntries) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *AppendEntries) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"leader_id\":"...)
 	b = wire.AppendJSONString(b, x.LeaderID)
 	b = append(b, ",\"prev_log_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.PrevLogIndex), 10)
+	b = wire.AppendUint(b, uint64(x.PrevLogIndex))
 	b = append(b, ",\"prev_log_term\":"...)
-	b = strconv.AppendUint(b, uint64(x.PrevLogTerm), 10)
+	b = wire.AppendUint(b, uint64(x.PrevLogTerm))
 	b = append(b, ",\"entries\":"...)
 	if x.Entries == nil {
 		b = append(b, "null"...)
@@ -964,9 +964,9 @@ func (x *AppendEntries) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ']')
 	}
 	b = append(b, ",\"leader_commit\":"...)
-	b = strconv.AppendUint(b, uint64(x.LeaderCommit), 10)
+	b = wire.AppendUint(b, uint64(x.LeaderCommit))
 	b = append(b, ",\"read_context\":"...)
-	b = strconv.AppendUint(b, uint64(x.ReadContext), 10)
+	b = wire.AppendUint(b, uint64(x.ReadContext))
 	b = append(b, ",\"heartbeat\":"...)
 	b = strconv.AppendBool(b, x.Heartbeat)
 	return append(b, '}'), nil
@@ -1203,23 +1203,23 @@ func (x *AppendEntriesResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *AppendEntriesResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"success\":"...)
 	b = strconv.AppendBool(b, x.Success)
 	b = append(b, ",\"last_log_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.LastLogIndex), 10)
+	b = wire.AppendUint(b, uint64(x.LastLogIndex))
 	b = append(b, ",\"conflict_term\":"...)
-	b = strconv.AppendUint(b, uint64(x.ConflictTerm), 10)
+	b = wire.AppendUint(b, uint64(x.ConflictTerm))
 	b = append(b, ",\"conflict_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.ConflictIndex), 10)
+	b = wire.AppendUint(b, uint64(x.ConflictIndex))
 	b = append(b, ",\"read_context\":"...)
-	b = strconv.AppendUint(b, uint64(x.ReadContext), 10)
+	b = wire.AppendUint(b, uint64(x.ReadContext))
 	b = append(b, ",\"follower_id\":"...)
 	b = wire.AppendJSONString(b, x.FollowerID)
 	b = append(b, ",\"heartbeat\":"...)
 	b = strconv.AppendBool(b, x.Heartbeat)
 	b = append(b, ",\"reject_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.RejectIndex), 10)
+	b = wire.AppendUint(b, uint64(x.RejectIndex))
 	return append(b, '}'), nil
 }
 
@@ -1444,25 +1444,25 @@ func (x *InstallSnapshot) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *InstallSnapshot) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"leader_id\":"...)
 	b = wire.AppendJSONString(b, x.LeaderID)
 	b = append(b, ",\"last_included_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.LastIncludedIndex), 10)
+	b = wire.AppendUint(b, uint64(x.LastIncludedIndex))
 	b = append(b, ",\"last_included_term\":"...)
-	b = strconv.AppendUint(b, uint64(x.LastIncludedTerm), 10)
+	b = wire.AppendUint(b, uint64(x.LastIncludedTerm))
 	b = append(b, ",\"configuration\":"...)
 	b, _ = x.Configuration.appendJSON(b)
 	b = append(b, ",\"config_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.ConfigIndex), 10)
+	b = wire.AppendUint(b, uint64(x.ConfigIndex))
 	b = append(b, ",\"offset\":"...)
-	b = strconv.AppendUint(b, uint64(x.Offset), 10)
+	b = wire.AppendUint(b, uint64(x.Offset))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	b = append(b, ",\"done\":"...)
 	b = strconv.AppendBool(b, x.Done)
 	b = append(b, ",\"total_size\":"...)
-	b = strconv.AppendUint(b, uint64(x.TotalSize), 10)
+	b = wire.AppendUint(b, uint64(x.TotalSize))
 	return append(b, '}'), nil
 }
 
@@ -1695,11 +1695,11 @@ func (x *InstallSnapshotResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *InstallSnapshotResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"success\":"...)
 	b = strconv.AppendBool(b, x.Success)
 	b = append(b, ",\"next_offset\":"...)
-	b = strconv.AppendUint(b, uint64(x.NextOffset), 10)
+	b = wire.AppendUint(b, uint64(x.NextOffset))
 	b = append(b, ",\"follower_id\":"...)
 	b = wire.AppendJSONString(b, x.FollowerID)
 	return append(b, '}'), nil
@@ -1866,7 +1866,7 @@ func (x *TimeoutNow) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *TimeoutNow) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"leader_id\":"...)
 	b = wire.AppendJSONString(b, x.LeaderID)
 	return append(b, '}'), nil
@@ -2009,7 +2009,7 @@ func (x *TimeoutNowResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *TimeoutNowResponse) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	return append(b, '}'), nil
 }
 
@@ -2138,7 +2138,7 @@ func (x *HardState) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *HardState) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"vote\":"...)
 	b = wire.AppendJSONString(b, x.Vote)
 	return append(b, '}'), nil
@@ -2281,15 +2281,15 @@ func (x *SnapshotMeta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *SnapshotMeta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"index\":"...)
-	b = strconv.AppendUint(b, uint64(x.Index), 10)
+	b = wire.AppendUint(b, uint64(x.Index))
 	b = append(b, ",\"term\":"...)
-	b = strconv.AppendUint(b, uint64(x.Term), 10)
+	b = wire.AppendUint(b, uint64(x.Term))
 	b = append(b, ",\"configuration\":"...)
 	b, _ = x.Configuration.appendJSON(b)
 	b = append(b, ",\"config_index\":"...)
-	b = strconv.AppendUint(b, uint64(x.ConfigIndex), 10)
+	b = wire.AppendUint(b, uint64(x.ConfigIndex))
 	b = append(b, ",\"size\":"...)
-	b = strconv.AppendUint(b, uint64(x.Size), 10)
+	b = wire.AppendUint(b, uint64(x.Size))
 	return append(b, '}'), nil
 }
 

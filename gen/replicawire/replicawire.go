@@ -29,6 +29,19 @@ type Envelope struct {
 	Digest  *Digest `json:"digest" wire:"9"`
 	// Pull asks the receiver to send its full state.
 	Pull bool `json:"pull" wire:"10"`
+	// Pruned lists CRDT replica ids the sender knows were pruned (their
+	// nodes are gone for good): the receiver stops accepting messages of
+	// those incarnations, and a receiver that finds its own replica id here
+	// is fenced (it must rejoin under a new epoch).
+	Pruned []string `json:"pruned" wire:"11"`
+	// Forget lists pruned replica ids whose pruning every live peer of the
+	// pruner has acknowledged: the receiver may drop their pruning markers.
+	Forget []string `json:"forget" wire:"12"`
+	// Refused lists, on a full state, the departed replica ids whose
+	// incarnations the sender no longer accepts messages from: the state
+	// holds every update of them the sender will hold, so a pruner that
+	// merged it need not wait for equal digests.
+	Refused []string `json:"refused" wire:"13"`
 }
 
 // Delta is one encoded delta of the sender's own stream.

@@ -102,6 +102,45 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x50)
 		b = wire.AppendBool(b, x.Pull)
 	}
+	if x.Pruned != nil {
+		b = append(b, 0x5a, 0)
+		p := len(b) - 1
+		b = wire.AppendUvarint(b, uint64(len(x.Pruned)))
+		for i := range x.Pruned {
+			b = wire.AppendString(b, x.Pruned[i])
+		}
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
+	}
+	if x.Forget != nil {
+		b = append(b, 0x62, 0)
+		p := len(b) - 1
+		b = wire.AppendUvarint(b, uint64(len(x.Forget)))
+		for i := range x.Forget {
+			b = wire.AppendString(b, x.Forget[i])
+		}
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
+	}
+	if x.Refused != nil {
+		b = append(b, 0x6a, 0)
+		p := len(b) - 1
+		b = wire.AppendUvarint(b, uint64(len(x.Refused)))
+		for i := range x.Refused {
+			b = wire.AppendString(b, x.Refused[i])
+		}
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
+	}
 	return b, nil
 }
 
@@ -146,6 +185,27 @@ func (x *Envelope) size() int {
 	if x.Pull {
 		n += 1
 		n += 1
+	}
+	if x.Pruned != nil {
+		s := wire.SizeUvarint(uint64(len(x.Pruned)))
+		for i := range x.Pruned {
+			s += wire.SizeString(x.Pruned[i])
+		}
+		n += 1 + wire.SizeLen(s)
+	}
+	if x.Forget != nil {
+		s := wire.SizeUvarint(uint64(len(x.Forget)))
+		for i := range x.Forget {
+			s += wire.SizeString(x.Forget[i])
+		}
+		n += 1 + wire.SizeLen(s)
+	}
+	if x.Refused != nil {
+		s := wire.SizeUvarint(uint64(len(x.Refused)))
+		for i := range x.Refused {
+			s += wire.SizeString(x.Refused[i])
+		}
+		n += 1 + wire.SizeLen(s)
 	}
 	return n
 }
@@ -264,6 +324,69 @@ func (x *Envelope) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Pull")
 				}
 				x.Pull = val
+			}
+		case 11:
+			{
+				fr, cnt, err := d.BeginList(typ, 1)
+				if err != nil {
+					return wire.InField(err, "Pruned")
+				}
+				s := make([]string, cnt)
+				for i := range s {
+					{
+						val, err := d.String(wire.TypeLen)
+						if err != nil {
+							return wire.InElem(err, "Pruned", i)
+						}
+						s[i] = val
+					}
+				}
+				if err := d.EndList(fr); err != nil {
+					return wire.InField(err, "Pruned")
+				}
+				x.Pruned = s
+			}
+		case 12:
+			{
+				fr, cnt, err := d.BeginList(typ, 1)
+				if err != nil {
+					return wire.InField(err, "Forget")
+				}
+				s := make([]string, cnt)
+				for i := range s {
+					{
+						val, err := d.String(wire.TypeLen)
+						if err != nil {
+							return wire.InElem(err, "Forget", i)
+						}
+						s[i] = val
+					}
+				}
+				if err := d.EndList(fr); err != nil {
+					return wire.InField(err, "Forget")
+				}
+				x.Forget = s
+			}
+		case 13:
+			{
+				fr, cnt, err := d.BeginList(typ, 1)
+				if err != nil {
+					return wire.InField(err, "Refused")
+				}
+				s := make([]string, cnt)
+				for i := range s {
+					{
+						val, err := d.String(wire.TypeLen)
+						if err != nil {
+							return wire.InElem(err, "Refused", i)
+						}
+						s[i] = val
+					}
+				}
+				if err := d.EndList(fr); err != nil {
+					return wire.InField(err, "Refused")
+				}
+				x.Refused = s
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

@@ -178,6 +178,24 @@ func genEnvelope(r *wiretest.Rand, depth int) Envelope {
 		x.Digest = genPtrDigest(r, depth+1)
 	}
 	x.Pull = r.Bool()
+	if n := r.Len(depth); n >= 0 {
+		x.Pruned = make([]string, n)
+		for i := range x.Pruned {
+			x.Pruned[i] = r.String()
+		}
+	}
+	if n := r.Len(depth); n >= 0 {
+		x.Forget = make([]string, n)
+		for i := range x.Forget {
+			x.Forget[i] = r.String()
+		}
+	}
+	if n := r.Len(depth); n >= 0 {
+		x.Refused = make([]string, n)
+		for i := range x.Refused {
+			x.Refused[i] = r.String()
+		}
+	}
 	return x
 }
 
@@ -197,6 +215,9 @@ type jsonMirrorEnvelope struct {
 	State   *jsonMirrorState  `json:"state"`
 	Digest  *jsonMirrorDigest `json:"digest"`
 	Pull    bool              `json:"pull"`
+	Pruned  []string          `json:"pruned"`
+	Forget  []string          `json:"forget"`
+	Refused []string          `json:"refused"`
 }
 
 func (x Envelope) jsonMirror() jsonMirrorEnvelope {
@@ -211,6 +232,9 @@ func (x Envelope) jsonMirror() jsonMirrorEnvelope {
 	y.State = jsonMirrorPtrState(x.State)
 	y.Digest = jsonMirrorPtrDigest(x.Digest)
 	y.Pull = x.Pull
+	y.Pruned = x.Pruned
+	y.Forget = x.Forget
+	y.Refused = x.Refused
 	return y
 }
 

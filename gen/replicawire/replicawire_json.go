@@ -85,13 +85,13 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"from\":"...)
 	b = wire.AppendJSONString(b, x.From)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"replica\":"...)
 	b = wire.AppendJSONString(b, x.Replica)
 	b = append(b, ",\"to\":"...)
 	b = wire.AppendJSONString(b, x.To)
 	b = append(b, ",\"to_epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.ToEpoch), 10)
+	b = wire.AppendUint(b, uint64(x.ToEpoch))
 	b = append(b, ",\"deltas\":"...)
 	if x.Deltas == nil {
 		b = append(b, "null"...)
@@ -118,6 +118,45 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 	}
 	b = append(b, ",\"pull\":"...)
 	b = strconv.AppendBool(b, x.Pull)
+	b = append(b, ",\"pruned\":"...)
+	if x.Pruned == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Pruned {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Pruned[i])
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"forget\":"...)
+	if x.Forget == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Forget {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Forget[i])
+		}
+		b = append(b, ']')
+	}
+	b = append(b, ",\"refused\":"...)
+	if x.Refused == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Refused {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Refused[i])
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), nil
 }
 
@@ -159,13 +198,40 @@ func (x *Envelope) jsonSize() int {
 	}
 	n += 8
 	n += 5
+	n += 10
+	if x.Pruned == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Pruned)
+		for i := range x.Pruned {
+			n += len(x.Pruned[i]) + 2
+		}
+	}
+	n += 10
+	if x.Forget == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Forget)
+		for i := range x.Forget {
+			n += len(x.Forget[i]) + 2
+		}
+	}
+	n += 11
+	if x.Refused == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Refused)
+		for i := range x.Refused {
+			n += len(x.Refused[i]) + 2
+		}
+	}
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull"}
+var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull", "pruned", "forget", "refused"}
 
 func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -204,6 +270,12 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 			f = 9
 		case "pull":
 			f = 10
+		case "pruned":
+			f = 11
+		case "forget":
+			f = 12
+		case "refused":
+			f = 13
 		default:
 			f = wire.FoldIndex(key, jsonFieldsEnvelope[:])
 		}
@@ -296,6 +368,90 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 				}
 				x.Pull = val
 			}
+		case 11:
+			if r.Null() {
+				x.Pruned = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Pruned")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Pruned")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Pruned", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Pruned = s
+			}
+		case 12:
+			if r.Null() {
+				x.Forget = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Forget")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Forget")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Forget", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Forget = s
+			}
+		case 13:
+			if r.Null() {
+				x.Refused = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Refused")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Refused")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Refused", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Refused = s
+			}
 		default:
 			if err := r.SkipField(key); err != nil {
 				return err
@@ -378,7 +534,7 @@ func (x *Delta) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Delta) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -683,7 +839,7 @@ func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"missing\":"...)
 	b = strconv.AppendBool(b, x.Missing)
 	return append(b, '}'), nil
@@ -826,7 +982,7 @@ func (x *State) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *State) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"data\":"...)
 	b = wire.AppendJSONBytes(b, x.Data)
 	return append(b, '}'), nil
@@ -971,9 +1127,9 @@ func (x *Progress) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"origin\":"...)
 	b = wire.AppendJSONString(b, x.Origin)
 	b = append(b, ",\"epoch\":"...)
-	b = strconv.AppendUint(b, uint64(x.Epoch), 10)
+	b = wire.AppendUint(b, uint64(x.Epoch))
 	b = append(b, ",\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	return append(b, '}'), nil
 }
 
@@ -1126,7 +1282,7 @@ func (x *Digest) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Digest) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	b = append(b, ",\"sum\":"...)
 	b = wire.AppendJSONBytes(b, x.Sum)
 	b = append(b, ",\"progress\":"...)

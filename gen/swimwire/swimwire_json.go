@@ -83,7 +83,7 @@ func (x *Ping) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Ping) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq_no\":"...)
-	b = strconv.AppendUint(b, uint64(x.SeqNo), 10)
+	b = wire.AppendUint(b, uint64(x.SeqNo))
 	b = append(b, ",\"target\":"...)
 	b = wire.AppendJSONString(b, x.Target)
 	b = append(b, ",\"source_node\":"...)
@@ -254,7 +254,7 @@ func (x *IndirectPing) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *IndirectPing) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq_no\":"...)
-	b = strconv.AppendUint(b, uint64(x.SeqNo), 10)
+	b = wire.AppendUint(b, uint64(x.SeqNo))
 	b = append(b, ",\"target\":"...)
 	b = wire.AppendJSONString(b, x.Target)
 	b = append(b, ",\"target_addr\":"...)
@@ -453,7 +453,7 @@ func (x *Ack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq_no\":"...)
-	b = strconv.AppendUint(b, uint64(x.SeqNo), 10)
+	b = wire.AppendUint(b, uint64(x.SeqNo))
 	b = append(b, ",\"payload\":"...)
 	b = wire.AppendJSONBytes(b, x.Payload)
 	return append(b, '}'), nil
@@ -596,7 +596,7 @@ func (x *Nack) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Nack) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"seq_no\":"...)
-	b = strconv.AppendUint(b, uint64(x.SeqNo), 10)
+	b = wire.AppendUint(b, uint64(x.SeqNo))
 	return append(b, '}'), nil
 }
 
@@ -725,7 +725,7 @@ func (x *Alive) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"addr\":"...)
@@ -896,7 +896,7 @@ func (x *Suspect) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Suspect) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"from\":"...)
@@ -1053,7 +1053,7 @@ func (x *Dead) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Dead) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"from\":"...)
@@ -1216,9 +1216,9 @@ func (x *PushNodeState) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"meta\":"...)
 	b = wire.AppendJSONBytes(b, x.Meta)
 	b = append(b, ",\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"state\":"...)
-	b = strconv.AppendUint(b, uint64(x.State), 10)
+	b = wire.AppendUint(b, uint64(x.State))
 	return append(b, '}'), nil
 }
 

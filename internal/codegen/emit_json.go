@@ -279,21 +279,21 @@ func nonEmpty(t *Type, x expr) jen.Code {
 
 // jsonAppend appends the JSON value x of type t.
 func (e *emitter) jsonAppend(t *Type, x expr, wrap wrapper, fname string) []jen.Code {
-	strconv := func(fn string, conv func(jen.Code) *jen.Statement) []jen.Code {
-		return []jen.Code{appendTo(jen.Qual("strconv", fn).Call(b(), conv(x()), jen.Lit(10)))}
+	decimal := func(fn string, conv func(jen.Code) *jen.Statement) []jen.Code {
+		return []jen.Code{appendTo(wq(fn).Call(b(), conv(x())))}
 	}
 	switch t.Kind {
 	case KindBool:
 		return []jen.Code{appendTo(jen.Qual("strconv", "AppendBool").Call(b(), x()))}
 	case KindInt, KindDuration:
-		return strconv("AppendInt", func(c jen.Code) *jen.Statement { return jen.Int64().Call(c) })
+		return decimal("AppendInt", func(c jen.Code) *jen.Statement { return jen.Int64().Call(c) })
 	case KindUint:
-		return strconv("AppendUint", func(c jen.Code) *jen.Statement { return jen.Uint64().Call(c) })
+		return decimal("AppendUint", func(c jen.Code) *jen.Statement { return jen.Uint64().Call(c) })
 	case KindEnum:
 		if t.Signed {
-			return strconv("AppendInt", func(c jen.Code) *jen.Statement { return jen.Int64().Call(c) })
+			return decimal("AppendInt", func(c jen.Code) *jen.Statement { return jen.Int64().Call(c) })
 		}
-		return strconv("AppendUint", func(c jen.Code) *jen.Statement { return jen.Uint64().Call(c) })
+		return decimal("AppendUint", func(c jen.Code) *jen.Statement { return jen.Uint64().Call(c) })
 	case KindFloat:
 		return []jen.Code{
 			jen.List(b(), err()).Op("=").Add(wq("AppendJSONFloat")).Call(b(), jen.Float64().Call(x()), jen.Lit(t.Bits)),
@@ -340,10 +340,10 @@ func (e *emitter) jsonAppend(t *Type, x expr, wrap wrapper, fname string) []jen.
 			keyCode = []jen.Code{appendTo(wq("AppendJSONString").Call(b(), jen.Id("k")))}
 		case t.Key.Signed:
 			sortCall = wq("SortJSONIntKeys").Call(jen.Id("keys"))
-			keyCode = []jen.Code{appendLit(`"`), appendTo(jen.Qual("strconv", "AppendInt").Call(b(), jen.Int64().Call(jen.Id("k")), jen.Lit(10))), appendLit(`"`)}
+			keyCode = []jen.Code{appendLit(`"`), appendTo(wq("AppendInt").Call(b(), jen.Int64().Call(jen.Id("k")))), appendLit(`"`)}
 		default:
 			sortCall = wq("SortJSONUintKeys").Call(jen.Id("keys"))
-			keyCode = []jen.Code{appendLit(`"`), appendTo(jen.Qual("strconv", "AppendUint").Call(b(), jen.Uint64().Call(jen.Id("k")), jen.Lit(10))), appendLit(`"`)}
+			keyCode = []jen.Code{appendLit(`"`), appendTo(wq("AppendUint").Call(b(), jen.Uint64().Call(jen.Id("k")))), appendLit(`"`)}
 		}
 		loop := []jen.Code{jen.If(jen.Id("i").Op(">").Lit(0)).Block(appendLit(","))}
 		loop = append(loop, keyCode...)

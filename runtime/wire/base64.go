@@ -16,10 +16,12 @@ var b64Pairs = func() (t [4096]uint16) {
 }()
 
 // appendBase64 appends the standard, padded base64 encoding of src: the
-// bytes base64.StdEncoding.AppendEncode produces, about twice as fast. Each
-// step turns 12 input bytes into 16 characters with two 8-byte loads, eight
-// lookups in a 12-bit table and two 8-byte stores; the tail goes 3 bytes
-// at a time through the same table.
+// bytes base64.StdEncoding.AppendEncode produces, several times faster.
+// With AVX2 (amd64) a vector kernel encodes 24 bytes per step; what it
+// leaves, and everything elsewhere, goes through Go steps that turn 12
+// input bytes into 16 characters with two 8-byte loads, eight lookups in a
+// 12-bit table and two 8-byte stores, then 3 bytes at a time through the
+// same table.
 func appendBase64(b []byte, src []byte) []byte {
 	n := len(src)
 	outLen := (n + 2) / 3 * 4
@@ -27,6 +29,10 @@ func appendBase64(b []byte, src []byte) []byte {
 	off := len(b)
 	b = b[:off+outLen]
 	dst := b[off:]
+	if base64SIMD != nil && len(src) >= 28 {
+		k := base64SIMD(dst, src)
+		src, dst = src[k:], dst[k/3*4:]
+	}
 	t := &b64Pairs
 	for len(src) >= 14 && len(dst) >= 16 {
 		v := binary.BigEndian.Uint64(src)

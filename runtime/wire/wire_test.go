@@ -33,6 +33,39 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendJSONStringEveryByteEveryPlace puts each byte value at each
+// place of safe strings of 1 to 24 bytes, so the eight-at-a-time check
+// (whole words and the overlapping last word) sees every byte in every
+// lane.
+func TestAppendJSONStringEveryByteEveryPlace(t *testing.T) {
+	for n := 1; n <= 24; n++ {
+		for at := range n {
+			for c := range 256 {
+				b := []byte("abcdefghijklmnopqrstuvwxyz"[:n])
+				b[at] = byte(c)
+				want, err := json.Marshal(string(b))
+				require.NoError(t, err)
+				if got := AppendJSONString(nil, string(b)); string(got) != string(want) {
+					t.Fatalf("%q: got %s, want %s", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// FuzzAppendJSONString compares AppendJSONString with encoding/json.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range trickyStrings {
+		f.Add(s)
+	}
+	f.Add("long safe ascii string with no escapes at all")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(AppendJSONString(nil, s)), "%q", s)
+	})
+}
+
 func TestAppendJSONFloatMatchesEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	fs := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e20, 1e21, 1e-6, 1e-7, 123456789, 1.5e300,

@@ -18,7 +18,8 @@ type cluster struct {
 	ids    []string
 	eng    map[string]*Engine
 	state  map[string]*counterState
-	want   map[string]uint64 // total increments per CRDT replica id
+	gc     map[string]*gcState // instead of state, in clusters of newGCluster
+	want   map[string]uint64   // total increments per CRDT replica id
 	epochs uint64
 	mod    func(*Config)
 }
@@ -27,11 +28,12 @@ func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newCluster(t *testing.T, seed uint64, f Faults, n int, mod func(*Config)) *cluster {
 	t.Helper()
-	c := &cluster{
-		t: t, net: NewMemNetwork(seed, f),
-		eng: map[string]*Engine{}, state: map[string]*counterState{}, want: map[string]uint64{},
-		mod: mod,
-	}
+	c := &cluster{t: t, state: map[string]*counterState{}}
+	return c.init(seed, f, n, mod)
+}
+
+func (c *cluster) init(seed uint64, f Faults, n int, mod func(*Config)) *cluster {
+	c.net, c.eng, c.want, c.mod = NewMemNetwork(seed, f), map[string]*Engine{}, map[string]uint64{}, mod
 	for i := range n {
 		c.ids = append(c.ids, string(rune('a'+i)))
 	}
@@ -46,13 +48,28 @@ func newCluster(t *testing.T, seed uint64, f Faults, n int, mod func(*Config)) *
 	return c
 }
 
+// newGCluster is newCluster with runtime/crdt G-Counters (real pruning
+// markers) as the states, in c.gc.
+func newGCluster(t *testing.T, seed uint64, f Faults, n int, mod func(*Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, gc: map[string]*gcState{}}
+	return c.init(seed, f, n, mod)
+}
+
 // start (re)starts node id with a new epoch, a fresh state and a fresh CRDT
 // replica id.
 func (c *cluster) start(id string) *Engine {
 	c.t.Helper()
 	c.epochs++
 	replica := fmt.Sprintf("%s#%d", id, c.epochs)
-	st := newCounterState(replica)
+	var st State
+	if c.gc != nil {
+		c.gc[id] = newGCState(replica)
+		st = c.gc[id]
+	} else {
+		c.state[id] = newCounterState(replica)
+		st = c.state[id]
+	}
 	cfg := Config{
 		ID: id, Replica: replica, Epoch: c.epochs, State: st,
 		Transport: c.net.Transport(id), Logger: quietLogger(),
@@ -62,14 +79,35 @@ func (c *cluster) start(id string) *Engine {
 	}
 	e, err := New(cfg)
 	require.NoError(c.t, err)
-	c.eng[id], c.state[id] = e, st
+	c.eng[id] = e
 	return e
 }
 
 func (c *cluster) inc(id string, n uint64) {
+	if g := c.gc[id]; g != nil {
+		g.inc(n)
+		c.want[string(g.id)] += n
+		return
+	}
 	st := c.state[id]
 	st.Inc(n)
 	c.want[st.id] += n
+}
+
+// until runs rounds until cond holds, failing after maxRounds.
+func (c *cluster) until(what string, maxRounds int, cond func() bool) int {
+	c.t.Helper()
+	for r := range maxRounds {
+		if cond() {
+			return r
+		}
+		c.round()
+	}
+	for _, id := range c.ids {
+		c.t.Logf("%s: stats %+v departed %v", id, c.eng[id].Stats(), c.eng[id].Departed())
+	}
+	c.t.Fatalf("%s: not within %d rounds", what, maxRounds)
+	return maxRounds
 }
 
 // round ticks every engine once, then delivers until the network is empty.

@@ -51,6 +51,22 @@ type Config struct {
 	// MaxBatchBytes bounds the encoded deltas sent in one envelope (at least
 	// one delta is always sent). Default 256 KiB.
 	MaxBatchBytes int
+	// MarkerTTLTicks is how many ticks the pruner keeps the markers of a
+	// pruning after every live peer acknowledged it, before forgetting
+	// them. A node restored from durable state written before the pruning
+	// re-sends the pruned replica's data, which only a marker cleans: keep
+	// them longer than such a node may stay down (Akka keeps the markers of
+	// durable data for 10 days). Default 0: forget at once.
+	MarkerTTLTicks uint64
+	// ForgetTicks is how many ticks a node keeps announcing and re-applying
+	// the forgetting of a pruning marker once it started (see Forgetter).
+	// Default 3*AntiEntropyTicks.
+	ForgetTicks uint64
+	// OnFenced, when set, is called once (from Handle, without the engine's
+	// lock) when a peer announces this node's replica id pruned: the node
+	// was declared dead and must rejoin under a new epoch (see
+	// Engine.Fenced). It must not block.
+	OnFenced func()
 }
 
 // DefaultConfig returns the default tuning values; ID, State and Transport
@@ -108,6 +124,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxBatchBytes == 0 {
 		c.MaxBatchBytes = d.MaxBatchBytes
+	}
+	if c.ForgetTicks == 0 {
+		c.ForgetTicks = 3 * c.AntiEntropyTicks
 	}
 	switch {
 	case c.TickInterval < 0:

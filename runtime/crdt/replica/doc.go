@@ -26,9 +26,17 @@
 //     two replicas applied the same deltas yet their digests differ, they
 //     exchange full states, which repairs any divergence.
 //   - Membership drives the peer set: AddPeer, SuspendPeer (failed, may come
-//     back: no longer holds the buffer) and RemovePeer (gone for good: its
-//     CRDT replica ids are handed to State.Prune). A peer that restarts with
-//     a new epoch has its previous replica id pruned the same way.
+//     back: no longer holds the buffer), RemovePeer (left gracefully) and
+//     RemoveDeadPeer (declared dead and given up on). The CRDT replica id of
+//     a node gone for good is handed to State.Prune by one designated
+//     survivor, only on the majority side of a partition, and only once
+//     every known peer is reachable and the survivor holds all of that
+//     replica's updates any of them holds. A peer that
+//     restarts with a new epoch has its previous replica id pruned the same
+//     way. Once every live peer acknowledged a pruning, its markers are
+//     forgotten (Forgetter). A node that finds its own replica id pruned
+//     (it was declared dead while only cut off) is fenced: see
+//     Engine.Fenced. prune.go documents the rules.
 //
 // Usage:
 //
@@ -45,5 +53,6 @@
 // Messages are replicawire.Envelope values (generated from
 // schemas/replicawire); a transport encodes them with their generated binary
 // codec. The dwnode reference node sends small deltas as SWIM user
-// broadcasts and everything else over a TCP stream.
+// broadcasts, other small messages as SWIM packets, and large ones over the
+// TCP anti-entropy stream of package replica/stream.
 package replica

@@ -27,9 +27,17 @@ type Engine struct {
 	gone   map[string]uint64 // removed peers -> their last epoch
 	// departed holds the CRDT replica ids of nodes gone for good.
 	departed map[string]*departure
-	aeNext   int // round-robin position of anti-entropy
-	out      []outMsg
-	stats    Stats
+	// annPruned and annForget cache the announcements every envelope
+	// carries; annDirty says they must be recomputed.
+	annPruned, annForget, annForgetDigest []string
+	annDirty                              bool
+	fenceReplies                          map[string]uint64 // node -> tick+1 of the last fencing reply
+	// fenced is set once a peer announced our replica id pruned;
+	// fenceNotify until Config.OnFenced was called.
+	fenced, fenceNotify bool
+	aeNext              int // round-robin position of anti-entropy
+	out                 []outMsg
+	stats               Stats
 
 	notify chan struct{}
 	ran    bool
@@ -69,6 +77,9 @@ type Stats struct {
 	DigestMatches     uint64 // digests equal to ours: transfers skipped
 	Repairs           uint64 // divergences found by anti-entropy
 	PrunedReplicas    uint64 // CRDT replica ids handed to State.Prune
+	ForgottenReplicas uint64 // pruned replica ids whose markers this node began forgetting as their pruner
+	Departed          int    // replica ids gone whose pruning is not finished (see Departed)
+	Fenced            bool   // this node's replica id was pruned (see Engine.Fenced)
 	InvalidMessages   uint64 // envelopes refused by Handle
 	MergeErrors       uint64 // deltas or states State refused
 	TransportFailures uint64 // Send errors
@@ -82,12 +93,13 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		cfg:      c,
-		peers:    make(map[string]*peer),
-		gone:     make(map[string]uint64),
-		departed: make(map[string]*departure),
-		notify:   make(chan struct{}, 1),
-		ackCh:    make(chan struct{}),
+		cfg:          c,
+		peers:        make(map[string]*peer),
+		gone:         make(map[string]uint64),
+		departed:     make(map[string]*departure),
+		fenceReplies: make(map[string]uint64),
+		notify:       make(chan struct{}, 1),
+		ackCh:        make(chan struct{}),
 	}, nil
 }
 
@@ -105,6 +117,12 @@ func (e *Engine) Stats() Stats {
 	s.Seq = e.seq
 	s.Buffered = len(e.buf)
 	s.BufferedBytes = e.bufLen
+	s.Fenced = e.fenced
+	for _, d := range e.departed {
+		if !d.finished {
+			s.Departed++
+		}
+	}
 	return s
 }
 
@@ -158,6 +176,10 @@ func (e *Engine) Run(ctx context.Context) error {
 // acknowledged deltas and, every AntiEntropyTicks, exchanges a digest.
 func (e *Engine) Tick() {
 	e.mu.Lock()
+	if e.fenced {
+		e.mu.Unlock()
+		return
+	}
 	e.now++
 	e.takeDelta()
 	for _, p := range e.sortedPeers() {
@@ -169,6 +191,7 @@ func (e *Engine) Tick() {
 		e.antiEntropy()
 	}
 	e.retryPrune()
+	e.tryForget()
 	e.mu.Unlock()
 	e.dispatch()
 }
@@ -184,7 +207,7 @@ func (e *Engine) Flush() {
 
 // flush is Flush under the lock; it returns the last own sequence number.
 func (e *Engine) flush() uint64 {
-	if e.takeDelta() {
+	if !e.fenced && e.takeDelta() {
 		for _, p := range e.sortedPeers() {
 			if p.active && p.acked+1 >= e.base() && p.sent < e.seq {
 				e.sendDeltas(p)
@@ -205,8 +228,11 @@ func (e *Engine) Sync(ctx context.Context) error {
 	e.dispatch()
 	for {
 		e.mu.Lock()
-		done, ch := e.replicated(target), e.ackCh
+		done, ch, fenced := e.replicated(target), e.ackCh, e.fenced
 		e.mu.Unlock()
+		if fenced {
+			return fmt.Errorf("replica: sync up to %d: %w", target, ErrFenced)
+		}
 		if done {
 			return nil
 		}
@@ -249,8 +275,13 @@ func (e *Engine) Handle(env *replicawire.Envelope) error {
 	if err != nil && errors.Is(err, ErrInvalidMessage) {
 		e.stats.InvalidMessages++
 	}
+	notify := e.fenceNotify
+	e.fenceNotify = false
 	e.mu.Unlock()
 	e.dispatch()
+	if notify && e.cfg.OnFenced != nil {
+		e.cfg.OnFenced()
+	}
 	return err
 }
 
@@ -272,12 +303,15 @@ func (e *Engine) dispatch() {
 
 // envelope starts an envelope from this node to p.
 func (e *Engine) envelope(p *peer) *replicawire.Envelope {
+	pruned, forget := e.announcements()
 	return &replicawire.Envelope{
 		From:    e.cfg.ID,
 		Epoch:   e.cfg.Epoch,
 		Replica: e.cfg.Replica,
 		To:      p.id,
 		ToEpoch: p.epoch,
+		Pruned:  pruned,
+		Forget:  forget,
 	}
 }
 
@@ -324,11 +358,17 @@ func (e *Engine) handle(env *replicawire.Envelope) error {
 	if err := validate(env); err != nil {
 		return err
 	}
-	if env.From == e.cfg.ID {
-		return nil // our own broadcast coming back
+	if env.From == e.cfg.ID || e.fenced {
+		return nil // our own broadcast coming back, or we are out
 	}
 	if env.To != "" && env.To != e.cfg.ID {
 		return fmt.Errorf("%w: envelope from %q is addressed to %q, not %q", ErrInvalidMessage, env.From, env.To, e.cfg.ID)
+	}
+	if len(env.Pruned) > 0 || len(env.Forget) > 0 {
+		e.onAnnounce(env.Pruned, env.Forget)
+		if e.fenced {
+			return nil
+		}
 	}
 	p := e.observe(env)
 	if p == nil {
@@ -346,7 +386,7 @@ func (e *Engine) handle(env *replicawire.Envelope) error {
 		}
 	}
 	if env.State != nil {
-		if err := e.onState(p, env.State); err != nil {
+		if err := e.onState(p, env.State, env.Refused); err != nil {
 			return err
 		}
 	}

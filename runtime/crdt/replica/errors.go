@@ -12,6 +12,9 @@ var (
 	ErrInvalidMessage = errors.New("replica: invalid message")
 	// ErrClosed is returned by Run when the engine was already run.
 	ErrClosed = errors.New("replica: engine already ran")
+	// ErrFenced is wrapped by Sync's error once the node's replica id was
+	// pruned by the cluster (see Engine.Fenced).
+	ErrFenced = errors.New("replica: replica id pruned by the cluster (fenced)")
 )
 
 // errorf returns an error wrapping ErrInvalidMessage.

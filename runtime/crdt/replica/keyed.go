@@ -165,14 +165,32 @@ func (k *Keyed) Snapshot() ([]byte, error) {
 	return b.MarshalBinary()
 }
 
-// Prune implements State: every record prunes the departed replicas.
+// Prune implements State: every record prunes the departed replicas, and
+// the pruning is part of the next TakeDelta.
 func (k *Keyed) Prune(replicas []string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var errs []error
 	for key, r := range k.records {
+		k.dirty[key] = true
 		if err := r.Prune(replicas); err != nil {
 			errs = append(errs, fmt.Errorf("replica: keyed: prune %q: %w", key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Forget implements Forgetter: every record that is a Forgetter drops the
+// pruning markers of replicas. It is a local change (no delta).
+func (k *Keyed) Forget(replicas []string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var errs []error
+	for key, r := range k.records {
+		if f, ok := r.(Forgetter); ok {
+			if err := f.Forget(replicas); err != nil {
+				errs = append(errs, fmt.Errorf("replica: keyed: forget %q: %w", key, err))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/dwsdk/distributed/gen/replicawire"
@@ -71,26 +70,6 @@ func (e *Engine) SuspendPeer(id string) {
 	}
 }
 
-// RemovePeer reports that the node id left for good: the engine forgets it,
-// ignores its stale messages, and records its CRDT replica id as departed,
-// to be handed to State.Prune by the one node designated to prune (see
-// State.Prune). It returns Prune's error.
-func (e *Engine) RemovePeer(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	p := e.peers[id]
-	if p == nil {
-		return nil
-	}
-	delete(e.peers, id)
-	e.gone[id] = p.epoch
-	e.reclaim()
-	if p.replica == "" {
-		return nil
-	}
-	return e.prune(p.replica)
-}
-
 // Peers returns the names of the active peers, sorted.
 func (e *Engine) Peers() []string {
 	e.mu.Lock()
@@ -105,101 +84,12 @@ func (e *Engine) Peers() []string {
 	return ids
 }
 
-// departure is a CRDT replica id whose node is gone for good.
-type departure struct {
-	at     uint64 // tick at which it departed
-	pruned bool   // handed to State.Prune by this node
-}
-
-// prune records replica ids as departed; tryPrune hands them to the state
-// when it is safe.
-func (e *Engine) prune(replicas ...string) error {
-	for _, r := range replicas {
-		if r != "" && r != e.cfg.Replica {
-			if _, ok := e.departed[r]; !ok {
-				e.departed[r] = &departure{at: e.now}
-			}
-		}
-	}
-	return e.tryPrune()
-}
-
-// tryPrune hands the departed replicas not yet pruned to State.Prune when
-// this node is the designated pruner and it is safe:
-//
-//   - runtime/crdt's protocol (after Akka's) wants exactly one survivor to
-//     fold a departed replica's contributions into its own; the others learn
-//     of it through that survivor's delta. The designated pruner is the
-//     lowest replica id among this node and its active peers; membership
-//     changes retry, so a pruning left undone by a designated node that
-//     failed is taken over by the next one.
-//   - The pruner must hold every update of the departed replica that any
-//     survivor holds, or pruning would erase it everywhere (the pruning
-//     marker makes the others drop the departed replica's entries). So it
-//     waits until, after the departure, its digest has matched the digest
-//     of every active peer: at that moment all survivors held the same
-//     state, and the departed replica writes no more.
-func (e *Engine) tryPrune() error {
-	var todo []string
-	for r, d := range e.departed {
-		if !d.pruned && e.settledSince(d.at) {
-			todo = append(todo, r)
-		}
-	}
-	if len(todo) == 0 || e.pruner() != e.cfg.Replica {
-		return nil
-	}
-	slices.Sort(todo)
-	e.stats.PrunedReplicas += uint64(len(todo))
-	e.cfg.Logger.Info("replica: pruning departed replicas", "node", e.cfg.ID, "replicas", todo)
-	if err := e.cfg.State.Prune(todo); err != nil {
-		return fmt.Errorf("replica: prune %v: %w", todo, err)
-	}
-	for _, r := range todo {
-		e.departed[r].pruned = true
-	}
-	return nil
-}
-
-// settledSince reports whether every active peer's digest matched ours
-// after tick at.
-func (e *Engine) settledSince(at uint64) bool {
-	for _, p := range e.peers {
-		if p.active && p.matchTick <= at {
-			return false
-		}
-	}
-	return true
-}
-
-// pruner returns the replica id designated to prune.
-func (e *Engine) pruner() string {
-	low := e.cfg.Replica
-	for _, p := range e.peers {
-		if p.active && p.replica != "" && p.replica < low {
-			low = p.replica
-		}
-	}
-	return low
-}
-
-// Departed returns the CRDT replica ids known to have left, sorted.
-func (e *Engine) Departed() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var ids []string
-	for r := range e.departed {
-		ids = append(ids, r)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // observe finds or creates the sender's peer record and tracks its epoch.
 // It returns nil when env comes from an incarnation that is over.
 func (e *Engine) observe(env *replicawire.Envelope) *peer {
 	if g, ok := e.gone[env.From]; ok {
 		if env.Epoch <= g {
+			e.replyFenced(env.From, env.Epoch, env.Replica)
 			return nil
 		}
 		delete(e.gone, env.From) // restarted after it left

@@ -247,9 +247,13 @@ func TestRemovePeerPrunes(t *testing.T) {
 	require.NoError(t, c.eng["a"].Handle(stale))
 	require.Equal(t, uint64(5), c.state["a"].snapshotMap()["c#3"], "a message from a removed incarnation was applied")
 
-	// When the designated pruner fails, the next lowest takes over.
-	c.eng["b"].SuspendPeer("a")
-	require.Equal(t, []string{"c#3"}, c.state["b"].Pruned())
+	// b learned from a's announcements that c#3 is pruned; when a is then
+	// declared dead too, b alone is no majority of {a, b}: it prunes nothing.
+	require.NoError(t, c.eng["b"].RemoveDeadPeer("a"))
+	for range 4 {
+		c.round()
+	}
+	require.Empty(t, c.state["b"].Pruned(), "a lone survivor pruned without a majority")
 }
 
 // TestPruneWaitsForUpdatesOnlyAnotherSurvivorHas: the departed node's last
@@ -261,15 +265,7 @@ func TestPruneWaitsForUpdatesOnlyAnotherSurvivorHas(t *testing.T) {
 	c.settle(20)
 	c.inc("c", 5)
 	c.eng["c"].Tick()
-	for { // deliver c's delta to b only, then c dies
-		to, env, ok := c.net.Next()
-		if !ok {
-			break
-		}
-		if to == "b" {
-			require.NoError(t, c.eng["b"].Handle(env))
-		}
-	}
+	c.deliverOnly(func(to, _ string) bool { return to == "b" }) // c's delta reaches b only, then c dies
 	c.net.Isolate("c", true)
 	require.Equal(t, uint64(7), c.state["b"].snapshotMap()["c#3"])
 	require.Equal(t, uint64(2), c.state["a"].snapshotMap()["c#3"])

@@ -33,11 +33,14 @@ func (e *Engine) broadcast(d replicawire.Delta) {
 	if !ok {
 		return
 	}
+	pruned, forget := e.announcements()
 	env := &replicawire.Envelope{
 		From:    e.cfg.ID,
 		Epoch:   e.cfg.Epoch,
 		Replica: e.cfg.Replica,
 		Deltas:  &replicawire.Deltas{Items: []replicawire.Delta{d}},
+		Pruned:  pruned,
+		Forget:  forget,
 	}
 	if !b.Broadcast(env) {
 		return
@@ -135,6 +138,7 @@ func (e *Engine) offerState(p *peer) {
 	d.Offer = true
 	env := e.envelope(p)
 	env.Digest = d
+	env.Forget = e.digestForget()
 	e.queue(p, env)
 	p.offerTick = e.now
 }
@@ -148,6 +152,7 @@ func (e *Engine) sendState(p *peer) error {
 	}
 	env := e.envelope(p)
 	env.State = &replicawire.State{Seq: e.seq, Data: data}
+	env.Refused = e.refused()
 	e.queue(p, env)
 	e.stats.StatesSent++
 	return nil

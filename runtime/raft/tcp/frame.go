@@ -2,104 +2,68 @@ package tcp
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
+	"github.com/dwsdk/distributed/runtime/internal/frame"
 )
 
-// Wire format. A connection starts with the opener's hello:
-//
-//	magic "DWRAFT1\n" | id length u16 | id
-//
-// answered by one byte, helloAccepted or helloRefused. Then the opener
-// sends frames, each a u32 big-endian length followed by that many bytes of
-// one binary-encoded raftwire.Message. Connections are one-way: responses
-// travel on the responder's own connection.
+// Wire format (runtime/internal/frame): a connection starts with the
+// opener's hello, magic "DWRAFT1\n" and its server ID, answered by one byte,
+// helloAccepted or helloRefused. Then the opener sends frames, each a u32
+// big-endian length followed by that many bytes of one binary-encoded
+// raftwire.Message. Connections are one-way: responses travel on the
+// responder's own connection.
 const (
-	helloMagic     = "DWRAFT1\n"
-	maxIDLen       = 1024
-	frameHeaderLen = 4
+	helloMagic = "DWRAFT1\n"
+	maxIDLen   = frame.MaxIDLen
 
-	helloAccepted byte = 0
-	helloRefused  byte = 1
+	helloAccepted = frame.HelloAccepted
+	helloRefused  = frame.HelloRefused
 )
 
 // Errors reported by the transport.
 var (
 	// ErrFrameTooLarge is returned by Send for a message whose encoding
 	// exceeds MaxFrameSize, and logged when a peer announces such a frame.
-	ErrFrameTooLarge = errors.New("tcp: frame exceeds max frame size")
+	ErrFrameTooLarge = frame.ErrTooLarge
 	// ErrQueueFull is returned by Send when the peer's send queue is full;
 	// the message is dropped (Raft retransmits).
 	ErrQueueFull = errors.New("tcp: send queue full")
 	// ErrBadFrame is matched by errors about malformed frames or hellos.
-	ErrBadFrame = errors.New("tcp: malformed frame")
+	ErrBadFrame = frame.ErrMalformed
 )
 
-func appendHello(b []byte, id string) []byte {
-	b = append(b, helloMagic...)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
-	return append(b, id...)
-}
+func appendHello(b []byte, id string) []byte { return frame.AppendHello(b, helloMagic, id) }
 
 // readHello reads an opener's hello and returns the server ID it names.
 func readHello(r io.Reader) (string, error) {
-	var h [len(helloMagic) + 2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return "", fmt.Errorf("tcp: read hello: %w", err)
+	id, err := frame.ReadHello(r, helloMagic)
+	if err != nil {
+		return "", fmt.Errorf("tcp: %w", err)
 	}
-	if string(h[:len(helloMagic)]) != helloMagic {
-		return "", fmt.Errorf("%w: hello magic %q, want %q", ErrBadFrame, h[:len(helloMagic)], helloMagic)
-	}
-	n := binary.BigEndian.Uint16(h[len(helloMagic):])
-	if n == 0 || n > maxIDLen {
-		return "", fmt.Errorf("%w: hello server ID of %d bytes", ErrBadFrame, n)
-	}
-	id := make([]byte, n)
-	if _, err := io.ReadFull(r, id); err != nil {
-		return "", fmt.Errorf("tcp: read hello ID: %w", err)
-	}
-	return string(id), nil
+	return id, nil
 }
 
 // appendFrame appends m as one frame, refusing it beyond max bytes.
 func appendFrame(b []byte, m *raftwire.Message, max int) ([]byte, error) {
-	start := len(b)
-	b = append(b, 0, 0, 0, 0)
+	b, start := frame.Begin(b)
 	b, err := m.AppendBinary(b)
 	if err != nil {
 		return b[:start], fmt.Errorf("tcp: encode message: %w", err)
 	}
-	n := len(b) - start - frameHeaderLen
-	if n > max {
-		return b[:start], fmt.Errorf("%w: message of %d bytes, max %d", ErrFrameTooLarge, n, max)
-	}
-	binary.BigEndian.PutUint32(b[start:], uint32(n))
-	return b, nil
+	return frame.Finish(b, start, max)
 }
 
-// readFrame reads one frame into *buf (grown as needed, reused across
-// calls: the decoder copies what it keeps) and decodes its message. It
-// allocates at most max bytes, and only after the length has been checked
-// against max.
+// readFrame reads one frame into *buf (reused across calls: the decoder
+// copies what it keeps) and decodes its message. It allocates at most max
+// bytes, and only after the length has been checked against max.
 func readFrame(r *bufio.Reader, buf *[]byte, max int) (*raftwire.Message, error) {
-	var h [frameHeaderLen]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	p, err := frame.Read(r, buf, max)
+	if err != nil {
 		return nil, err
-	}
-	n := binary.BigEndian.Uint32(h[:])
-	if uint64(n) > uint64(max) {
-		return nil, fmt.Errorf("%w: peer announced a frame of %d bytes, max %d", ErrFrameTooLarge, n, max)
-	}
-	if cap(*buf) < int(n) {
-		*buf = make([]byte, n)
-	}
-	p := (*buf)[:n]
-	if _, err := io.ReadFull(r, p); err != nil {
-		return nil, fmt.Errorf("tcp: read frame of %d bytes: %w", n, err)
 	}
 	m := new(raftwire.Message)
 	if err := m.UnmarshalBinary(p); err != nil {

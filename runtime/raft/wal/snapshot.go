@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
+	"github.com/dwsdk/distributed/runtime/internal/recfile"
 	"github.com/dwsdk/distributed/runtime/raft"
 )
 
@@ -103,7 +104,7 @@ func (s *SnapshotStore) Create(meta raftwire.SnapshotMeta) (raft.SnapshotSink, e
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("wal: create snapshot data: %w", err)
 	}
-	sk := &sink{store: s, meta: meta, name: name, tmp: tmp, f: f, crc: crc32.New(castagnoli)}
+	sk := &sink{store: s, meta: meta, name: name, tmp: tmp, f: f, crc: crc32.New(recfile.Castagnoli)}
 	sk.w = bufio.NewWriterSize(io.MultiWriter(f, sk.crc), 256<<10)
 	return sk, nil
 }
@@ -259,7 +260,7 @@ func (s *SnapshotStore) open(dir string) (raftwire.SnapshotMeta, io.ReadCloser, 
 		}
 		return meta, nil, err
 	}
-	return meta, &snapReader{f: f, path: dataPath, want: binary.LittleEndian.Uint32(p), crc: crc32.New(castagnoli)}, nil
+	return meta, &snapReader{f: f, path: dataPath, want: binary.LittleEndian.Uint32(p), crc: crc32.New(recfile.Castagnoli)}, nil
 }
 
 // snapReader checks the data's CRC32C when it reaches the end.

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
+	"github.com/dwsdk/distributed/runtime/internal/recfile"
 	"github.com/dwsdk/distributed/runtime/raft"
 )
 
@@ -195,7 +196,7 @@ func (w *WAL) loadSegment(si uint64, last bool) error {
 	w.segs = append(w.segs, s)
 
 	if len(data) < len(segmentMagic) || string(data[:len(segmentMagic)]) != segmentMagic {
-		torn := len(data) < len(segmentMagic) && string(data) == segmentMagic[:len(data)] || allZero(data)
+		torn := len(data) < len(segmentMagic) && string(data) == segmentMagic[:len(data)] || recfile.AllZero(data)
 		if !last || !torn {
 			return corruptf(path, 0, "bad segment header %q", data[:min(len(data), len(segmentMagic))])
 		}
@@ -214,8 +215,7 @@ func (w *WAL) loadSegment(si uint64, last bool) error {
 	for off < len(data) {
 		payload, end, st := readRecord(data, off)
 		if st != recordOK {
-			torn := last && (st == recordShort || allZero(data[off:]) ||
-				st == recordBadPayload && allZero(data[end:]))
+			torn := last && recfile.Torn(data, off, end, st)
 			if !torn {
 				return corruptf(path, int64(off), "%v (not at the end of the log)", st)
 			}

@@ -6,7 +6,6 @@ import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Alive) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -17,13 +16,11 @@ func (x Alive) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Alive) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Alive) Size() int {
 	return x.size()
 }
@@ -31,7 +28,6 @@ func (x Alive) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Alive) UnmarshalBinary(data []byte) error {
 	*x = Alive{}
 	d := wire.NewDecoder(data)
@@ -132,7 +128,6 @@ func (x *Alive) decodeBinary(d *wire.Decoder) error {
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
 // It allocates nothing when b has room for Size() more bytes.
-
 func (x Packet) AppendBinary(b []byte) ([]byte, error) {
 	b, err := x.appendBinary(b)
 	if err != nil {
@@ -143,13 +138,11 @@ func (x Packet) AppendBinary(b []byte) ([]byte, error) {
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
-
 func (x Packet) MarshalBinary() ([]byte, error) {
 	return x.AppendBinary(make([]byte, 0, x.size()))
 }
 
 // Size is the length of the binary encoding of x.
-
 func (x Packet) Size() int {
 	return x.size()
 }
@@ -157,7 +150,6 @@ func (x Packet) Size() int {
 // UnmarshalBinary implements encoding.BinaryUnmarshaler. It resets x first,
 // skips fields it does not know and leaves missing fields zero. Errors are
 // *wire.Error values naming the field and byte offset.
-
 func (x *Packet) UnmarshalBinary(data []byte) error {
 	*x = Packet{}
 	d := wire.NewDecoder(data)

@@ -6,13 +6,11 @@ import (
 	"github.com/dwsdk/distributed/runtime/wire"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
-	"strconv"
 )
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -23,7 +21,6 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Alive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -33,7 +30,6 @@ func (x Alive) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Alive) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -44,14 +40,12 @@ func (x Alive) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Alive) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Alive) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -70,7 +64,6 @@ func (x *Alive) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Alive) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {
@@ -89,7 +82,7 @@ func (x *Alive) UnmarshalEasyJSON(l *jlexer.Lexer) {
 
 func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"incarnation\":"...)
-	b = strconv.AppendUint(b, uint64(x.Incarnation), 10)
+	b = wire.AppendUint(b, uint64(x.Incarnation))
 	b = append(b, ",\"node\":"...)
 	b = wire.AppendJSONString(b, x.Node)
 	b = append(b, ",\"addr\":"...)
@@ -189,7 +182,6 @@ func (x *Alive) decodeJSON(r *wire.JSONReader) error {
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
 // room.
-
 func (x Packet) AppendJSON(b []byte) ([]byte, error) {
 	b, err := x.appendJSON(b)
 	if err != nil {
@@ -200,7 +192,6 @@ func (x Packet) AppendJSON(b []byte) ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
 // unless a string needs escaping.
-
 func (x Packet) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -210,7 +201,6 @@ func (x Packet) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalEasyJSON implements easyjson.Marshaler.
-
 func (x Packet) MarshalEasyJSON(w *jwriter.Writer) {
 	b, err := x.AppendJSON(w.Buffer.Buf)
 	w.Buffer.Buf = b
@@ -221,14 +211,12 @@ func (x Packet) MarshalEasyJSON(w *jwriter.Writer) {
 
 // UnmarshalJSON implements json.Unmarshaler. It resets x first; unknown
 // fields are skipped and keys match case-insensitively, as with encoding/json.
-
 func (x *Packet) UnmarshalJSON(data []byte) error {
 	return x.unmarshalJSON(data, false)
 }
 
 // UnmarshalJSONStrict is UnmarshalJSON that refuses unknown fields with
 // wire.ErrUnknownField.
-
 func (x *Packet) UnmarshalJSONStrict(data []byte) error {
 	return x.unmarshalJSON(data, true)
 }
@@ -247,7 +235,6 @@ func (x *Packet) unmarshalJSON(data []byte, strict bool) error {
 }
 
 // UnmarshalEasyJSON implements easyjson.Unmarshaler.
-
 func (x *Packet) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	raw := l.Raw()
 	if !l.Ok() {

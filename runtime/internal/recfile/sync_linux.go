@@ -1,14 +1,14 @@
-package wal
+package recfile
 
 import (
 	"os"
 	"syscall"
 )
 
-// syncData makes the file's data and the metadata needed to read it back
+// SyncData makes the file's data and the metadata needed to read it back
 // (its size) durable: fdatasync, which skips the timestamp updates that
 // make fsync of an appended file commit a journal transaction.
-func syncData(f *os.File) error {
+func SyncData(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
