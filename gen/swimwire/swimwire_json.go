@@ -1589,7 +1589,7 @@ func (x *UserMsg) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, ",\"origin\":"...)
 	b = wire.AppendJSONString(b, x.Origin)
 	b = append(b, ",\"seq\":"...)
-	b = strconv.AppendUint(b, uint64(x.Seq), 10)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	return append(b, '}'), nil
 }
 
