@@ -61,7 +61,9 @@ func (e *e2e) namesReplica(node, key, dead string) (bool, error) {
 // -prune-marker-ttl (no tombstones left), and every write acknowledged as
 // replicated, n3's included, is still counted exactly once.
 func TestE2EDeadNodePruned(t *testing.T) {
+	t0 := time.Now()
 	e := startCluster(t, 3, "-prune-after", "1s", "-prune-marker-ttl", "1s")
+	t.Logf("cluster up after %v", time.Since(t0).Round(time.Millisecond))
 	w := newWrites()
 	nodes := []string{"n1", "n2", "n3"}
 	for i := range 30 {
@@ -76,6 +78,7 @@ func TestE2EDeadNodePruned(t *testing.T) {
 		require.True(t, named, "%s does not hold n3's writes under n3's replica id", node)
 	}
 	start := time.Now()
+	t.Logf("writes done after %v", time.Since(t0).Round(time.Millisecond))
 	e.c.Proc("n3").Kill()
 	survivors := []string{"n1", "n2"}
 	e.eventually("n3's replica id pruned everywhere and the markers forgotten", 40*time.Second, func() error {

@@ -128,6 +128,19 @@ func (x *Envelope) appendBinary(b []byte) ([]byte, error) {
 			b, _ = wire.FinishLen(b, p, 1)
 		}
 	}
+	if x.Refused != nil {
+		b = append(b, 0x6a, 0)
+		p := len(b) - 1
+		b = wire.AppendUvarint(b, uint64(len(x.Refused)))
+		for i := range x.Refused {
+			b = wire.AppendString(b, x.Refused[i])
+		}
+		if n := len(b) - p - 1; n < 128 {
+			b[p] = byte(n)
+		} else {
+			b, _ = wire.FinishLen(b, p, 1)
+		}
+	}
 	return b, nil
 }
 
@@ -184,6 +197,13 @@ func (x *Envelope) size() int {
 		s := wire.SizeUvarint(uint64(len(x.Forget)))
 		for i := range x.Forget {
 			s += wire.SizeString(x.Forget[i])
+		}
+		n += 1 + wire.SizeLen(s)
+	}
+	if x.Refused != nil {
+		s := wire.SizeUvarint(uint64(len(x.Refused)))
+		for i := range x.Refused {
+			s += wire.SizeString(x.Refused[i])
 		}
 		n += 1 + wire.SizeLen(s)
 	}
@@ -346,6 +366,27 @@ func (x *Envelope) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Forget")
 				}
 				x.Forget = s
+			}
+		case 13:
+			{
+				fr, cnt, err := d.BeginList(typ, 1)
+				if err != nil {
+					return wire.InField(err, "Refused")
+				}
+				s := make([]string, cnt)
+				for i := range s {
+					{
+						val, err := d.String(wire.TypeLen)
+						if err != nil {
+							return wire.InElem(err, "Refused", i)
+						}
+						s[i] = val
+					}
+				}
+				if err := d.EndList(fr); err != nil {
+					return wire.InField(err, "Refused")
+				}
+				x.Refused = s
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

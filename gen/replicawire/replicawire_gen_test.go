@@ -190,6 +190,12 @@ func genEnvelope(r *wiretest.Rand, depth int) Envelope {
 			x.Forget[i] = r.String()
 		}
 	}
+	if n := r.Len(depth); n >= 0 {
+		x.Refused = make([]string, n)
+		for i := range x.Refused {
+			x.Refused[i] = r.String()
+		}
+	}
 	return x
 }
 
@@ -211,6 +217,7 @@ type jsonMirrorEnvelope struct {
 	Pull    bool              `json:"pull"`
 	Pruned  []string          `json:"pruned"`
 	Forget  []string          `json:"forget"`
+	Refused []string          `json:"refused"`
 }
 
 func (x Envelope) jsonMirror() jsonMirrorEnvelope {
@@ -227,6 +234,7 @@ func (x Envelope) jsonMirror() jsonMirrorEnvelope {
 	y.Pull = x.Pull
 	y.Pruned = x.Pruned
 	y.Forget = x.Forget
+	y.Refused = x.Refused
 	return y
 }
 

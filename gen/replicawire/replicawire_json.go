@@ -144,6 +144,19 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	b = append(b, ",\"refused\":"...)
+	if x.Refused == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range x.Refused {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = wire.AppendJSONString(b, x.Refused[i])
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), nil
 }
 
@@ -203,13 +216,22 @@ func (x *Envelope) jsonSize() int {
 			n += len(x.Forget[i]) + 2
 		}
 	}
+	n += 11
+	if x.Refused == nil {
+		n += 4
+	} else {
+		n += 2 + len(x.Refused)
+		for i := range x.Refused {
+			n += len(x.Refused[i]) + 2
+		}
+	}
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull", "pruned", "forget"}
+var jsonFieldsEnvelope = [...]string{"from", "epoch", "replica", "to", "to_epoch", "deltas", "ack", "state", "digest", "pull", "pruned", "forget", "refused"}
 
 func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -252,6 +274,8 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 			f = 11
 		case "forget":
 			f = 12
+		case "refused":
+			f = 13
 		default:
 			f = wire.FoldIndex(key, jsonFieldsEnvelope[:])
 		}
@@ -399,6 +423,34 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 					s = append(s, v)
 				}
 				x.Forget = s
+			}
+		case 13:
+			if r.Null() {
+				x.Refused = nil
+			} else {
+				if err := r.BeginArray(); err != nil {
+					return wire.InField(err, "Refused")
+				}
+				s := make([]string, 0, 8)
+				for i := 0; ; i++ {
+					more, err := r.Elem(i)
+					if err != nil {
+						return wire.InField(err, "Refused")
+					}
+					if !more {
+						break
+					}
+					var v string
+					{
+						val, err := r.String()
+						if err != nil {
+							return wire.InElem(err, "Refused", i)
+						}
+						v = val
+					}
+					s = append(s, v)
+				}
+				x.Refused = s
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

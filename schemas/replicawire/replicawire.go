@@ -44,6 +44,11 @@ type Envelope struct {
 	// Forget lists pruned replica ids whose pruning every live peer of the
 	// pruner has acknowledged: the receiver may drop their pruning markers.
 	Forget []string `wire:"12"`
+	// Refused lists, on a full state, the departed replica ids whose
+	// incarnations the sender no longer accepts messages from: the state
+	// holds every update of them the sender will hold, so a pruner that
+	// merged it need not wait for equal digests.
+	Refused []string `wire:"13"`
 }
 
 // Delta is one encoded delta of the sender's own stream.

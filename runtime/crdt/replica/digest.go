@@ -50,6 +50,7 @@ func (e *Engine) antiEntropy() {
 	}
 	env := e.envelope(p)
 	env.Digest = d
+	env.Forget = e.digestForget()
 	e.queue(p, env)
 }
 
@@ -72,6 +73,7 @@ func (e *Engine) onDigest(p *peer, d *replicawire.Digest) error {
 			mine.Reply = true
 			env := e.envelope(p)
 			env.Digest = mine
+			env.Forget = e.digestForget()
 			e.queue(p, env)
 		}
 		return e.drain(p)

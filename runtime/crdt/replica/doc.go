@@ -30,7 +30,8 @@
 //     RemoveDeadPeer (declared dead and given up on). The CRDT replica id of
 //     a node gone for good is handed to State.Prune by one designated
 //     survivor, only on the majority side of a partition, and only once
-//     every known peer is reachable and holds the same state. A peer that
+//     every known peer is reachable and the survivor holds all of that
+//     replica's updates any of them holds. A peer that
 //     restarts with a new epoch has its previous replica id pruned the same
 //     way. Once every live peer acknowledged a pruning, its markers are
 //     forgotten (Forgetter). A node that finds its own replica id pruned

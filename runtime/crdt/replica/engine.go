@@ -29,9 +29,9 @@ type Engine struct {
 	departed map[string]*departure
 	// annPruned and annForget cache the announcements every envelope
 	// carries; annDirty says they must be recomputed.
-	annPruned, annForget []string
-	annDirty             bool
-	fenceReplies         map[string]uint64 // node -> tick+1 of the last fencing reply
+	annPruned, annForget, annForgetDigest []string
+	annDirty                              bool
+	fenceReplies                          map[string]uint64 // node -> tick+1 of the last fencing reply
 	// fenced is set once a peer announced our replica id pruned;
 	// fenceNotify until Config.OnFenced was called.
 	fenced, fenceNotify bool
@@ -386,7 +386,7 @@ func (e *Engine) handle(env *replicawire.Envelope) error {
 		}
 	}
 	if env.State != nil {
-		if err := e.onState(p, env.State); err != nil {
+		if err := e.onState(p, env.State, env.Refused); err != nil {
 			return err
 		}
 	}

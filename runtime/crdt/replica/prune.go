@@ -17,14 +17,17 @@ import (
 // up on it (RemoveDeadPeer). Then:
 //
 //  1. One survivor prunes it (and takes over a pruning whose pruner
-//     failed before its marker was forgotten): the lowest replica id among this node and
-//     every peer it still knows (active or suspended), and only once every
-//     known peer is active and its digest matched ours after the departure
-//     (so the pruner holds every update of the departed id that any
-//     survivor holds; like Akka, an unreachable member blocks pruning). A
-//     node prunes dead members only while it and its active peers are a
-//     strict majority of them plus the dead members not yet pruned, so of
-//     the two sides of a partition at most one prunes the other.
+//     failed before its marker was forgotten): the lowest replica id among
+//     this node and every peer it still knows (active or suspended), and
+//     only once every known peer is active and either its digest matched
+//     ours after the departure or we merged a full state it sent while it
+//     refused the departed incarnation (Envelope.Refused; the pruner pulls
+//     them, since under steady writes digests rarely match). So the pruner
+//     holds every update of the departed id that any survivor holds; like
+//     Akka, an unreachable member blocks pruning. A node prunes dead
+//     members only while it and its active peers are a strict majority of
+//     them plus the dead members not yet pruned, so of the two sides of a
+//     partition at most one prunes the other.
 //  2. The pruning is a local change of the pruner's State; its delta is
 //     taken at once and travels in the pruner's stream. Every envelope then
 //     announces the pruned id (Envelope.Pruned) for Config.ForgetTicks,
@@ -33,7 +36,9 @@ import (
 //     and a node that finds its own replica id announced is fenced (see
 //     Engine.Fenced).
 //  3. Once every peer of the pruner has acknowledged the part of the stream
-//     that carries the pruning, every live replica holds the marker, so no
+//     that carries the pruning (or, for a pruning taken over, whose marker
+//     may have been there already, matched the pruner's digest since),
+//     every live replica holds the marker, so no
 //     live replica holds the departed id's data any more. After
 //     Config.MarkerTTLTicks more (for nodes restored from old durable
 //     state), the pruner drops its marker (Forgetter) and announces
@@ -57,13 +62,19 @@ type departure struct {
 	dead     bool   // declared dead (not a leave or a restart): counts against the quorum
 	at       uint64 // tick at which this engine learned of the departure
 	pruned   bool   // folded into this replica by State.Prune here
+	takeover bool   // pruned here after another replica had (see holdsMarker)
+	prunedAt uint64 // tick of the pruning here
 	seq      uint64 // own stream position that carries the pruning (pruned here)
 	done     bool   // pruned by some replica: here, or announced by a peer
 	doneAt   uint64 // tick at which done was set
-	inAnn    bool   // announced on envelopes (see announced)
-	ackedAt  uint64 // tick+1 at which every peer had acknowledged the pruning; 0 before
-	forgetAt uint64 // tick the forgetting started here; 0 before
-	finished bool   // forget window over: nothing left to do or announce
+	ann      uint8  // what envelopes announce of it (see announce)
+	// stateFrom holds the peers whose full state, sent while they refused
+	// this incarnation, was merged here (see settled).
+	stateFrom map[string]bool
+	pullTick  uint64 // tick of the last pull for it (see pullFor)
+	ackedAt   uint64 // tick+1 at which every peer held the marker; 0 before
+	forgetAt  uint64 // tick the forgetting started here; 0 before
+	finished  bool   // forget window over: nothing left to do or announce
 }
 
 // RemoveDeadPeer reports that membership declared the node id dead and gave
@@ -129,16 +140,22 @@ func (e *Engine) tryPrune() error {
 		return nil
 	}
 	var todo []string
+	designated := e.pruner() == e.cfg.Replica
 	for r, d := range e.departed {
 		// A pruning announced by another replica is taken over when this
 		// node became the designated pruner (the other one is gone before
 		// it could forget the marker): after the states settled, Prune is
 		// a no-op where the marker arrived, and prunes where it never did.
-		if !d.pruned && d.forgetAt == 0 && !d.finished && e.settledSince(d.at) {
+		if d.pruned || d.forgetAt != 0 || d.finished {
+			continue
+		}
+		if e.settled(d) {
 			todo = append(todo, r)
+		} else if designated {
+			e.pullFor(d)
 		}
 	}
-	if len(todo) == 0 || e.pruner() != e.cfg.Replica || !e.quorum() {
+	if len(todo) == 0 || !designated || !e.quorum() {
 		return nil
 	}
 	slices.Sort(todo)
@@ -150,23 +167,70 @@ func (e *Engine) tryPrune() error {
 	e.takeDelta() // the pruning travels as the next delta of the own stream
 	for _, r := range todo {
 		d := e.departed[r]
-		d.pruned, d.seq = true, e.seq
+		d.pruned, d.seq, d.prunedAt, d.takeover = true, e.seq, e.now, d.done
 		d.setDone(e.now)
 	}
 	e.annDirty = true
 	return nil
 }
 
-// settledSince reports whether every known peer is active and its digest
-// matched ours after tick at. A suspended peer may hold updates nobody
-// else has, so it blocks pruning until it is back or removed.
-func (e *Engine) settledSince(at uint64) bool {
+// settled reports whether this node holds every update of d's replica that
+// any known peer holds: every known peer is active, and either its digest
+// matched ours after the departure, or we merged a full state it sent while
+// it refused d's incarnation (Envelope.Refused: it can hold no more of it).
+// A suspended peer may hold updates nobody else has, so it blocks pruning
+// until it is back or removed.
+func (e *Engine) settled(d *departure) bool {
 	for _, p := range e.peers {
-		if !p.active || p.matchTick <= at {
+		if !p.active || (p.matchTick <= d.at && !d.stateFrom[p.id]) {
 			return false
 		}
 	}
 	return true
+}
+
+// pullFor asks the active peers that have not settled d for their full
+// state, every 2*RetransmitTicks: under a steady stream of writes digests
+// rarely match, but a merged state of a peer that refuses d's incarnation
+// settles it as well.
+func (e *Engine) pullFor(d *departure) {
+	if d.pullTick != 0 && e.now-d.pullTick < 2*e.cfg.RetransmitTicks {
+		return
+	}
+	d.pullTick = e.now
+	for _, p := range e.sortedPeers() {
+		if p.active && p.matchTick <= d.at && !d.stateFrom[p.id] {
+			env := e.envelope(p)
+			env.Pull = true
+			e.queue(p, env)
+		}
+	}
+}
+
+// refused returns the departed replica ids whose pruning is not finished,
+// sorted: the incarnations this node no longer accepts messages from.
+func (e *Engine) refused() []string {
+	var rs []string
+	for r, d := range e.departed {
+		if !d.finished {
+			rs = append(rs, r)
+		}
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+// onRefused records that a full state of p, just merged, was sent while p
+// refused the incarnations of replicas.
+func (e *Engine) onRefused(p *peer, replicas []string) {
+	for _, r := range replicas {
+		if d := e.departed[r]; d != nil && !d.done {
+			if d.stateFrom == nil {
+				d.stateFrom = map[string]bool{}
+			}
+			d.stateFrom[p.id] = true
+		}
+	}
 }
 
 // pruner returns the replica id designated to prune: the lowest among this
@@ -213,18 +277,43 @@ func (e *Engine) quorum() bool {
 // setDone records that some replica pruned d's replica id.
 func (d *departure) setDone(now uint64) { d.done, d.doneAt = true, now }
 
-// announced reports whether d is announced on envelopes: for window ticks
-// after the pruning became known here (so peers fence its incarnation and
-// count it pruned), and during the forget window. Not in between, which may
-// last MarkerTTLTicks: envelopes stay small however many nodes come and go.
-func (d *departure) announced(now, window uint64) bool {
+// What envelopes announce of a departure.
+const (
+	annPruned       uint8 = 1 << iota // Envelope.Pruned, on every envelope
+	annForget                         // Envelope.Forget, on every envelope
+	annForgetDigest                   // Envelope.Forget, on digest envelopes only
+)
+
+// digestForgetWindows is how many forget windows digest envelopes keep
+// announcing a forgotten replica id, so that a peer that missed the
+// announcements of the window (a lossy link, few envelopes) still forgets,
+// and a node that took a marker back from such a peer's state drops it
+// again.
+const digestForgetWindows = 10
+
+// announce returns what envelopes announce of d: for window ticks after the
+// pruning became known here, Pruned (so peers fence its incarnation and
+// count it pruned); during the forget window, Pruned and Forget; for
+// digestForgetWindows windows from the forgetting on, Forget on digests.
+// Nothing in between, which may last MarkerTTLTicks: envelopes stay small
+// however many nodes come and go.
+func (d *departure) announce(now, window uint64) uint8 {
 	switch {
-	case !d.done || d.finished:
-		return false
-	case d.forgetAt != 0:
-		return true
+	case !d.done:
+		return 0
+	case d.forgetAt == 0 && now-d.doneAt <= window:
+		return annPruned
+	case d.forgetAt == 0:
+		return 0
 	}
-	return now-d.doneAt <= window
+	var a uint8
+	if !d.finished {
+		a |= annPruned | annForget
+	}
+	if now-d.forgetAt <= digestForgetWindows*window {
+		a |= annForgetDigest
+	}
+	return a
 }
 
 // tryForget starts forgetting the markers of the replicas this node pruned
@@ -236,16 +325,16 @@ func (e *Engine) tryForget() {
 	}
 	var forget []string
 	for r, d := range e.departed {
+		if d.announce(e.now, e.cfg.ForgetTicks) != d.ann {
+			e.annDirty = true
+		}
 		if d.finished {
 			continue
 		}
-		if d.announced(e.now, e.cfg.ForgetTicks) != d.inAnn {
-			e.annDirty = true
-		}
-		if d.forgetAt == 0 && d.pruned && d.ackedAt == 0 && e.allAcked(d.seq) {
+		if d.forgetAt == 0 && d.pruned && d.ackedAt == 0 && e.holdsMarker(d) {
 			d.ackedAt = e.now + 1
 		}
-		if d.forgetAt == 0 && d.ackedAt != 0 && e.now+1-d.ackedAt >= e.cfg.MarkerTTLTicks && e.allAcked(d.seq) {
+		if d.forgetAt == 0 && d.ackedAt != 0 && e.now+1-d.ackedAt >= e.cfg.MarkerTTLTicks && e.holdsMarker(d) {
 			d.forgetAt = e.now
 			e.annDirty = true
 			e.stats.ForgottenReplicas++
@@ -279,11 +368,19 @@ func (e *Engine) forget(replicas []string) {
 	}
 }
 
-// allAcked reports whether every known peer is active and acknowledged the
-// own stream up to seq.
-func (e *Engine) allAcked(seq uint64) bool {
+// holdsMarker reports whether every known peer is active and holds the
+// marker of d, which this node pruned: it acknowledged the own stream up to
+// the delta that carries the pruning. A pruning taken over from a failed
+// pruner may have found the marker already there, and then the delta
+// carries none: every peer's digest must have matched ours since.
+func (e *Engine) holdsMarker(d *departure) bool {
 	for _, p := range e.peers {
-		if !p.active || p.acked < seq {
+		switch {
+		case !p.active:
+			return false
+		case d.takeover && p.matchTick <= d.prunedAt:
+			return false
+		case !d.takeover && p.acked < d.seq:
 			return false
 		}
 	}
@@ -298,9 +395,13 @@ func (e *Engine) onAnnounce(pruned, forget []string) {
 	var now []string
 	for _, r := range forget {
 		d := e.learnPruned(r)
-		if d != nil && d.forgetAt == 0 && !d.finished {
+		switch {
+		case d == nil:
+		case d.forgetAt == 0 && !d.finished:
 			d.forgetAt = e.now
 			e.annDirty = true
+			now = append(now, r)
+		case d.finished: // a marker may have come back from a late peer's state
 			now = append(now, r)
 		}
 	}
@@ -363,25 +464,40 @@ func (e *Engine) Fenced() bool {
 }
 
 // announcements returns the replica ids to announce as pruned and as
-// forgotten on every envelope (see departure.announced).
+// forgotten on every envelope (see departure.announce).
 func (e *Engine) announcements() (pruned, forget []string) {
-	if e.annDirty {
-		e.annPruned, e.annForget = nil, nil
-		for r, d := range e.departed {
-			d.inAnn = d.announced(e.now, e.cfg.ForgetTicks)
-			if !d.inAnn {
-				continue
-			}
-			e.annPruned = append(e.annPruned, r)
-			if d.forgetAt != 0 {
-				e.annForget = append(e.annForget, r)
-			}
-		}
-		slices.Sort(e.annPruned)
-		slices.Sort(e.annForget)
-		e.annDirty = false
-	}
+	e.refreshAnnouncements()
 	return e.annPruned, e.annForget
+}
+
+// digestForget returns the replica ids to announce as forgotten on digest
+// envelopes (see departure.announce).
+func (e *Engine) digestForget() []string {
+	e.refreshAnnouncements()
+	return e.annForgetDigest
+}
+
+func (e *Engine) refreshAnnouncements() {
+	if !e.annDirty {
+		return
+	}
+	e.annPruned, e.annForget, e.annForgetDigest = nil, nil, nil
+	for r, d := range e.departed {
+		d.ann = d.announce(e.now, e.cfg.ForgetTicks)
+		if d.ann&annPruned != 0 {
+			e.annPruned = append(e.annPruned, r)
+		}
+		if d.ann&annForget != 0 {
+			e.annForget = append(e.annForget, r)
+		}
+		if d.ann&annForgetDigest != 0 {
+			e.annForgetDigest = append(e.annForgetDigest, r)
+		}
+	}
+	slices.Sort(e.annPruned)
+	slices.Sort(e.annForget)
+	slices.Sort(e.annForgetDigest)
+	e.annDirty = false
 }
 
 // replyFenced tells the node of an incarnation this engine removed, which

@@ -193,6 +193,13 @@ func TestSurvivorsPruneOnceWhenTheyDecideTogether(t *testing.T) {
 			want := c.gcTotal(nil)
 			c.kill("a")
 			c.declareDead("a", "b", "c", "d")
+			defer func() {
+				if t.Failed() {
+					for _, id := range []string{"b", "c", "d"} {
+						t.Logf("%s: value %d want %d json %s", id, c.gc[id].value(), want, c.gc[id].c.AppendJSON(nil))
+					}
+				}
+			}()
 			c.until("b prunes a", 400, func() bool {
 				for _, id := range []string{"b", "c", "d"} {
 					if c.gc[id].value() != want || c.gc[id].mentions(string(a.id)) || c.gc[id].mentions(e) {
@@ -378,4 +385,41 @@ func TestSuspendedPeerBlocksPrune(t *testing.T) {
 		return true
 	})
 	require.Equal(t, []string{e}, c.gc["a"].prunedList())
+}
+
+// TestPruneUnderSteadyWrites: the survivors keep writing in every round, so
+// their digests hardly ever match; the pruner settles on their full
+// states instead (pulled, sent while they refuse the dead incarnation),
+// prunes while the writes go on, and loses or double-counts nothing.
+func TestPruneUnderSteadyWrites(t *testing.T) {
+	for _, seed := range seeds(t, 4) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Logf("seed %d (replay with REPLICA_SEED=%d)", seed, seed)
+			rng := rand.New(rand.NewPCG(seed, 6))
+			c := newGCluster(t, seed, lossy(rng), 4, func(cfg *Config) { cfg.AntiEntropyTicks = 5 })
+			for range 10 {
+				c.inc(c.ids[rng.IntN(4)], 1)
+				c.round()
+			}
+			c.settleGC(300)
+			d := string(c.gc["d"].id)
+			c.kill("d")
+			survivors := []string{"a", "b", "c"}
+			c.declareDead("d", survivors...)
+			c.until("pruned while every survivor writes", 300, func() bool {
+				for _, s := range survivors {
+					c.inc(s, 1+rng.Uint64N(3))
+				}
+				return len(c.gc["a"].prunedList()) == 1
+			})
+			c.until("replicated", 500, func() bool {
+				for _, s := range survivors {
+					if c.gc[s].value() != c.gcTotal(nil) || c.gc[s].mentions(d) {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
 }

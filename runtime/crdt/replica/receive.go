@@ -110,12 +110,13 @@ func (e *Engine) ack(p *peer) {
 }
 
 // onState merges p's full state, which covers p's stream up to s.Seq.
-func (e *Engine) onState(p *peer, s *replicawire.State) error {
+func (e *Engine) onState(p *peer, s *replicawire.State, refused []string) error {
 	if err := e.cfg.State.MergeState(s.Data); err != nil {
 		e.stats.MergeErrors++
 		return fmt.Errorf("replica: merge state %d from %q (epoch %d): %w", s.Seq, p.id, p.epoch, err)
 	}
 	e.stats.StatesApplied++
+	e.onRefused(p, refused)
 	if s.Seq > p.delivered {
 		p.delivered = s.Seq
 	}

@@ -138,6 +138,7 @@ func (e *Engine) offerState(p *peer) {
 	d.Offer = true
 	env := e.envelope(p)
 	env.Digest = d
+	env.Forget = e.digestForget()
 	e.queue(p, env)
 	p.offerTick = e.now
 }
@@ -151,6 +152,7 @@ func (e *Engine) sendState(p *peer) error {
 	}
 	env := e.envelope(p)
 	env.State = &replicawire.State{Seq: e.seq, Data: data}
+	env.Refused = e.refused()
 	e.queue(p, env)
 	e.stats.StatesSent++
 	return nil
