@@ -60,10 +60,11 @@ func TestRunConverges(t *testing.T) {
 // FuzzHandle feeds arbitrary envelopes to an engine: it must never panic,
 // and whatever it accepts must leave the state without causal violations.
 func FuzzHandle(f *testing.F) {
-	f.Add("a", uint64(1), "b", uint64(1), uint64(1), []byte("a 0 1"), uint64(0), false, []byte("a=1;"), []byte{1, 2}, true)
-	f.Add("", uint64(0), "", uint64(0), uint64(0), []byte(nil), uint64(0), false, []byte(nil), []byte(nil), false)
-	f.Add("a", uint64(9), "b", uint64(2), uint64(3), []byte("garbage"), uint64(99), true, []byte("x=;"), []byte("sum"), false)
-	f.Fuzz(func(t *testing.T, from string, epoch uint64, to string, toEpoch, seq uint64, delta []byte, ack uint64, missing bool, state, sum []byte, pull bool) {
+	f.Add("a", uint64(1), "b", uint64(1), uint64(1), []byte("a 0 1"), uint64(0), false, []byte("a=1;"), []byte{1, 2}, true, "")
+	f.Add("", uint64(0), "", uint64(0), uint64(0), []byte(nil), uint64(0), false, []byte(nil), []byte(nil), false, "")
+	f.Add("a", uint64(9), "b", uint64(2), uint64(3), []byte("garbage"), uint64(99), true, []byte("x=;"), []byte("sum"), false, "c")
+	f.Add("a", uint64(1), "b", uint64(1), uint64(1), []byte("a 0 1"), uint64(0), false, []byte("a=1;"), []byte{1, 2}, false, "b")
+	f.Fuzz(func(t *testing.T, from string, epoch uint64, to string, toEpoch, seq uint64, delta []byte, ack uint64, missing bool, state, sum []byte, pull bool, pruned string) {
 		net := NewMemNetwork(1, Faults{})
 		net.Transport(from)
 		st := newCounterState("b")
@@ -74,6 +75,8 @@ func FuzzHandle(f *testing.F) {
 			Ack:    &replicawire.Ack{Seq: ack, Missing: missing},
 			State:  &replicawire.State{Seq: seq, Data: state},
 			Digest: &replicawire.Digest{Seq: seq, Sum: sum, Offer: missing},
+			// announcements: "b" is the engine's own replica id (fencing)
+			Pruned: []string{pruned}, Forget: []string{pruned}, Refused: []string{pruned},
 		}
 		_ = e.Handle(env)
 		_ = e.Handle(env)
