@@ -3,6 +3,7 @@ package durable
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -84,6 +85,9 @@ func (s *Store) recover() error {
 		return err
 	}
 	if snap != nil {
+		if snap.Seq == math.MaxUint64 {
+			return corruptf(filepath.Join(dir, snapFile), recfile.AtomicHeaderSize, "snapshot covers sequence number %d, leaving none to log", snap.Seq)
+		}
 		if err := s.cfg.State.MergeState(snap.Data); err != nil {
 			return corruptf(filepath.Join(dir, snapFile), recfile.AtomicHeaderSize, "restore snapshot: %v", err)
 		}

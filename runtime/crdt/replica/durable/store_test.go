@@ -243,6 +243,33 @@ func TestConcurrentWritersShareSyncs(t *testing.T) {
 	require.Len(t, g2.list(), writers*each)
 }
 
+// TestGroupCommit: writers whose records are written when a sync starts
+// share it: eight concurrent Sync calls after eight appends cost one
+// fdatasync.
+func TestGroupCommit(t *testing.T) {
+	g := newGSet()
+	s := open(t, t.TempDir(), g)
+	defer s.Close()
+	for i := range 8 {
+		g.add(fmt.Sprint(i))
+		_, err := s.TakeDelta()
+		require.NoError(t, err)
+	}
+	before := s.Stats().Syncs
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, s.Sync(context.Background()))
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, before+1, s.Stats().Syncs)
+	require.NoError(t, s.Sync(context.Background()))
+	require.Equal(t, before+1, s.Stats().Syncs, "nothing new: no fdatasync")
+}
+
 func TestRestoreAsDelta(t *testing.T) {
 	dir := t.TempDir()
 	g := newGSet()
