@@ -95,4 +95,10 @@ type PushPull struct {
 // or sent directly.
 type UserMsg struct {
 	Payload []byte `json:"payload" wire:"1"`
+	// Origin and Seq identify a broadcast: every member that receives it
+	// delivers it once and relays it. Seq grows with every broadcast of
+	// Origin and starts from its clock, so it keeps growing across restarts.
+	// Both are empty in direct messages.
+	Origin string `json:"origin" wire:"2"`
+	Seq    uint64 `json:"seq" wire:"3"`
 }

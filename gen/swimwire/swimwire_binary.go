@@ -1107,6 +1107,14 @@ func (x *UserMsg) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x0a)
 		b = wire.AppendBytes(b, x.Payload)
 	}
+	if x.Origin != "" {
+		b = append(b, 0x12)
+		b = wire.AppendString(b, x.Origin)
+	}
+	if x.Seq != 0 {
+		b = append(b, 0x18)
+		b = wire.AppendUvarint(b, uint64(x.Seq))
+	}
 	return b, nil
 }
 
@@ -1115,6 +1123,14 @@ func (x *UserMsg) size() int {
 	if x.Payload != nil {
 		n += 1
 		n += wire.SizeBytes(x.Payload)
+	}
+	if x.Origin != "" {
+		n += 1
+		n += wire.SizeString(x.Origin)
+	}
+	if x.Seq != 0 {
+		n += 1
+		n += wire.SizeUvarint(uint64(x.Seq))
 	}
 	return n
 }
@@ -1133,6 +1149,22 @@ func (x *UserMsg) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Payload")
 				}
 				x.Payload = val
+			}
+		case 2:
+			{
+				val, err := d.String(typ)
+				if err != nil {
+					return wire.InField(err, "Origin")
+				}
+				x.Origin = val
+			}
+		case 3:
+			{
+				val, err := d.Uvarint(typ, 64)
+				if err != nil {
+					return wire.InField(err, "Seq")
+				}
+				x.Seq = uint64(val)
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

@@ -579,6 +579,8 @@ func TestGeneratedPushPull(t *testing.T) {
 func genUserMsg(r *wiretest.Rand, depth int) UserMsg {
 	var x UserMsg
 	x.Payload = r.Bytes()
+	x.Origin = r.String()
+	x.Seq = uint64(r.Uint(64))
 	return x
 }
 
@@ -589,11 +591,15 @@ func genPtrUserMsg(r *wiretest.Rand, depth int) *UserMsg {
 
 type jsonMirrorUserMsg struct {
 	Payload []byte `json:"payload"`
+	Origin  string `json:"origin"`
+	Seq     uint64 `json:"seq"`
 }
 
 func (x UserMsg) jsonMirror() jsonMirrorUserMsg {
 	var y jsonMirrorUserMsg
 	y.Payload = x.Payload
+	y.Origin = x.Origin
+	y.Seq = x.Seq
 	return y
 }
 

@@ -1586,6 +1586,10 @@ func (x *UserMsg) UnmarshalEasyJSON(l *jlexer.Lexer) {
 func (x *UserMsg) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, "{\"payload\":"...)
 	b = wire.AppendJSONBytes(b, x.Payload)
+	b = append(b, ",\"origin\":"...)
+	b = wire.AppendJSONString(b, x.Origin)
+	b = append(b, ",\"seq\":"...)
+	b = wire.AppendUint(b, uint64(x.Seq))
 	return append(b, '}'), nil
 }
 
@@ -1593,13 +1597,17 @@ func (x *UserMsg) jsonSize() int {
 	n := 1
 	n += 11
 	n += wire.Base64Len(x.Payload)
+	n += 10
+	n += len(x.Origin) + 2
+	n += 7
+	n += wire.UintLen(uint64(x.Seq))
 	if n == 1 {
 		return 2
 	}
 	return n
 }
 
-var jsonFieldsUserMsg = [...]string{"payload"}
+var jsonFieldsUserMsg = [...]string{"payload", "origin", "seq"}
 
 func (x *UserMsg) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -1620,6 +1628,10 @@ func (x *UserMsg) decodeJSON(r *wire.JSONReader) error {
 		switch string(key) {
 		case "payload":
 			f = 1
+		case "origin":
+			f = 2
+		case "seq":
+			f = 3
 		default:
 			f = wire.FoldIndex(key, jsonFieldsUserMsg[:])
 		}
@@ -1631,6 +1643,22 @@ func (x *UserMsg) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Payload")
 				}
 				x.Payload = val
+			}
+		case 2:
+			{
+				val, err := r.String()
+				if err != nil {
+					return wire.InField(err, "Origin")
+				}
+				x.Origin = val
+			}
+		case 3:
+			{
+				val, err := r.Uint(64)
+				if err != nil {
+					return wire.InField(err, "Seq")
+				}
+				x.Seq = uint64(val)
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

@@ -18,20 +18,20 @@ func TestQueueNewerNewsInvalidatesOlder(t *testing.T) {
 	default:
 		t.Fatal("the invalidated broadcast's done channel was not closed")
 	}
-	got, _ := q.take(nil, 1000, 10, 1)
+	got, _ := q.take(nil, 1000, 10, 10, "a", 1)
 	require.Equal(t, [][]byte{[]byte("new-a"), []byte("b")}, got, "newest first")
 }
 
 func TestQueueFewestTransmittedFirstAndLimit(t *testing.T) {
 	var q queue
 	q.push("", []byte("1111"), nil)
-	got, used := q.take(nil, 4, 2, 1) // room for one
+	got, used := q.take(nil, 4, 2, 10, "a", 1) // room for one
 	require.Equal(t, [][]byte{[]byte("1111")}, got)
 	require.Equal(t, 4, used)
 	q.push("", []byte("2222"), nil)
-	got, _ = q.take(nil, 4, 2, 2)
+	got, _ = q.take(nil, 4, 2, 10, "b", 2)
 	require.Equal(t, [][]byte{[]byte("2222")}, got, "the untransmitted message goes before the once-transmitted one")
-	got, _ = q.take(nil, 100, 2, 3)
+	got, _ = q.take(nil, 100, 2, 10, "c", 3)
 	require.Len(t, got, 2)
 	require.Zero(t, q.len(), "both reached the retransmit limit")
 }
@@ -39,9 +39,31 @@ func TestQueueFewestTransmittedFirstAndLimit(t *testing.T) {
 func TestQueueSamePacketTakesOnce(t *testing.T) {
 	var q queue
 	q.push("", []byte("x"), nil)
-	got, _ := q.take(nil, 100, 10, 7)
-	got, _ = q.take(got, 100, 10, 7)
+	got, _ := q.take(nil, 100, 10, 1, "a", 7)
+	got, _ = q.take(got, 100, 10, 1, "a", 7)
 	require.Len(t, got, 1)
+}
+
+// TestQueueEveryMemberBeforeAnyTwice: a message goes to each of the other
+// members once before it goes to any of them again, and the retransmit
+// limit still counts every transmission.
+func TestQueueEveryMemberBeforeAnyTwice(t *testing.T) {
+	var q queue
+	q.push("", []byte("x"), nil)
+	sent := func(addr string, stamp uint64) bool {
+		got, _ := q.take(nil, 100, 5, 3, addr, stamp)
+		return len(got) == 1
+	}
+	require.True(t, sent("a", 1))
+	require.False(t, sent("a", 2), "a has it; b and c do not yet")
+	require.True(t, sent("b", 3))
+	require.False(t, sent("a", 4))
+	require.False(t, sent("b", 5))
+	require.True(t, sent("c", 6))
+	require.True(t, sent("b", 7), "every member had it: the next round starts")
+	require.False(t, sent("b", 8))
+	require.True(t, sent("a", 9))
+	require.Zero(t, q.len(), "5 transmissions: at the retransmit limit")
 }
 
 func TestPiggybackUserNotStarved(t *testing.T) {
@@ -56,7 +78,7 @@ func TestPiggybackUserNotStarved(t *testing.T) {
 		n.sys.push(string(rune('a'+i%26))+string(rune(i)), make([]byte, 50), nil)
 	}
 	n.user.push("", []byte("user-news"), nil)
-	msgs := n.piggyback(nil, 1300)
+	msgs := n.piggyback(nil, "10.0.0.9:7946", 1300)
 	require.Contains(t, msgs, []byte("user-news"))
 	size := 0
 	for _, m := range msgs {

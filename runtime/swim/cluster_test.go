@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,15 @@ func (l *eventLog) hook(c *Config) {
 		l.msgs = append(l.msgs, loggedMsg{name, m})
 		l.mu.Unlock()
 	}
+}
+
+// messages returns a copy of the messages received so far. Callers must
+// not hold l.mu while calling into a Node: the hooks take l.mu with the
+// node's lock held, so the opposite order deadlocks.
+func (l *eventLog) messages() []loggedMsg {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
 }
 
 func (l *eventLog) count(f func(loggedEvent) bool) int {
@@ -208,10 +218,8 @@ func TestClusterMessagesAndMeta(t *testing.T) {
 	require.NoError(t, nodes[0].SendTo(ctx, "n03", large), "a message over the MTU goes over TCP")
 	require.NoError(t, nodes[2].UpdateMeta([]byte("v2")))
 	eventually(t, 10*time.Second, "messages and metadata delivered", func() bool {
-		log.mu.Lock()
-		defer log.mu.Unlock()
 		got := map[string]bool{}
-		for _, m := range log.msgs {
+		for _, m := range log.messages() {
 			switch {
 			case m.Broadcast && string(m.Payload) == "to everyone":
 				got["b/"+m.to] = true

@@ -43,11 +43,9 @@ func (n *Node) gossipRound() {
 		addrs[i] = t.info.addr
 	}
 	for _, addr := range addrs {
-		msgs := n.piggyback(nil, limit)
-		if len(msgs) == 0 {
-			return
+		if msgs := n.piggyback(nil, addr, limit); len(msgs) > 0 {
+			n.sendCompound(addr, msgs)
 		}
-		n.sendCompound(addr, msgs)
 	}
 }
 

@@ -40,7 +40,7 @@ func (n *Node) send(addr string, msgs ...[]byte) {
 	for _, m := range msgs {
 		limit -= len(m)
 	}
-	msgs = n.piggyback(msgs, limit)
+	msgs = n.piggyback(msgs, addr, limit)
 	n.sendCompound(addr, msgs)
 }
 
@@ -61,16 +61,22 @@ func (n *Node) sendCompound(addr string, msgs [][]byte) {
 	}
 }
 
-// piggyback appends queued broadcasts within avail bytes. User broadcasts
-// may take half the room first, then membership news, then users again:
-// neither queue can starve the other.
-func (n *Node) piggyback(msgs [][]byte, avail int) [][]byte {
+// piggyback appends queued broadcasts for a packet to addr within avail
+// bytes. User broadcasts may take half the room first, then membership
+// news, then users again: neither queue can starve the other. Each message
+// goes to every other member once before any of them twice (see take).
+func (n *Node) piggyback(msgs [][]byte, addr string, avail int) [][]byte {
+	others := n.live
+	if n.get(n.self).state <= StateSuspect {
+		others--
+	}
+	others = max(others, 1) // gossip to the dead, a reply to a stranger
 	limit := retransmitLimit(n.cfg.RetransmitMult, n.live)
 	n.stamp++
 	var u, s int
-	msgs, u = n.user.take(msgs, avail/2, limit, n.stamp)
-	msgs, s = n.sys.take(msgs, avail-u, limit, n.stamp)
-	msgs, _ = n.user.take(msgs, avail-u-s, limit, n.stamp)
+	msgs, u = n.user.take(msgs, avail/2, limit, others, addr, n.stamp)
+	msgs, s = n.sys.take(msgs, avail-u, limit, others, addr, n.stamp)
+	msgs, _ = n.user.take(msgs, avail-u-s, limit, others, addr, n.stamp)
 	return msgs
 }
 
@@ -199,12 +205,11 @@ func (n *Node) handleMsg(from string, d decoded) {
 	case *swimwire.Dead:
 		n.deadNode(m)
 	case *swimwire.UserMsg:
-		if n.cfg.OnMessage != nil {
-			msg := Message{Payload: m.Payload, Broadcast: d.t == msgUser}
-			if !msg.Broadcast {
-				msg.From = from
-			}
-			n.cfg.OnMessage(msg)
+		switch {
+		case d.t == msgUser:
+			n.userBroadcast(m)
+		case n.cfg.OnMessage != nil:
+			n.cfg.OnMessage(Message{Payload: m.Payload, From: from})
 		}
 	}
 }

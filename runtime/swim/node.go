@@ -49,6 +49,8 @@ type Node struct {
 	sys   queue // membership news
 	user  queue // user broadcasts: their own queue, never starved
 	stamp uint64
+	bseq  uint64         // sequence number of the last user broadcast sent
+	seen  seenBroadcasts // user broadcasts delivered recently
 
 	eagerPending bool
 
@@ -342,17 +344,18 @@ func (n *Node) Leave(ctx context.Context) error {
 
 // Broadcast queues payload to be piggybacked on protocol traffic to every
 // member, retransmitted like membership news but from its own queue, so it
-// is never starved by them. A later broadcast with the same non-empty key
-// replaces an unsent earlier one.
+// is never starved by them. Every member delivers it once (OnMessage) and
+// relays it, as it does membership news. A later broadcast with the same
+// non-empty key replaces an earlier one this node has not finished sending.
 func (n *Node) Broadcast(key string, payload []byte) error {
-	msg := mustEncode(msgUser, &swimwire.UserMsg{Payload: slices.Clone(payload)})
-	if len(msg) > n.cfg.MTU-overhead(n.kr, n.cfg.Label)-64 {
-		return fmt.Errorf("swim: broadcast of %d bytes: %w", len(payload), ErrTooLarge)
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed.Load() {
 		return ErrShutdown
+	}
+	msg := mustEncode(msgUser, &swimwire.UserMsg{Payload: slices.Clone(payload), Origin: n.cfg.Name, Seq: n.nextBroadcastSeq()})
+	if len(msg) > n.cfg.MTU-overhead(n.kr, n.cfg.Label)-64 {
+		return fmt.Errorf("swim: broadcast of %d bytes: %w", len(payload), ErrTooLarge)
 	}
 	if key != "" {
 		key = "u/" + key

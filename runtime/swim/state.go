@@ -259,9 +259,11 @@ func (n *Node) mergeState(nodes []swimwire.PushNodeState) {
 	}
 }
 
-// reapTick forgets dead and left members after ReapTime.
+// reapTick forgets dead and left members, and the user broadcasts seen,
+// after ReapTime.
 func (n *Node) reapTick() {
 	cutoff := n.now() - int64(n.cfg.ReapTime)
+	n.seen.expire(cutoff)
 	for i := len(n.members) - 1; i >= 0; i-- {
 		if m := &n.members[i]; m.state >= StateDead && m.since <= cutoff && m.id != n.self {
 			n.remove(i)

@@ -116,4 +116,10 @@ type PushPull struct {
 //crdt:message
 type UserMsg struct {
 	Payload []byte `wire:"1"`
+	// Origin and Seq identify a broadcast: every member that receives it
+	// delivers it once and relays it. Seq grows with every broadcast of
+	// Origin and starts from its clock, so it keeps growing across restarts.
+	// Both are empty in direct messages.
+	Origin string `wire:"2"`
+	Seq    uint64 `wire:"3"`
 }
