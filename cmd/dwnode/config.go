@@ -74,7 +74,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.SWIM, "swim-profile", "local", "SWIM timings: local (loopback, fast) or lan")
 	fs.DurationVar(&c.ReplicaTick, "replica-tick", 50*time.Millisecond, "CRDT replication tick")
-	fs.DurationVar(&c.PruneAfter, "prune-after", 0, "prune the CRDT replica id of a member dead this long; it must outlast any partition to ride out (0: SWIM's reap time)")
+	fs.DurationVar(&c.PruneAfter, "prune-after", time.Hour, "prune the CRDT replica id of a member dead this long; it must outlast any partition to ride out and any outage after which a node's unreplicated writes must survive its restart (0: SWIM's reap time)")
 	fs.DurationVar(&c.MarkerTTL, "prune-marker-ttl", 24*time.Hour, "keep pruning markers this long after every live peer acknowledged them; longer than a node may stay down and come back from its disk")
 	fs.DurationVar(&c.Election, "raft-election", 300*time.Millisecond, "Raft election timeout (minimum)")
 	fs.DurationVar(&c.Heartbeat, "raft-heartbeat", 50*time.Millisecond, "Raft heartbeat interval")

@@ -13,10 +13,11 @@ import (
 // Replica ids are bound to an epoch (name@epoch, a new epoch every process
 // start), so the id of a process that died never writes again: a restart
 // comes back under a new id. The membership loop gives up on a member SWIM
-// has reported dead (or already reaped) for -prune-after, by default SWIM's
-// reap time, and hands it to the replica engine's RemoveDeadPeer; the
-// engine prunes the replica id on one survivor, only on the majority side
-// of a partition, and forgets the pruning markers -prune-marker-ttl after
+// has reported dead (or already reaped) for -prune-after (default an hour,
+// so a node restarted from its disk within the hour keeps every write) and
+// hands it to the replica engine's RemoveDeadPeer; the engine prunes the
+// replica id on one survivor, only on the majority side of a partition,
+// and forgets the pruning markers -prune-marker-ttl after
 // every live peer acknowledged them (runtime/crdt/replica/prune.go): the TTL
 // covers a node that comes back from a disk written before the pruning,
 // whose stale data only a marker cleans. A member that was

@@ -29,7 +29,9 @@ func TestTrackDeadGivesUpAfterPruneDelay(t *testing.T) {
 		// the engine learns each peer's replica id from its first envelope
 		require.NoError(t, eng.Handle(&replicawire.Envelope{From: p, Epoch: 1, Replica: p + "@1", To: "n1", ToEpoch: 1}))
 	}
-	member := func(name string, s swim.State) memberInfo { return memberInfo{Member: swim.Member{Name: name, State: s}} }
+	member := func(name string, s swim.State) memberInfo {
+		return memberInfo{Member: swim.Member{Name: name, State: s}}
+	}
 	dead := map[string]*deadMember{}
 	t0 := time.Unix(1000, 0)
 

@@ -27,8 +27,9 @@ type Engine struct {
 	gone   map[string]uint64 // removed peers -> their last epoch
 	// departed holds the CRDT replica ids of nodes gone for good.
 	departed map[string]*departure
-	// annPruned and annForget cache the announcements every envelope
-	// carries; annDirty says they must be recomputed.
+	// annPruned, annForget and annForgetDigest cache the announcements
+	// envelopes carry (see departure.announce); annDirty says they must be
+	// recomputed.
 	annPruned, annForget, annForgetDigest []string
 	annDirty                              bool
 	fenceReplies                          map[string]uint64 // node -> tick+1 of the last fencing reply

@@ -27,8 +27,9 @@ type State interface {
 	// into this replica and removes their metadata, as a local change whose
 	// delta TakeDelta returns (runtime/crdt's GarbageCollect with Departed).
 	// The engine calls it on one replica only, the lowest replica id among
-	// the live ones, as the pruning protocol requires; the others receive
-	// the pruning through its delta.
+	// the known ones, as the pruning protocol requires (prune.go); the
+	// others receive the pruning through its delta. A replica already
+	// pruned (its marker is present) must be left as it is.
 	Prune(replicas []string) error
 }
 
