@@ -139,6 +139,11 @@ type result struct {
 	falseDeaths                   int
 	bytesPerMemberSec             float64
 	packetsPerMemberSec           float64
+	// steadyBytesPerMemberSec counts only the 10 probe intervals before
+	// the kill; failureBytesPerMemberSec only the kill to the last
+	// detection. Both windows sum to the one above.
+	steadyBytesPerMemberSec  float64
+	failureBytesPerMemberSec float64
 	// failed is 1 when the run did not converge or not every survivor
 	// detected the failure within 3 minutes (then the times are lower
 	// bounds).
@@ -202,6 +207,7 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	t0 := time.Now()
 	time.Sleep(10 * t.probeInterval) // steady state: probes and gossip only
 
+	bk, _ := traffic()
 	im.kill(victim)
 	killed := time.Now()
 	done := waitFor(3*time.Minute, func() bool { return len(rec.seenBy(name(victim), killed)) >= n-1 })
@@ -217,6 +223,8 @@ func runScenario(tb testing.TB, im impl, n int, loss float64, t timing) result {
 	secs := time.Since(t0).Seconds() * float64(n-1)
 	res.bytesPerMemberSec = float64(b1-b0) / secs
 	res.packetsPerMemberSec = float64(p1-p0) / secs
+	res.steadyBytesPerMemberSec = float64(bk-b0) / (killed.Sub(t0).Seconds() * float64(n-1))
+	res.failureBytesPerMemberSec = float64(b1-bk) / (time.Since(killed).Seconds() * float64(n-1))
 	res.falseDeaths = rec.falseDeaths(name(victim), killed)
 	return res
 }
@@ -262,6 +270,8 @@ func BenchmarkCluster(b *testing.B) {
 						sum.falseDeaths += r.falseDeaths
 						sum.bytesPerMemberSec += r.bytesPerMemberSec
 						sum.packetsPerMemberSec += r.packetsPerMemberSec
+						sum.steadyBytesPerMemberSec += r.steadyBytesPerMemberSec
+						sum.failureBytesPerMemberSec += r.failureBytesPerMemberSec
 						sum.failed += r.failed
 					}
 					N := float64(b.N)
@@ -272,6 +282,8 @@ func BenchmarkCluster(b *testing.B) {
 					b.ReportMetric(float64(sum.falseDeaths)/N, "false-deaths")
 					b.ReportMetric(sum.bytesPerMemberSec/N, "B/member/s")
 					b.ReportMetric(sum.packetsPerMemberSec/N, "pkts/member/s")
+					b.ReportMetric(sum.steadyBytesPerMemberSec/N, "steady-B/member/s")
+					b.ReportMetric(sum.failureBytesPerMemberSec/N, "failure-B/member/s")
 					b.ReportMetric(float64(sum.failed)/N, "unfinished")
 				})
 			}
