@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,18 @@ func FuzzRead(f *testing.F) {
 			require.NoError(t, err)
 		}
 	})
+}
+
+func TestConnSetRefusesAfterCloseAll(t *testing.T) {
+	var s frame.ConnSet
+	a, b := net.Pipe()
+	defer b.Close()
+	require.True(t, s.Track(a))
+	s.CloseAll()
+	_, err := a.Write([]byte{1})
+	require.ErrorIs(t, err, io.ErrClosedPipe, "CloseAll closes tracked connections")
+	c, d := net.Pipe()
+	defer c.Close()
+	defer d.Close()
+	require.False(t, s.Track(c), "Track after CloseAll")
 }

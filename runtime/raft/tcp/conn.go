@@ -12,8 +12,6 @@ import (
 // serve handles one incoming connection: the handshake, then frames until
 // the peer disconnects, sends something invalid or leaves the configuration.
 func (t *Transport) serve(c net.Conn) {
-	defer t.wg.Done()
-	defer t.untrack(c)
 	remote := c.RemoteAddr().String()
 	c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
 	if tc, ok := c.(*tls.Conn); ok {

@@ -3,7 +3,6 @@ package tcp
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
+	"github.com/dwsdk/distributed/runtime/internal/frame"
 	"github.com/dwsdk/distributed/runtime/raft"
 )
 
@@ -34,8 +34,8 @@ type Transport struct {
 	peers   atomic.Pointer[map[string]bool] // allowed server IDs; nil allows all
 
 	mu     sync.Mutex
-	out    map[string]*peer      // by address
-	conns  map[net.Conn]struct{} // open incoming connections
+	out    map[string]*peer // by address
+	conns  frame.ConnSet    // open incoming connections
 	closed bool
 
 	stats counters
@@ -61,12 +61,14 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		ln:      ln,
 		inbound: make(chan *raftwire.Message, cfg.InboundQueue),
 		out:     make(map[string]*peer),
-		conns:   make(map[net.Conn]struct{}),
 		done:    make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	t.wg.Add(1)
-	go t.acceptLoop()
+	go func() {
+		defer t.wg.Done()
+		frame.Accept(t.ctx, t.ln, &t.conns, &t.wg, t.log, "tcp", t.serve)
+	}()
 	go func() {
 		<-t.ctx.Done()
 		t.shutdown()
@@ -167,50 +169,9 @@ func (t *Transport) Close() error {
 func (t *Transport) shutdown() {
 	t.mu.Lock()
 	t.closed = true
-	for c := range t.conns {
-		c.Close()
-	}
 	t.mu.Unlock()
+	t.conns.CloseAll()
 	t.ln.Close()
-}
-
-// track registers an incoming connection so shutdown can close it; it
-// reports false when the transport is already closed.
-func (t *Transport) track(c net.Conn) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.conns[c] = struct{}{}
-	return true
-}
-
-func (t *Transport) untrack(c net.Conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	c.Close()
-}
-
-func (t *Transport) acceptLoop() {
-	defer t.wg.Done()
-	for {
-		c, err := t.ln.Accept()
-		if err != nil {
-			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			t.log.Warn("tcp: accept", "err", err)
-			continue
-		}
-		if !t.track(c) {
-			c.Close()
-			return
-		}
-		t.wg.Add(1)
-		go t.serve(c)
-	}
 }
 
 var _ raft.Transport = (*Transport)(nil)

@@ -51,7 +51,7 @@ func (p *peer) run() {
 		}
 		backoff = t.cfg.ReconnectMin
 		err = p.pump(c, b)
-		t.untrack(c)
+		t.conns.Untrack(c)
 		if t.ctx.Err() != nil {
 			return
 		}
@@ -85,7 +85,7 @@ func (p *peer) dial() (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream: dial %q at %s: %w", p.name, addr, err)
 	}
-	if !t.track(c) {
+	if !t.conns.Track(c) {
 		c.Close()
 		return nil, ErrClosed
 	}
@@ -100,7 +100,7 @@ func (p *peer) dial() (net.Conn, error) {
 		err = fmt.Errorf("%w: hello answer %d", ErrBadFrame, ans[0])
 	}
 	if err != nil {
-		t.untrack(c)
+		t.conns.Untrack(c)
 		return nil, fmt.Errorf("stream: hello to %q at %s: %w", p.name, addr, err)
 	}
 	c.SetDeadline(time.Time{})

@@ -46,8 +46,8 @@ type Transport struct {
 	inbound chan *replicawire.Envelope
 
 	mu     sync.Mutex
-	out    map[string]*peer      // by peer name
-	conns  map[net.Conn]struct{} // open incoming connections
+	out    map[string]*peer // by peer name
+	conns  frame.ConnSet    // open connections
 	closed bool
 
 	stats counters
@@ -72,12 +72,14 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		ln:      ln,
 		inbound: make(chan *replicawire.Envelope, c.InboundQueue),
 		out:     make(map[string]*peer),
-		conns:   make(map[net.Conn]struct{}),
 		done:    make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	t.wg.Add(1)
-	go t.acceptLoop()
+	go func() {
+		defer t.wg.Done()
+		frame.Accept(t.ctx, t.ln, &t.conns, &t.wg, t.log, "stream", t.serve)
+	}()
 	go func() {
 		<-t.ctx.Done()
 		t.shutdown()
@@ -153,58 +155,15 @@ func (t *Transport) Close() error {
 func (t *Transport) shutdown() {
 	t.mu.Lock()
 	t.closed = true
-	for c := range t.conns {
-		c.Close()
-	}
 	t.mu.Unlock()
+	t.conns.CloseAll()
 	t.ln.Close()
-}
-
-// track registers a connection so shutdown can close it; false when the
-// transport is already closed.
-func (t *Transport) track(c net.Conn) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.conns[c] = struct{}{}
-	return true
-}
-
-func (t *Transport) untrack(c net.Conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	c.Close()
-}
-
-func (t *Transport) acceptLoop() {
-	defer t.wg.Done()
-	for {
-		c, err := t.ln.Accept()
-		if err != nil {
-			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			t.log.Warn("stream: accept", "err", err)
-			continue
-		}
-		if !t.track(c) {
-			c.Close()
-			return
-		}
-		t.wg.Add(1)
-		go t.serve(c)
-	}
 }
 
 // serve reads one incoming connection: the hello, then envelopes until the
 // peer disconnects or sends something invalid, which closes this
 // connection only.
 func (t *Transport) serve(c net.Conn) {
-	defer t.wg.Done()
-	defer t.untrack(c)
 	remote := c.RemoteAddr().String()
 	c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
 	br := bufio.NewReaderSize(c, 64<<10)
