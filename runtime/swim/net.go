@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	tcpframe "github.com/dwsdk/distributed/runtime/internal/frame"
 )
 
 // NetTransport is the real Transport: UDP for packets and TCP for streams,
@@ -28,8 +30,8 @@ type NetTransport struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	closed bool
-	conns  map[net.Conn]struct{}
+	closed bool // guards starting Requests
+	conns  tcpframe.ConnSet
 }
 
 // MaxStreamSize bounds a stream message (a push-pull of ~100,000 members).
@@ -66,7 +68,7 @@ func NewNetTransport(bind string, log *slog.Logger) (*NetTransport, error) {
 		}
 		_ = ul.SetReadBuffer(2 << 20)
 		ctx, cancel := context.WithCancel(context.Background())
-		return &NetTransport{udp: ul, tcp: tl, log: log, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
+		return &NetTransport{udp: ul, tcp: tl, log: log, ctx: ctx, cancel: cancel}, nil
 	}
 	return nil, fmt.Errorf("swim: transport: listen udp %s: %w", bind, lastErr)
 }
@@ -122,56 +124,25 @@ func (t *NetTransport) SendPacket(addr string, b []byte) error {
 	return nil
 }
 
-func (t *NetTransport) track(c net.Conn) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.conns[c] = struct{}{}
-	return true
-}
-
-func (t *NetTransport) untrack(c net.Conn) {
-	t.mu.Lock()
-	delete(t.conns, c)
-	t.mu.Unlock()
-	c.Close()
-}
-
 func (t *NetTransport) acceptStreams() {
 	defer t.wg.Done()
-	for {
-		c, err := t.tcp.AcceptTCP()
-		if err != nil {
-			if t.ctx.Err() != nil {
-				return
-			}
-			t.log.Warn("swim: accept", "err", err)
-			continue
-		}
-		if !t.track(c) {
-			c.Close()
-			return
-		}
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			defer t.untrack(c)
-			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-			req, err := readFrame(c)
-			if err != nil {
-				t.log.Debug("swim: read stream", "from", c.RemoteAddr(), "err", err)
-				return
-			}
-			reply, err := t.h.HandleRequest(c.RemoteAddr().String(), req)
-			if err != nil {
-				_ = writeFrame(c, []byte{1}, []byte(err.Error()))
-				return
-			}
-			_ = writeFrame(c, []byte{0}, reply)
-		}()
+	tcpframe.Accept(t.ctx, t.tcp, &t.conns, &t.wg, t.log, "swim", t.serveStream)
+}
+
+// serveStream answers one stream request on c.
+func (t *NetTransport) serveStream(c net.Conn) {
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	req, err := readFrame(c)
+	if err != nil {
+		t.log.Debug("swim: read stream", "from", c.RemoteAddr(), "err", err)
+		return
 	}
+	reply, err := t.h.HandleRequest(c.RemoteAddr().String(), req)
+	if err != nil {
+		_ = writeFrame(c, []byte{1}, []byte(err.Error()))
+		return
+	}
+	_ = writeFrame(c, []byte{0}, reply)
 }
 
 // Request implements Transport.
@@ -198,11 +169,11 @@ func (t *NetTransport) exchange(addr string, req []byte, timeout time.Duration) 
 	if err != nil {
 		return nil, fmt.Errorf("swim: stream to %s: %w", addr, err)
 	}
-	if !t.track(c) {
+	if !t.conns.Track(c) {
 		c.Close()
 		return nil, ErrTransportClosed
 	}
-	defer t.untrack(c)
+	defer t.conns.Untrack(c)
 	dl, _ := ctx.Deadline()
 	_ = c.SetDeadline(dl)
 	if err := writeFrame(c, nil, req); err != nil {
@@ -255,10 +226,8 @@ func (t *NetTransport) Close() error {
 		return nil
 	}
 	t.closed = true
-	for c := range t.conns {
-		c.Close()
-	}
 	t.mu.Unlock()
+	t.conns.CloseAll()
 	t.cancel()
 	err := errors.Join(t.udp.Close(), t.tcp.Close())
 	t.wg.Wait()

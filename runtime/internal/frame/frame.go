@@ -1,8 +1,8 @@
 // Package frame is the stream framing shared by the runtime's TCP
 // transports (runtime/raft/tcp and runtime/crdt/replica/stream): a hello
 // naming the opener, then length-prefixed frames of generated binary
-// messages; and their accept loop and set of open connections (Accept,
-// ConnSet).
+// messages; and the accept loop and set of open connections (Accept,
+// ConnSet) that they and SWIM's stream transport share.
 //
 // Wire format. A connection starts with the opener's hello:
 //
