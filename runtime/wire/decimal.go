@@ -26,9 +26,6 @@ func AppendUint(b []byte, v uint64) []byte {
 // AppendInt appends v in decimal, the bytes strconv.AppendInt(b, v, 10)
 // appends.
 func AppendInt(b []byte, v int64) []byte {
-	if 0 <= v && v < 10 {
-		return append(b, byte('0'+v))
-	}
 	if v < 0 {
 		// -v overflows for math.MinInt64, but uint64(-v) is still its
 		// magnitude in two's complement.
@@ -37,6 +34,8 @@ func AppendInt(b []byte, v int64) []byte {
 	return appendUintSlow(b, uint64(v))
 }
 
+// appendUintSlow is AppendUint without the inlined fast path; it handles
+// every value, single digits included (AppendInt relies on that).
 func appendUintSlow(b []byte, v uint64) []byte {
 	switch {
 	case v < 10:
