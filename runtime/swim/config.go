@@ -67,6 +67,10 @@ type Config struct {
 	// MTU is the largest UDP payload built; messages are compounded into
 	// packets up to it. Larger direct user messages go over TCP.
 	MTU int
+	// DisableCompression sends packets as they are instead of deflating
+	// those of compressMin bytes or more. Members without compression
+	// support drop the compressed ones: set it while such members remain.
+	DisableCompression bool
 
 	// Keyring enables AES-GCM encryption when it holds a key.
 	Keyring *Keyring

@@ -49,7 +49,13 @@ func (n *Node) sendCompound(addr string, msgs [][]byte) {
 	for _, m := range msgs {
 		size += len(m)
 	}
-	p, err := seal(n.kr, n.cfg.Label, compound(make([]byte, 0, size), msgs))
+	c := compound(make([]byte, 0, size), msgs)
+	if !n.cfg.DisableCompression && size >= compressMin {
+		if c = compressCompound(c); len(c) < size {
+			n.m.packetsCompressed.Add(1)
+		}
+	}
+	p, err := seal(n.kr, n.cfg.Label, c)
 	if err != nil {
 		n.log.Warn("swim: seal packet", "err", err)
 		return
@@ -121,6 +127,9 @@ func (n *Node) open(p []byte) ([]frame, error) {
 		return nil, err
 	}
 	frames, err := splitFrames(plain)
+	if err == nil {
+		frames, err = expandFrames(frames)
+	}
 	if err != nil {
 		n.m.droppedMalformed.Add(1)
 		return nil, err

@@ -6,6 +6,7 @@ import "sync/atomic"
 type metrics struct {
 	packetsSent, packetsReceived atomic.Uint64
 	bytesSent, bytesReceived     atomic.Uint64
+	packetsCompressed            atomic.Uint64
 	streamsSent, streamsReceived atomic.Uint64
 	droppedAuth                  atomic.Uint64
 	droppedLabel                 atomic.Uint64
@@ -21,6 +22,9 @@ type metrics struct {
 type Metrics struct {
 	PacketsSent, PacketsReceived uint64
 	BytesSent, BytesReceived     uint64 // packets only, security layer included
+	// PacketsCompressed counts the packets sent deflated (see
+	// Config.DisableCompression).
+	PacketsCompressed            uint64
 	StreamsSent, StreamsReceived uint64
 	// DroppedAuth counts packets that failed to authenticate (unknown key,
 	// wrong label under encryption, or plain while encrypting).
@@ -41,7 +45,8 @@ func (m *metrics) snapshot() Metrics {
 	return Metrics{
 		PacketsSent: m.packetsSent.Load(), PacketsReceived: m.packetsReceived.Load(),
 		BytesSent: m.bytesSent.Load(), BytesReceived: m.bytesReceived.Load(),
-		StreamsSent: m.streamsSent.Load(), StreamsReceived: m.streamsReceived.Load(),
+		PacketsCompressed: m.packetsCompressed.Load(),
+		StreamsSent:       m.streamsSent.Load(), StreamsReceived: m.streamsReceived.Load(),
 		DroppedAuth: m.droppedAuth.Load(), DroppedLabel: m.droppedLabel.Load(),
 		DroppedMalformed: m.droppedMalformed.Load(),
 		Probes:           m.probes.Load(), ProbeFailures: m.probeFailures.Load(),

@@ -26,10 +26,11 @@ const (
 	msgPushPull
 	msgUser       // user broadcast
 	msgUserDirect // direct user message
+	msgCompressed // a deflated compound, see compress.go
 )
 
 func (t msgType) String() string {
-	names := [...]string{"invalid", "ping", "indirect-ping", "ack", "nack", "suspect", "alive", "dead", "push-pull", "user", "user-direct"}
+	names := [...]string{"invalid", "ping", "indirect-ping", "ack", "nack", "suspect", "alive", "dead", "push-pull", "user", "user-direct", "compressed"}
 	if int(t) < len(names) {
 		return names[t]
 	}

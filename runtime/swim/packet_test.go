@@ -127,6 +127,9 @@ func FuzzDecodePacket(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0x80}, false)
 	f.Add([]byte{0, 0, 8, 2, 1, 0xff}, false)
 	f.Add(append([]byte{0, 0}, mustEncode(msgPushPull, &swimwire.PushPull{Join: true, Nodes: []swimwire.PushNodeState{{Name: "a", Addr: "b", State: 2}}})...), false)
+	zipped, _ := seal(nil, "", compressCompound(joinNews(40)))
+	f.Add(zipped, false)
+	f.Add(append([]byte{0}, byte(msgCompressed), 4, 0xff, 0xff, 0xff, 0xff), false)
 	f.Fuzz(func(t *testing.T, p []byte, encrypted bool) {
 		k := (*Keyring)(nil)
 		lbl := ""
@@ -138,6 +141,9 @@ func FuzzDecodePacket(f *testing.F) {
 			return
 		}
 		frames, err := splitFrames(inner)
+		if err == nil {
+			frames, err = expandFrames(frames)
+		}
 		if err != nil {
 			require.ErrorIs(t, err, ErrMalformed)
 			return
@@ -158,6 +164,8 @@ func FuzzHandlePacket(f *testing.F) {
 	f.Add(plain)
 	f.Add([]byte{0, 0, 6, 1, 0})
 	f.Add([]byte{1, 2, 3})
+	zipped, _ := seal(nil, "", compressCompound(joinNews(40)))
+	f.Add(zipped)
 	f.Fuzz(func(t *testing.T, p []byte) {
 		s := NewSim(1)
 		c := DefaultLANConfig()

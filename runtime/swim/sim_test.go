@@ -72,6 +72,34 @@ func TestSimJoinAndDetect(t *testing.T) {
 	}
 }
 
+// TestSimJoinCompressed: the news of a 60-member join goes out deflated,
+// in far fewer bytes than without compression, and converges all the same.
+func TestSimJoinCompressed(t *testing.T) {
+	seed := testSeed(t, 1)
+	sent := func(disable bool) (bytes, compressed uint64) {
+		s := NewSim(seed)
+		cfg := DefaultLANConfig()
+		cfg.DisableCompression = disable
+		nodes := simCluster(t, s, 60, cfg, nil)
+		for _, n := range nodes[1:] {
+			s.Join(n, nodes[0].tr.LocalAddr())
+		}
+		require.True(t, s.RunUntil(time.Minute, allSee(nodes, 60)), "join did not converge (compression off: %v)", disable)
+		s.Run(10 * time.Second) // the join news retransmissions end
+		for _, n := range nodes {
+			m := n.Metrics()
+			bytes, compressed = bytes+m.BytesSent, compressed+m.PacketsCompressed
+		}
+		return bytes, compressed
+	}
+	plain, none := sent(true)
+	zipped, some := sent(false)
+	require.Zero(t, none)
+	require.NotZero(t, some)
+	require.Less(t, zipped, plain/2, "compressed %d bytes, plain %d", zipped, plain)
+	t.Logf("join traffic: %d bytes plain, %d compressed (%d packets)", plain, zipped, some)
+}
+
 // TestSimLossyThousand: 1,000 members, 5% packet loss: nobody healthy is
 // declared dead, and every member learns of a real failure.
 func TestSimLossyThousand(t *testing.T) {
