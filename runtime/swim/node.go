@@ -58,6 +58,7 @@ type Node struct {
 	acks map[uint32]*ackHandler
 
 	probeTimer, gossipTimer, pushPullTimer, reapTimer Timer
+	joinSyncTimer                                     Timer // see scheduleJoinSync; set once
 }
 
 // member is one entry of the member table. Small on purpose: a simulated
@@ -177,7 +178,7 @@ func (n *Node) Shutdown() error {
 		n.mu.Unlock()
 		return nil
 	}
-	for _, t := range []Timer{n.probeTimer, n.gossipTimer, n.pushPullTimer, n.reapTimer} {
+	for _, t := range []Timer{n.probeTimer, n.gossipTimer, n.pushPullTimer, n.reapTimer, n.joinSyncTimer} {
 		if t != nil {
 			t.Stop()
 		}
