@@ -86,4 +86,7 @@ type Message struct {
 	Broadcast bool
 	// From is the sender's address for direct messages; empty for broadcasts.
 	From string
+	// Origin is the name of the member that made a broadcast (relays do not
+	// change it); empty for direct messages.
+	Origin string
 }

@@ -75,6 +75,6 @@ func (n *Node) userBroadcast(m *swimwire.UserMsg) {
 		n.user.push("", msg, nil)
 	}
 	if n.cfg.OnMessage != nil {
-		n.cfg.OnMessage(Message{Payload: m.Payload, Broadcast: true})
+		n.cfg.OnMessage(Message{Payload: m.Payload, Broadcast: true, Origin: m.Origin})
 	}
 }

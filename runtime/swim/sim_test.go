@@ -307,7 +307,7 @@ func broadcastRun(t *testing.T, size int, seed uint64) []string {
 		c.Name = fmt.Sprintf("node-%04d", j)
 		c.OnMessage = func(m Message) {
 			if m.Broadcast {
-				got[j][string(m.Payload)]++
+				got[j][string(m.Payload)+" from "+m.Origin]++
 			}
 		}
 		n, err := s.AddNode(c)
@@ -345,7 +345,7 @@ func broadcastRun(t *testing.T, size int, seed uint64) []string {
 		for j, n := range nodes {
 			m, _ := n.Member(joiner.cfg.Name)
 			e, l := want(j)
-			ge, gl := got[j][string(early)], got[j][string(late)]
+			ge, gl := got[j][string(early)+" from "+joiner.cfg.Name], got[j][string(late)+" from "+origin.cfg.Name]
 			if string(m.Meta) != "v2" || ge < e || gl < l || (exact && (ge != e || gl != l)) {
 				problems = append(problems, fmt.Sprintf("%s: meta %q, early %d/%d, late %d/%d", n.cfg.Name, m.Meta, ge, e, gl, l))
 			}
