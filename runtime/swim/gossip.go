@@ -81,7 +81,19 @@ func (n *Node) pushPull(addr string, join bool, done func(error)) {
 				err = ErrMalformed
 			}
 			if err == nil {
-				n.mergeState(pp.(*swimwire.PushPull).Nodes)
+				// A member joining afresh (it knows nobody else yet) takes
+				// in the seed's view quietly: in a settled cluster all of it
+				// is old news, and retransmitting every member's alive
+				// RetransmitMult*ceil(log10(n+1)) times was the bulk of a
+				// join's traffic (memberlist does). What is still being
+				// gossiped reaches it again and is relayed then (aliveNode),
+				// so news in flight spreads as before. A member that knows
+				// others (merging clusters, periodic exchanges) relays all.
+				from := fromState
+				if join && n.live <= 1 {
+					from = fromJoinState
+				}
+				n.mergeState(pp.(*swimwire.PushPull).Nodes, from)
 				if join {
 					n.scheduleJoinSync()
 				}

@@ -208,7 +208,7 @@ func (n *Node) handleMsg(from string, d decoded) {
 			h.onNack()
 		}
 	case *swimwire.Alive:
-		n.aliveNode(m, false)
+		n.aliveNode(m, fromGossip)
 	case *swimwire.Suspect:
 		n.suspectNode(m)
 	case *swimwire.Dead:
@@ -251,7 +251,7 @@ func (n *Node) HandleRequest(from string, req []byte) ([]byte, error) {
 	switch m := msgs[0].m.(type) {
 	case *swimwire.PushPull:
 		reply = mustEncode(msgPushPull, &swimwire.PushPull{Nodes: n.localState()})
-		n.mergeState(m.Nodes)
+		n.mergeState(m.Nodes, fromState)
 	case *swimwire.Ping:
 		if m.Target != "" && m.Target != n.cfg.Name {
 			return nil, fmt.Errorf("swim: fallback ping from %s for %q, this is %q", from, m.Target, n.cfg.Name)

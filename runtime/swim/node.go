@@ -68,6 +68,9 @@ type member struct {
 	id    uint32
 	inc   uint32
 	state State
+	// quiet: learned from a seed's state when joining and not gossiped;
+	// relayed when it arrives as gossip, i.e. while it is still news.
+	quiet bool
 	since int64 // clock time of the last state change, Unix nanoseconds
 }
 

@@ -126,6 +126,25 @@ func TestSimStartUnderLossConverges(t *testing.T) {
 	}
 }
 
+// TestSimJoinSettledClusterQuietly: a member joining a settled 200-member
+// cluster takes in its seed's state without gossiping it: before, it
+// retransmitted all 199 alive messages 12 times each (about 40 KB, some
+// 10 KB deflated); now it sends its probes, acks and its own news.
+// Everyone still learns of it.
+func TestSimJoinSettledClusterQuietly(t *testing.T) {
+	s := NewSim(testSeed(t, 3))
+	nodes := simCluster(t, s, 201, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes[:200]...)
+	s.Run(10 * time.Second)
+	joiner := nodes[200]
+	s.Join(joiner, nodes[0].tr.LocalAddr())
+	require.True(t, s.RunUntil(10*time.Second, allSee(nodes, 201)), "the join did not converge")
+	s.Run(10 * time.Second)
+	sent := joiner.Metrics().BytesSent
+	t.Logf("the joiner sent %d bytes in 20 s", sent)
+	require.Less(t, sent, uint64(4000))
+}
+
 // TestSimLossyThousand: 1,000 members, 5% packet loss: nobody healthy is
 // declared dead, and every member learns of a real failure.
 func TestSimLossyThousand(t *testing.T) {

@@ -85,6 +85,14 @@ func (n *Node) emit(t EventType, m *member, from string) {
 	}
 }
 
+// relayAlive gossips m's alive news, or with relay false marks it quiet.
+func (n *Node) relayAlive(m *member, relay bool) {
+	m.quiet = !relay
+	if relay {
+		n.broadcastAlive(m)
+	}
+}
+
 func (n *Node) broadcastAlive(m *member) {
 	name := n.names.name(m.id)
 	n.sys.push(name, mustEncode(msgAlive, &swimwire.Alive{Incarnation: m.inc, Node: name, Addr: m.info.addr, Meta: m.info.meta}), nil)
@@ -101,7 +109,20 @@ func (n *Node) refute(inc uint32) {
 	n.broadcastAlive(self)
 }
 
-func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
+// source is where news about a member came from.
+type source uint8
+
+const (
+	fromGossip    source = iota // a message: relayed when it is news
+	fromState                   // a push-pull: relayed when it is news
+	fromJoinState               // the seed's state on joining: learned quietly
+)
+
+// aliveNode applies an alive message. News from the seed's state on
+// joining is learned without being gossiped, and gossiped if the same news
+// later arrives as gossip, i.e. while it is still spreading: see pushPull.
+func (n *Node) aliveNode(a *swimwire.Alive, from source) {
+	relay := from != fromJoinState
 	id := n.names.id(a.Node)
 	m := n.get(id)
 	if id == n.self {
@@ -114,15 +135,16 @@ func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
 	}
 	if m == nil {
 		m = n.insert(member{info: &nodeInfo{addr: a.Addr, meta: a.Meta}, id: id, inc: a.Incarnation, state: StateAlive, since: n.now()})
-		if !quiet {
-			n.broadcastAlive(m)
-			n.emit(EventJoin, m, "")
-		}
+		n.relayAlive(m, relay)
+		n.emit(EventJoin, m, "")
 		return
 	}
 	gone := m.state >= StateDead
 	restarted := gone && a.Addr != m.info.addr
 	if a.Incarnation <= m.inc && !restarted {
+		if from == fromGossip && m.quiet && a.Incarnation == m.inc && m.state == StateAlive {
+			n.relayAlive(m, true) // still news to somebody: join in
+		}
 		return
 	}
 	prev := m.state
@@ -138,7 +160,7 @@ func (n *Node) aliveNode(a *swimwire.Alive, quiet bool) {
 		s.stop()
 		delete(n.susp, id)
 	}
-	n.broadcastAlive(m)
+	n.relayAlive(m, relay)
 	switch {
 	case gone:
 		n.emit(EventJoin, m, "")
@@ -242,12 +264,13 @@ func (n *Node) localState() []swimwire.PushNodeState {
 
 // mergeState applies a remote member table. A remote death is only taken
 // as a suspicion: this node gives the member its own chance to refute.
-func (n *Node) mergeState(nodes []swimwire.PushNodeState) {
+// from is fromState, or fromJoinState to take alive members in quietly.
+func (n *Node) mergeState(nodes []swimwire.PushNodeState, from source) {
 	for i := range nodes {
 		r := &nodes[i]
 		switch State(r.State) {
 		case StateAlive:
-			n.aliveNode(&swimwire.Alive{Incarnation: r.Incarnation, Node: r.Name, Addr: r.Addr, Meta: r.Meta}, false)
+			n.aliveNode(&swimwire.Alive{Incarnation: r.Incarnation, Node: r.Name, Addr: r.Addr, Meta: r.Meta}, from)
 		case StateLeft:
 			n.deadNode(&swimwire.Dead{Incarnation: r.Incarnation, Node: r.Name, From: r.Name})
 		default:
