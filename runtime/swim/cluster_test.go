@@ -3,7 +3,9 @@ package swim
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -131,6 +133,31 @@ func stateOf(n *Node, name string) State {
 	return m.State
 }
 
+// TestRequestRefused: a stream to an address where nothing listens fails
+// with ErrRefused at once, not at the timeout.
+func TestRequestRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	tr, err := NewNetTransport("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	require.NoError(t, tr.Start(nopHandler{}))
+	defer tr.Close()
+	errc := make(chan error, 1)
+	tr.Request(addr, []byte{0}, time.Hour, func(_ []byte, err error) { errc <- err })
+	err = <-errc
+	require.ErrorIs(t, err, ErrRefused)
+	require.ErrorContains(t, err, addr)
+}
+
+type nopHandler struct{}
+
+func (nopHandler) HandlePacket(string, []byte) {}
+func (nopHandler) HandleRequest(string, []byte) ([]byte, error) {
+	return nil, errors.New("nop")
+}
+
 func TestClusterUDP(t *testing.T) {
 	log := &eventLog{}
 	nodes := startCluster(t, 16, log, nil)
@@ -155,6 +182,13 @@ func TestClusterUDP(t *testing.T) {
 		}
 		return true
 	})
+	// Its listener is gone, so the TCP pings of the probes that found it
+	// dead were refused and cut those probes short.
+	var refused uint64
+	for _, n := range survivors {
+		refused += n.Metrics().ProbesRefused
+	}
+	require.Positive(t, refused, "no probe of the killed member was refused")
 
 	// A graceful leave is reported as a leave, not a failure.
 	leaver := nodes[14]

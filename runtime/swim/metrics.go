@@ -12,6 +12,7 @@ type metrics struct {
 	droppedLabel                 atomic.Uint64
 	droppedMalformed             atomic.Uint64
 	probes, probeFailures        atomic.Uint64
+	probesRefused                atomic.Uint64
 	suspicionsRaised             atomic.Uint64
 	refutations                  atomic.Uint64
 	deathsDeclared               atomic.Uint64
@@ -35,6 +36,9 @@ type Metrics struct {
 	DroppedMalformed uint64
 	Probes           uint64
 	ProbeFailures    uint64 // probes after which the target was suspected
+	// ProbesRefused counts failed probes cut short because the target's
+	// address refused the TCP ping (its process is gone).
+	ProbesRefused    uint64
 	SuspicionsRaised uint64 // members this node suspected itself
 	Refutations      uint64 // suspicions or deaths of this node it refuted
 	DeathsDeclared   uint64 // members this node declared dead itself
@@ -50,6 +54,7 @@ func (m *metrics) snapshot() Metrics {
 		DroppedAuth: m.droppedAuth.Load(), DroppedLabel: m.droppedLabel.Load(),
 		DroppedMalformed: m.droppedMalformed.Load(),
 		Probes:           m.probes.Load(), ProbeFailures: m.probeFailures.Load(),
+		ProbesRefused:    m.probesRefused.Load(),
 		SuspicionsRaised: m.suspicionsRaised.Load(), Refutations: m.refutations.Load(),
 		DeathsDeclared: m.deathsDeclared.Load(),
 	}

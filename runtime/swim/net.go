@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	tcpframe "github.com/dwsdk/distributed/runtime/internal/frame"
@@ -166,6 +167,9 @@ func (t *NetTransport) exchange(addr string, req []byte, timeout time.Duration) 
 	defer cancel()
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return nil, fmt.Errorf("swim: stream to %s: %w: %w", addr, ErrRefused, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("swim: stream to %s: %w", addr, err)
 	}

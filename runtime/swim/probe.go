@@ -1,6 +1,8 @@
 package swim
 
 import (
+	"errors"
+
 	"github.com/dwsdk/distributed/gen/swimwire"
 )
 
@@ -36,7 +38,8 @@ func (n *Node) nextProbeTarget() *member {
 // probeNode runs one SWIM probe: a direct ping; after ProbeTimeout, pings
 // through IndirectChecks members (who nack if they get no answer either)
 // plus a TCP ping; at the end of the probe interval, without an ack, the
-// target becomes suspect. The timeouts stretch with the health score, and
+// target becomes suspect, and at once if the TCP ping is refused (see
+// ErrRefused). The timeouts stretch with the health score, and
 // the score moves with the outcome (Lifeguard).
 func (n *Node) probeNode(target *member) {
 	n.m.probes.Add(1)
@@ -66,7 +69,8 @@ func (n *Node) probeNode(target *member) {
 		// Buddy system: tell the suspect, so it can refute at once.
 		msgs = append(msgs, mustEncode(msgSuspect, &swimwire.Suspect{Incarnation: inc, Node: name, From: n.cfg.Name}))
 	}
-	n.expectAck(seq, h, interval, func() {
+	refused := false
+	fail := func() {
 		if acked {
 			return
 		}
@@ -75,13 +79,17 @@ func (n *Node) probeNode(target *member) {
 			return // news overtook the probe
 		}
 		delta := 1
-		if expectedNacks > 0 {
+		switch {
+		case refused:
+			delta = 0 // the target's host answered: not our health at fault
+		case expectedNacks > 0:
 			delta = expectedNacks - nacks
 		}
 		n.aware.apply(delta)
 		n.m.probeFailures.Add(1)
 		n.suspectNode(&swimwire.Suspect{Incarnation: inc, Node: name, From: n.cfg.Name})
-	})
+	}
+	n.expectAck(seq, h, interval, fail)
 	n.send(addr, msgs...)
 
 	n.after(timeout, func() {
@@ -98,6 +106,18 @@ func (n *Node) probeNode(target *member) {
 		}
 		if !n.cfg.DisableTCPPings {
 			n.request(addr, ping, interval-timeout, func(reply []frame, err error) {
+				if errors.Is(err, ErrRefused) && n.acks[seq] == h {
+					// Nothing listens at the target's address: its
+					// process is gone. Suspect it now rather than at the
+					// end of the probe interval; an indirect ack still
+					// arriving is a refutation away.
+					delete(n.acks, seq)
+					h.timer.Stop()
+					refused = true
+					n.m.probesRefused.Add(1)
+					fail()
+					return
+				}
 				if err != nil || len(reply) != 1 || reply[0].t != msgAck {
 					return
 				}

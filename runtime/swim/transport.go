@@ -1,6 +1,17 @@
 package swim
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrRefused is wrapped by a Request error when the address actively
+// refused the stream: the host answered, but nothing listens there, so the
+// member's process is gone (a crash, a kill) even if its host is fine. A
+// probe whose fallback stream is refused fails at once instead of at the
+// end of the probe interval. Transports that cannot tell return other
+// errors.
+var ErrRefused = errors.New("swim: connection refused")
 
 // Transport moves a Node's packets (best effort, unordered, up to the MTU)
 // and streams (reliable request/response exchanges, used for push-pull, the
@@ -16,7 +27,8 @@ type Transport interface {
 	// and must not call back into the Handler.
 	SendPacket(addr string, b []byte) error
 	// Request sends req over a stream to addr and calls done exactly once,
-	// later and from another call stack, with the reply or an error.
+	// later and from another call stack, with the reply or an error
+	// (wrapping ErrRefused when the address refused the connection).
 	Request(addr string, req []byte, timeout time.Duration, done func(reply []byte, err error))
 	// Close stops the transport and waits for its goroutines; no Handler
 	// call starts after it returns.
