@@ -34,12 +34,15 @@ var deflaters = sync.Pool{New: func() any {
 var inflaters sync.Pool // of io.ReadCloser that are also flate.Resetter
 
 // compressCompound returns compound as one framed msgCompressed message, or
-// compound itself when compression would not make it smaller.
+// compound itself when compression would not make it smaller. The deflated
+// body is written after room for the frame header, which then goes right
+// in front of it: one allocation, no copy.
 func compressCompound(compound []byte) []byte {
 	if len(compound) < compressMin {
 		return compound
 	}
-	out := bytes.NewBuffer(make([]byte, 0, 1+binary.MaxVarintLen32+len(compound)))
+	const room = 1 + binary.MaxVarintLen32
+	out := bytes.NewBuffer(make([]byte, room, room+len(compound)))
 	w := deflaters.Get().(*flate.Writer)
 	defer deflaters.Put(w)
 	w.Reset(out)
@@ -49,11 +52,12 @@ func compressCompound(compound []byte) []byte {
 	if err := w.Close(); err != nil {
 		return compound
 	}
-	body := out.Bytes()
-	framed := make([]byte, 0, 1+binary.MaxVarintLen32+len(body))
-	framed = append(framed, byte(msgCompressed))
-	framed = binary.AppendUvarint(framed, uint64(len(body)))
-	framed = append(framed, body...)
+	b := out.Bytes()
+	var hdr [room]byte
+	hdr[0] = byte(msgCompressed)
+	h := 1 + binary.PutUvarint(hdr[1:], uint64(len(b)-room))
+	framed := b[room-h:]
+	copy(framed, hdr[:h])
 	if len(framed) >= len(compound) {
 		return compound
 	}

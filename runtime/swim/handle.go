@@ -50,7 +50,7 @@ func (n *Node) sendCompound(addr string, msgs [][]byte) {
 		size += len(m)
 	}
 	c := compound(make([]byte, 0, size), msgs)
-	if !n.cfg.DisableCompression && size >= compressMin {
+	if !n.cfg.DisableCompression {
 		if c = compressCompound(c); len(c) < size {
 			n.m.packetsCompressed.Add(1)
 		}
