@@ -60,6 +60,12 @@ func pushPullScale(interval time.Duration, n int) time.Duration {
 
 func (n *Node) pushPullTick() {
 	n.pushPullTimer = n.after(pushPullScale(n.cfg.PushPullInterval, n.live), n.pushPullTick)
+	n.pushPullRandom()
+}
+
+// pushPullRandom exchanges full state with a random alive member, unless
+// this node is leaving.
+func (n *Node) pushPullRandom() {
 	if n.leaving {
 		return
 	}
@@ -123,13 +129,5 @@ func (n *Node) scheduleJoinSync() {
 		return
 	}
 	d := time.Duration(retransmitLimit(n.cfg.RetransmitMult, n.live)) * n.cfg.GossipInterval
-	n.joinSyncTimer = n.after(d, func() {
-		if n.leaving {
-			return
-		}
-		peers := n.randomMembers(1, func(m *member) bool { return m.state == StateAlive })
-		if len(peers) == 1 {
-			n.pushPull(peers[0].info.addr, false, nil)
-		}
-	})
+	n.joinSyncTimer = n.after(d, n.pushPullRandom)
 }
