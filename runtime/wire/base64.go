@@ -17,22 +17,31 @@ var b64Pairs = func() (t [4096]uint16) {
 
 // appendBase64 appends the standard, padded base64 encoding of src: the
 // bytes base64.StdEncoding.AppendEncode produces, several times faster.
-// With AVX2 (amd64) a vector kernel encodes 24 bytes per step; what it
-// leaves, and everything elsewhere, goes through Go steps that turn 12
-// input bytes into 16 characters with two 8-byte loads, eight lookups in a
-// 12-bit table and two 8-byte stores, then 3 bytes at a time through the
-// same table.
 func appendBase64(b []byte, src []byte) []byte {
-	n := len(src)
-	outLen := (n + 2) / 3 * 4
-	b = slices.Grow(b, outLen)
-	off := len(b)
-	b = b[:off+outLen]
-	dst := b[off:]
-	if base64SIMD != nil && len(src) >= 28 {
-		k := base64SIMD(dst, src)
-		src, dst = src[k:], dst[k/3*4:]
+	n := (len(src) + 2) / 3 * 4
+	l := len(b)
+	b = slices.Grow(b, n)[:l+n]
+	encodeBase64(b[l:], src)
+	return b
+}
+
+// encodeBase64 writes the standard, padded base64 encoding of src into
+// dst, which holds exactly (len(src)+2)/3*4 bytes. With AVX2 (amd64) one
+// assembly call encodes it all, 24 bytes per vector step and the rest 3
+// at a time.
+func encodeBase64(dst, src []byte) {
+	if useBase64AVX2 {
+		base64EncodeAVX2(dst, src)
+		return
 	}
+	encodeBase64Go(dst, src)
+}
+
+// encodeBase64Go is encodeBase64 in Go: steps that turn 12 input bytes
+// into 16 characters with two 8-byte loads, eight lookups in a 12-bit
+// table and two 8-byte stores, then 3 bytes at a time through the same
+// table.
+func encodeBase64Go(dst, src []byte) {
 	t := &b64Pairs
 	for len(src) >= 14 && len(dst) >= 16 {
 		v := binary.BigEndian.Uint64(src)
@@ -59,5 +68,4 @@ func appendBase64(b []byte, src []byte) []byte {
 			dst[0], dst[1], dst[2], dst[3] = byte(p), byte(p>>8), byte(q), '='
 		}
 	}
-	return b
 }

@@ -4,15 +4,12 @@ package wire
 
 import "golang.org/x/sys/cpu"
 
-// base64SIMD, nil without AVX2, encodes the longest prefix of src it can
-// into dst and returns how many bytes of src it consumed (a multiple of
-// 24; 0 for fewer than 28 bytes). dst must hold 4/3 of len(src).
-var base64SIMD = func() func(dst, src []byte) int {
-	if cpu.X86.HasAVX2 {
-		return base64EncodeAVX2
-	}
-	return nil
-}()
+// useBase64AVX2 routes appendBase64 through base64EncodeAVX2. Tests turn
+// it off to check the Go steps.
+var useBase64AVX2 = cpu.X86.HasAVX2
 
+// base64EncodeAVX2 encodes all of src, padded, into the first
+// (len(src)+2)/3*4 bytes of dst. It needs AVX2.
+//
 //go:noescape
-func base64EncodeAVX2(dst, src []byte) int
+func base64EncodeAVX2(dst, src []byte)

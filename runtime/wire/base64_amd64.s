@@ -32,19 +32,21 @@ GLOBL b64mul2<>(SB), RODATA|NOPTR, $4
 DATA b64class<>+0(SB)/4, $0x000d1a33
 GLOBL b64class<>(SB), RODATA|NOPTR, $4
 
-// func base64EncodeAVX2(dst, src []byte) int
+// func base64EncodeAVX2(dst, src []byte)
 //
-// Encodes 24 bytes of src into 32 characters of dst per step while at
-// least 28 bytes of src remain (each step loads 16 bytes at 0 and 16 at
-// 12), and returns how many bytes of src it consumed, a multiple of 24.
-// dst must hold 4/3 of that.
-TEXT ·base64EncodeAVX2(SB), NOSPLIT, $0-56
+// Encodes all of src into the first (len(src)+2)/3*4 bytes of dst, padded
+// with '=': 24 bytes into 32 characters per vector step while at least 28
+// bytes remain (a step loads 16 bytes at 0 and 16 at 12), then 3 bytes at
+// a time through the 12-bit table b64Pairs, then the last one or two
+// bytes. One call does it all: the fixed cost of a call matters for the
+// 30- to 200-byte payloads of SWIM metadata and Raft entries.
+TEXT ·base64EncodeAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
 	MOVQ src_len+32(FP), CX
-	XORQ AX, AX
+	LEAQ (SI)(CX*1), R8 // end of src
 	CMPQ CX, $28
-	JB   done
+	JB   scalar
 
 	VBROADCASTI128 b64shuf<>(SB), Y8
 	VPBROADCASTD   b64mask1<>(SB), Y9
@@ -55,10 +57,11 @@ TEXT ·base64EncodeAVX2(SB), NOSPLIT, $0-56
 	VPBROADCASTB   b64class<>+1(SB), Y14
 	VPBROADCASTB   b64class<>+2(SB), Y15
 	VBROADCASTI128 b64shift<>(SB), Y7
+	LEAQ           -28(R8), R9 // a step may start at or before R9
 
 loop:
-	VMOVDQU     (SI)(AX*1), X0
-	VINSERTI128 $1, 12(SI)(AX*1), Y0, Y0
+	VMOVDQU     (SI), X0
+	VINSERTI128 $1, 12(SI), Y0, Y0
 	VPSHUFB     Y8, Y0, Y0
 	VPAND       Y9, Y0, Y1
 	VPMULHUW    Y10, Y1, Y1
@@ -73,12 +76,64 @@ loop:
 	VPADDB      Y1, Y0, Y0
 	VMOVDQU     Y0, (DI)
 	ADDQ        $32, DI
-	ADDQ        $24, AX
-	LEAQ        28(AX), DX
-	CMPQ        DX, CX
+	ADDQ        $24, SI
+	CMPQ        SI, R9
 	JBE         loop
 	VZEROUPPER
 
+scalar:
+	LEAQ ·b64Pairs(SB), R10
+	LEAQ -3(R8), R9 // a triple may start at or before R9
+	CMPQ SI, R9
+	JA   tail
+
+triple:
+	MOVBLZX (SI), AX
+	MOVBLZX 1(SI), BX
+	MOVBLZX 2(SI), DX
+	SHLL    $16, AX
+	SHLL    $8, BX
+	ORL     BX, AX
+	ORL     DX, AX
+	MOVL    AX, BX
+	SHRL    $12, AX
+	ANDL    $0xfff, BX
+	MOVWLZX (R10)(AX*2), AX
+	MOVWLZX (R10)(BX*2), BX
+	SHLL    $16, BX
+	ORL     BX, AX
+	MOVL    AX, (DI)
+	ADDQ    $3, SI
+	ADDQ    $4, DI
+	CMPQ    SI, R9
+	JBE     triple
+
+tail:
+	MOVQ    R8, CX
+	SUBQ    SI, CX // 0, 1 or 2 bytes left
+	JZ      done
+	MOVBLZX (SI), AX
+	SHLL    $16, AX
+	CMPQ    CX, $1
+	JEQ     one
+	MOVBLZX 1(SI), BX
+	SHLL    $8, BX
+	ORL     BX, AX
+	MOVL    AX, BX
+	SHRL    $12, AX
+	ANDL    $0xfff, BX
+	MOVWLZX (R10)(AX*2), AX
+	MOVWLZX (R10)(BX*2), BX
+	MOVW    AX, (DI)
+	MOVB    BX, 2(DI)
+	MOVB    $0x3d, 3(DI) // '='
+	RET
+
+one:
+	SHRL    $12, AX
+	MOVWLZX (R10)(AX*2), AX
+	MOVW    AX, (DI)
+	MOVW    $0x3d3d, 2(DI) // "=="
+
 done:
-	MOVQ AX, ret+48(FP)
 	RET

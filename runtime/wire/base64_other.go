@@ -2,6 +2,8 @@
 
 package wire
 
-// base64SIMD is nil where no vector kernel exists: appendBase64 does all
-// the work in Go.
-var base64SIMD func(dst, src []byte) int
+// useBase64AVX2 is false where no vector kernel exists: appendBase64 does
+// all the work in Go.
+var useBase64AVX2 = false
+
+func base64EncodeAVX2(dst, src []byte) { panic("wire: no AVX2 base64 kernel on this platform") }

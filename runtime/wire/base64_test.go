@@ -30,13 +30,13 @@ func TestAppendBase64Paths(t *testing.T) {
 	for i := range src {
 		src[i] = byte(i*2654435761>>13 + i)
 	}
-	simd := base64SIMD
-	t.Cleanup(func() { base64SIMD = simd })
+	simd := useBase64AVX2
+	t.Cleanup(func() { useBase64AVX2 = simd })
 	for _, path := range []struct {
 		name string
-		fn   func(dst, src []byte) int
-	}{{"simd", simd}, {"go", nil}} {
-		base64SIMD = path.fn
+		simd bool
+	}{{"simd", simd}, {"go", false}} {
+		useBase64AVX2 = path.simd
 		for off := range 8 {
 			for n := 0; n+off <= len(src); n++ {
 				in := src[off : off+n]

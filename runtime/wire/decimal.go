@@ -1,5 +1,10 @@
 package wire
 
+import (
+	"math/bits"
+	"slices"
+)
+
 // digitPairs holds "00" to "99": decimal formatting writes two digits per
 // division.
 const digitPairs = "00010203040506070809" +
@@ -13,9 +18,34 @@ const digitPairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
+// pow10 holds 10^i for i >= 1 and 0 for i = 0: UintLen's correction
+// table.
+var pow10 = [20]uint64{0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// UintLen is the number of decimal digits of v.
+func UintLen(v uint64) int {
+	// bits*1233>>12 is floor(bits*log10(2)) for bits <= 64: the digit
+	// count of the smallest number of that bit length, less one. One
+	// comparison corrects it.
+	t := bits.Len64(v|1) * 1233 >> 12
+	if v >= pow10[t] {
+		t++
+	}
+	return t
+}
+
+// IntLen is the length of v in decimal, with its sign.
+func IntLen(v int64) int {
+	if v < 0 {
+		return 1 + UintLen(uint64(-v))
+	}
+	return UintLen(uint64(v))
+}
+
 // AppendUint appends v in decimal, the bytes strconv.AppendUint(b, v, 10)
 // appends. Single digits (enum values, small terms) take an inlined path;
-// the rest write two digits per step into a stack buffer.
+// the rest are written in place, two digits per step, from the last.
 func AppendUint(b []byte, v uint64) []byte {
 	if v < 10 {
 		return append(b, byte('0'+v))
@@ -47,21 +77,22 @@ func appendUintSlow(b []byte, v uint64) []byte {
 		r := (v - q*100) * 2
 		return append(b, byte('0'+q), digitPairs[r], digitPairs[r+1])
 	}
-	var buf [20]byte
-	i := len(buf)
+	n := UintLen(v)
+	l := len(b)
+	b = slices.Grow(b, n)[:l+n]
+	d := b[l:]
+	i := n
 	for v >= 100 {
 		q := v / 100
 		r := (v - q*100) * 2
 		i -= 2
-		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		d[i], d[i+1] = digitPairs[r], digitPairs[r+1]
 		v = q
 	}
 	if v >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[v*2], digitPairs[v*2+1]
+		d[i-2], d[i-1] = digitPairs[v*2], digitPairs[v*2+1]
 	} else {
-		i--
-		buf[i] = byte('0' + v)
+		d[i-1] = byte('0' + v)
 	}
-	return append(b, buf[i:]...)
+	return b
 }

@@ -13,6 +13,12 @@ func TestAppendUintIntMatchStrconv(t *testing.T) {
 		uints = append(uints, p-1, p, p+1)
 	}
 	for _, v := range uints {
+		if got, want := UintLen(v), len(strconv.FormatUint(v, 10)); got != want {
+			t.Fatalf("UintLen(%d) = %d, want %d", v, got, want)
+		}
+		if got, want := IntLen(-int64(v)), len(strconv.FormatInt(-int64(v), 10)); got != want {
+			t.Fatalf("IntLen(%d) = %d, want %d", -int64(v), got, want)
+		}
 		if got, want := AppendUint([]byte("x"), v), strconv.AppendUint([]byte("x"), v, 10); !bytes.Equal(got, want) {
 			t.Fatalf("AppendUint(%d) = %s, want %s", v, got, want)
 		}
@@ -36,6 +42,9 @@ func FuzzAppendUintInt(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v uint64) {
 		if got, want := AppendUint(nil, v), strconv.AppendUint(nil, v, 10); !bytes.Equal(got, want) {
 			t.Fatalf("AppendUint(%d) = %s, want %s", v, got, want)
+		}
+		if got, want := UintLen(v), len(strconv.FormatUint(v, 10)); got != want {
+			t.Fatalf("UintLen(%d) = %d, want %d", v, got, want)
 		}
 		if got, want := AppendInt(nil, int64(v)), strconv.AppendInt(nil, int64(v), 10); !bytes.Equal(got, want) {
 			t.Fatalf("AppendInt(%d) = %s, want %s", int64(v), got, want)

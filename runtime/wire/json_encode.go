@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -27,46 +28,76 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 // <, > and & escaped as \u003c \u003e \u0026, U+2028 and U+2029 escaped,
 // control characters escaped, and each invalid UTF-8 byte replaced by \ufffd.
 func AppendJSONString(b []byte, s string) []byte {
+	n := len(s)
+	// Fast path for the names and addresses most messages carry: a string
+	// of 4 to 16 safe ASCII bytes, when b has room, is read as two
+	// overlapping words, checked in one step and written back as the same
+	// two words between the quotes, without a call to copy.
+	if n >= 4 && n <= 16 && cap(b)-len(b) >= n+2 {
+		p := unsafe.Slice(unsafe.StringData(s), n)
+		l := len(b)
+		if n >= 8 {
+			w1, w2 := binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
+			if jsonUnsafe8(w1)|jsonUnsafe8(w2) == 0 {
+				b = b[:l+n+2]
+				b[l] = '"'
+				binary.LittleEndian.PutUint64(b[l+1:], w1)
+				binary.LittleEndian.PutUint64(b[l+n-7:], w2)
+				b[l+n+1] = '"'
+				return b
+			}
+		} else {
+			w1, w2 := binary.LittleEndian.Uint32(p), binary.LittleEndian.Uint32(p[n-4:])
+			if jsonUnsafe8(uint64(w1)|uint64(w2)<<32) == 0 {
+				b = b[:l+n+2]
+				b[l] = '"'
+				binary.LittleEndian.PutUint32(b[l+1:], w1)
+				binary.LittleEndian.PutUint32(b[l+n-3:], w2)
+				b[l+n+1] = '"'
+				return b
+			}
+		}
+	}
 	b = append(b, '"')
-	// Fast path: a string of safe ASCII bytes, checked eight at a time, is
-	// copied in one append.
+	// A string of safe ASCII bytes, checked eight at a time, is copied in
+	// one append.
 	i := 0
-	if len(s) >= 8 {
-		p := unsafe.Slice(unsafe.StringData(s), len(s))
-		for ; i+8 <= len(s); i += 8 {
-			if !jsonSafe8(binary.LittleEndian.Uint64(p[i:])) {
+	if n >= 8 {
+		p := unsafe.Slice(unsafe.StringData(s), n)
+		for ; i+8 <= n; i += 8 {
+			if jsonUnsafe8(binary.LittleEndian.Uint64(p[i:])) != 0 {
 				break
 			}
 		}
 		// The last word may overlap words already checked.
-		if i+8 > len(s) && jsonSafe8(binary.LittleEndian.Uint64(p[len(s)-8:])) {
+		if i+8 > n && jsonUnsafe8(binary.LittleEndian.Uint64(p[n-8:])) == 0 {
 			b = append(b, s...)
 			return append(b, '"')
 		}
 	}
-	for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+	for i < n && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
 		i++
 	}
-	if i == len(s) {
+	if i == n {
 		b = append(b, s...)
 		return append(b, '"')
 	}
 	return appendJSONStringSlow(b, s, i)
 }
 
-// jsonSafe8 reports whether all eight bytes of w are safe (jsonSafe):
-// none is 0x80 or above, below 0x20, or one of " & < > \. It is the
+// jsonUnsafe8 is non-zero when one of the eight bytes of w is unsafe (not
+// jsonSafe): 0x80 or above, below 0x20, or one of " & < > \. It is the
 // "has a zero byte" bit trick, (v - 0x01..) & 0x80.. being non-zero when
 // some byte of v is zero or 0x80 and above, applied to w minus 0x20 and
 // to w xor each unsafe character; the bytes 0x80 and above, which the
 // trick cannot tell apart, are unsafe anyway. A borrow from one byte into
 // the next starts only at an unsafe byte, so the answer is exact.
-func jsonSafe8(w uint64) bool {
+func jsonUnsafe8(w uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	return (w|(w-0x20*lo)| // 0x80 and above, below 0x20
-		(((w|0x04*lo)^0x26*lo)-lo)| // " (0x22) or & (0x26)
-		(((w|0x02*lo)^0x3e*lo)-lo)| // < (0x3c) or > (0x3e)
-		((w^0x5c*lo)-lo))&hi == 0 // backslash
+	return (w | (w - 0x20*lo) | // 0x80 and above, below 0x20
+		(((w | 0x04*lo) ^ 0x26*lo) - lo) | // " (0x22) or & (0x26)
+		(((w | 0x02*lo) ^ 0x3e*lo) - lo) | // < (0x3c) or > (0x3e)
+		((w ^ 0x5c*lo) - lo)) & hi // backslash
 }
 
 func appendJSONStringSlow(b []byte, s string, i int) []byte {
@@ -124,9 +155,13 @@ func AppendJSONBytes(b []byte, p []byte) []byte {
 	if p == nil {
 		return append(b, "null"...)
 	}
-	b = append(b, '"')
-	b = appendBase64(b, p)
-	return append(b, '"')
+	n := (len(p) + 2) / 3 * 4
+	l := len(b)
+	b = slices.Grow(b, n+2)[:l+n+2]
+	b[l] = '"'
+	encodeBase64(b[l+1:l+1+n], p)
+	b[l+1+n] = '"'
+	return b
 }
 
 // AppendJSONFloat appends f formatted as encoding/json formats a float of
@@ -186,28 +221,6 @@ func ByteSliceAs[T ~uint8](p []byte) []T {
 		return nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(p))), len(p))
-}
-
-// UintLen is the number of decimal digits of v.
-func UintLen(v uint64) int {
-	n := 1
-	for v >= 10000 {
-		v /= 10000
-		n += 4
-	}
-	for v >= 10 {
-		v /= 10
-		n++
-	}
-	return n
-}
-
-// IntLen is the length of v in decimal, with its sign.
-func IntLen(v int64) int {
-	if v < 0 {
-		return 1 + UintLen(uint64(-v))
-	}
-	return UintLen(uint64(v))
 }
 
 // Base64Len is the length of p as a quoted base64 JSON string (or null).

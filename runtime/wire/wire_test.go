@@ -29,14 +29,30 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range strs {
 		want, err := json.Marshal(s)
 		require.NoError(t, err)
-		require.Equal(t, string(want), string(AppendJSONString(nil, s)), "%q", s)
+		requireAppendJSONString(t, string(want), s)
+	}
+}
+
+// requireAppendJSONString checks AppendJSONString(b, s) against want for
+// a nil b, and for a b holding a prefix with exactly enough room left for
+// a safe s and with more: the short-string path runs only when b has room.
+func requireAppendJSONString(t *testing.T, want, s string) {
+	t.Helper()
+	if got := AppendJSONString(nil, s); string(got) != want {
+		t.Fatalf("%q into nil: got %s, want %s", s, got, want)
+	}
+	for _, room := range []int{len(s) + 2, len(s) + 64} {
+		b := append(make([]byte, 0, 3+room), "p: "...)
+		if got := AppendJSONString(b, s); string(got) != "p: "+want {
+			t.Fatalf("%q with room %d: got %s, want p: %s", s, room, got, want)
+		}
 	}
 }
 
 // TestAppendJSONStringEveryByteEveryPlace puts each byte value at each
-// place of safe strings of 1 to 24 bytes, so the eight-at-a-time check
-// (whole words and the overlapping last word) sees every byte in every
-// lane.
+// place of safe strings of 1 to 24 bytes, so the word-at-a-time checks
+// (the two overlapping words of short strings, whole words and the
+// overlapping last word of longer ones) see every byte in every lane.
 func TestAppendJSONStringEveryByteEveryPlace(t *testing.T) {
 	for n := 1; n <= 24; n++ {
 		for at := range n {
@@ -45,9 +61,7 @@ func TestAppendJSONStringEveryByteEveryPlace(t *testing.T) {
 				b[at] = byte(c)
 				want, err := json.Marshal(string(b))
 				require.NoError(t, err)
-				if got := AppendJSONString(nil, string(b)); string(got) != string(want) {
-					t.Fatalf("%q: got %s, want %s", b, got, want)
-				}
+				requireAppendJSONString(t, string(want), string(b))
 			}
 		}
 	}
@@ -62,7 +76,7 @@ func FuzzAppendJSONString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		want, err := json.Marshal(s)
 		require.NoError(t, err)
-		require.Equal(t, string(want), string(AppendJSONString(nil, s)), "%q", s)
+		requireAppendJSONString(t, string(want), s)
 	})
 }
 
