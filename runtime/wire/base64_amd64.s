@@ -137,3 +137,107 @@ one:
 
 done:
 	RET
+
+// Constants for base64EncodeAVX512.
+
+// b64vbmiShuf gathers the 16 3-byte groups of 48 input bytes (a, b, c) into
+// the 16 32-bit lanes as b, a, c, b, as b64shuf does for AVX2.
+DATA b64vbmiShuf<>+0(SB)/8, $0x0405030401020001
+DATA b64vbmiShuf<>+8(SB)/8, $0x0a0b090a07080607
+DATA b64vbmiShuf<>+16(SB)/8, $0x10110f100d0e0c0d
+DATA b64vbmiShuf<>+24(SB)/8, $0x1617151613141213
+DATA b64vbmiShuf<>+32(SB)/8, $0x1c1d1b1c191a1819
+DATA b64vbmiShuf<>+40(SB)/8, $0x222321221f201e1f
+DATA b64vbmiShuf<>+48(SB)/8, $0x2829272825262425
+DATA b64vbmiShuf<>+56(SB)/8, $0x2e2f2d2e2b2c2a2b
+GLOBL b64vbmiShuf<>(SB), RODATA|NOPTR, $64
+
+// b64vbmiShift selects, per 32-bit lane b, a, c, b, the four 6-bit fields
+// at bits 10, 4, 22 and 16: the four characters' indices, in order.
+DATA b64vbmiShift<>+0(SB)/8, $0x3036242a1016040a
+GLOBL b64vbmiShift<>(SB), RODATA|NOPTR, $8
+
+// b64alphabet is the standard base64 alphabet, looked up by VPERMB.
+DATA b64alphabet<>+0(SB)/8, $0x4847464544434241
+DATA b64alphabet<>+8(SB)/8, $0x504f4e4d4c4b4a49
+DATA b64alphabet<>+16(SB)/8, $0x5857565554535251
+DATA b64alphabet<>+24(SB)/8, $0x6665646362615a59
+DATA b64alphabet<>+32(SB)/8, $0x6e6d6c6b6a696867
+DATA b64alphabet<>+40(SB)/8, $0x767574737271706f
+DATA b64alphabet<>+48(SB)/8, $0x333231307a797877
+DATA b64alphabet<>+56(SB)/8, $0x2f2b393837363534
+GLOBL b64alphabet<>(SB), RODATA|NOPTR, $64
+
+// func base64EncodeAVX512(dst, src []byte)
+//
+// base64EncodeAVX2 for CPUs with AVX-512 VBMI and BMI2: 48 bytes into 64
+// characters per step with a byte permute that places each 3-byte group
+// in a 32-bit lane, a multishift that extracts the four 6-bit indices,
+// and a byte permute through the alphabet. The last 1 to 47 bytes take
+// one more step with a masked load, which reads nothing past src, and a
+// masked store, which writes nothing past the (len(src)+2)/3*4 bytes of
+// dst; '=' then replaces the characters that only encode padding.
+TEXT ·base64EncodeAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+
+	VMOVDQU64    b64vbmiShuf<>(SB), Z1
+	VPBROADCASTQ b64vbmiShift<>(SB), Z2
+	VMOVDQU64    b64alphabet<>(SB), Z3
+	MOVQ         $0xffffffffffff, AX
+	KMOVQ        AX, K1 // 48 bytes
+	CMPQ         CX, $48
+	JB           tail
+
+loop:
+	VMOVDQU8.Z     (SI), K1, Z0
+	VPERMB         Z0, Z1, Z0
+	VPMULTISHIFTQB Z0, Z2, Z0
+	VPERMB         Z3, Z0, Z0
+	VMOVDQU64      Z0, (DI)
+	ADDQ           $48, SI
+	ADDQ           $64, DI
+	SUBQ           $48, CX
+	CMPQ           CX, $48
+	JAE            loop
+
+tail:
+	TESTQ CX, CX
+	JZ    done
+	MOVQ  $-1, AX
+	BZHIQ CX, AX, BX
+	KMOVQ BX, K1 // the CX bytes left
+	VMOVDQU8.Z     (SI), K1, Z0
+	VPERMB         Z0, Z1, Z0
+	VPMULTISHIFTQB Z0, Z2, Z0
+	VPERMB         Z3, Z0, Z0
+
+	// DX = CX/3 (exact for CX < 48), AX = (CX+2)/3*4 characters.
+	IMUL3Q $21846, CX, DX
+	SHRQ  $16, DX
+	LEAQ  2(CX), AX
+	IMUL3Q $21846, AX, AX
+	SHRQ  $16, AX
+	SHLQ  $2, AX
+	MOVQ  $-1, BX
+	BZHIQ AX, BX, BX
+	KMOVQ BX, K2
+	VMOVDQU8 Z0, K2, (DI)
+	ADDQ  AX, DI // end of the output
+
+	// CX mod 3 is 1: "==" over the last two; 2: "=" over the last one.
+	LEAQ (DX)(DX*2), DX
+	SUBQ DX, CX
+	CMPQ CX, $1
+	JB   done
+	JA   pad1
+	MOVW $0x3d3d, -2(DI)
+	JMP  done
+
+pad1:
+	MOVB $0x3d, -1(DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -2,8 +2,12 @@
 
 package wire
 
-// useBase64AVX2 is false where no vector kernel exists: appendBase64 does
-// all the work in Go.
-var useBase64AVX2 = false
+// base64Paths holds only the Go kernel where no vector kernel exists.
+var base64Paths = []int{base64Go}
+
+// base64Path is the kernel encodeBase64 uses.
+var base64Path = base64Go
 
 func base64EncodeAVX2(dst, src []byte) { panic("wire: no AVX2 base64 kernel on this platform") }
+
+func base64EncodeAVX512(dst, src []byte) { panic("wire: no AVX-512 base64 kernel on this platform") }

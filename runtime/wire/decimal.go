@@ -76,6 +76,10 @@ func appendUintSlow(b []byte, v uint64) []byte {
 		q := v / 100
 		r := (v - q*100) * 2
 		return append(b, byte('0'+q), digitPairs[r], digitPairs[r+1])
+	case v < 10000:
+		q := v / 100
+		r := (v - q*100) * 2
+		return append(b, digitPairs[q*2], digitPairs[q*2+1], digitPairs[r], digitPairs[r+1])
 	}
 	n := UintLen(v)
 	l := len(b)

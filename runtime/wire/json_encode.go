@@ -58,6 +58,17 @@ func AppendJSONString(b []byte, s string) []byte {
 			}
 		}
 	}
+	if n > 16 && useStringAVX512 {
+		// One call checks and copies 64 bytes per step; a string that
+		// needs escaping starts again on the Go path below.
+		l := len(b)
+		b = slices.Grow(b, n+2)[:l+1+n]
+		b[l] = '"'
+		if jsonSafeCopyAVX512(b[l+1:], s) == n {
+			return append(b, '"')
+		}
+		b = b[:l]
+	}
 	b = append(b, '"')
 	// A string of safe ASCII bytes, checked eight at a time, is copied in
 	// one append.
@@ -155,7 +166,7 @@ func AppendJSONBytes(b []byte, p []byte) []byte {
 	if p == nil {
 		return append(b, "null"...)
 	}
-	n := (len(p) + 2) / 3 * 4
+	n := int(uint(len(p)+2) / 3 * 4)
 	l := len(b)
 	b = slices.Grow(b, n+2)[:l+n+2]
 	b[l] = '"'

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,18 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 // a safe s and with more: the short-string path runs only when b has room.
 func requireAppendJSONString(t *testing.T, want, s string) {
 	t.Helper()
+	requireAppendJSONStringPath(t, want, s)
+	if useStringAVX512 {
+		useStringAVX512 = false
+		defer func() { useStringAVX512 = true }()
+		requireAppendJSONStringPath(t, want, s)
+	}
+}
+
+// requireAppendJSONStringPath is requireAppendJSONString on the path
+// useStringAVX512 selects.
+func requireAppendJSONStringPath(t *testing.T, want, s string) {
+	t.Helper()
 	if got := AppendJSONString(nil, s); string(got) != want {
 		t.Fatalf("%q into nil: got %s, want %s", s, got, want)
 	}
@@ -52,12 +65,22 @@ func requireAppendJSONString(t *testing.T, want, s string) {
 // TestAppendJSONStringEveryByteEveryPlace puts each byte value at each
 // place of safe strings of 1 to 24 bytes, so the word-at-a-time checks
 // (the two overlapping words of short strings, whole words and the
-// overlapping last word of longer ones) see every byte in every lane.
+// overlapping last word of longer ones) see every byte in every lane,
+// and at places around the 64-byte steps of the vector path in longer
+// strings.
 func TestAppendJSONStringEveryByteEveryPlace(t *testing.T) {
+	safe := strings.Repeat("abcdefghijklmnopqrstuvwxyz", 12)
+	lengths := []int{31, 32, 33, 63, 64, 65, 66, 127, 128, 129, 200, 300}
 	for n := 1; n <= 24; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
 		for at := range n {
+			if n > 24 && at > 1 && at < n-2 && at%64 > 0 && at%64 < 63 {
+				continue
+			}
 			for c := range 256 {
-				b := []byte("abcdefghijklmnopqrstuvwxyz"[:n])
+				b := []byte(safe[:n])
 				b[at] = byte(c)
 				want, err := json.Marshal(string(b))
 				require.NoError(t, err)
