@@ -60,14 +60,15 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	if n > 16 && useStringAVX512 {
 		// One call checks and copies 64 bytes per step; a string that
-		// needs escaping starts again on the Go path below.
+		// needs escaping goes on from its first unsafe byte.
 		l := len(b)
 		b = slices.Grow(b, n+2)[:l+1+n]
 		b[l] = '"'
-		if jsonSafeCopyAVX512(b[l+1:], s) == n {
+		i := jsonSafeCopyAVX512(b[l+1:], s)
+		if i == n {
 			return append(b, '"')
 		}
-		b = b[:l]
+		return appendJSONStringSlow(b[:l+1+i], s, i, i)
 	}
 	b = append(b, '"')
 	// A string of safe ASCII bytes, checked eight at a time, is copied in
@@ -93,7 +94,7 @@ func AppendJSONString(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	return appendJSONStringSlow(b, s, i)
+	return appendJSONStringSlow(b, s, 0, i)
 }
 
 // jsonUnsafe8 is non-zero when one of the eight bytes of w is unsafe (not
@@ -111,8 +112,10 @@ func jsonUnsafe8(w uint64) uint64 {
 		((w ^ 0x5c*lo) - lo)) & hi // backslash
 }
 
-func appendJSONStringSlow(b []byte, s string, i int) []byte {
-	start := 0
+// appendJSONStringSlow appends the rest of s, escaping, and the closing
+// quote. b ends with the opening quote and s[:start]; s[start:i] is safe
+// and not yet appended.
+func appendJSONStringSlow(b []byte, s string, start, i int) []byte {
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
