@@ -105,8 +105,14 @@ func (d *demo) script(ctx context.Context) error {
 	}
 	d.measure(fmt.Sprintf("cluster at its maximum of %d nodes", maxNodes), time.Since(t1))
 
-	victim, err := d.leader(ctx)
-	if err != nil {
+	// A node the scaler has just started is alive in SWIM before its
+	// first AppendEntries tells it who leads: wait until every alive node
+	// names the same leader.
+	var victim nodeRef
+	if err := d.waitFor(ctx, "agreed leader", 30*time.Second, func() (err error) {
+		victim, err = d.leader(ctx)
+		return err
+	}); err != nil {
 		return err
 	}
 	d.status.phase("SIGKILL of the Raft leader " + victim.name)
