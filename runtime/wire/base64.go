@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"slices"
 )
@@ -79,4 +80,23 @@ func encodeBase64Go(dst, src []byte) {
 			dst[0], dst[1], dst[2], dst[3] = byte(p), byte(p>>8), byte(q), '='
 		}
 	}
+}
+
+// decodeBase64 is base64.StdEncoding.Decode (padding required, \r and \n
+// skipped, errors at the same offsets), with the bulk decoded by
+// base64DecodeAVX512 where the CPU has it. The kernel takes whole steps of
+// alphabet characters up to the last 4-character group, which may hold
+// padding; encoding/base64 decodes what it leaves, and any error there is
+// reported at its offset in all of src.
+func decodeBase64(dst, src []byte) (int, error) {
+	done := 0
+	if useBase64DecodeAVX512 && len(src) > 4 {
+		done = base64DecodeAVX512(dst, src[:(len(src)-1)/4*4])
+	}
+	out := done / 4 * 3
+	n, err := base64.StdEncoding.Decode(dst[out:], src[done:])
+	if off, ok := err.(base64.CorruptInputError); ok {
+		err = base64.CorruptInputError(int64(off) + int64(done))
+	}
+	return out + n, err
 }

@@ -16,6 +16,10 @@ var base64Paths = func() []int {
 	return paths
 }()
 
+// useBase64DecodeAVX512 routes decodeBase64's bulk through
+// base64DecodeAVX512. Tests turn it off to check encoding/base64 alone.
+var useBase64DecodeAVX512 = cpu.X86.HasAVX512VBMI && cpu.X86.HasAVX512BW && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT
+
 // base64Path is the kernel encodeBase64 uses. Tests set it to each of
 // base64Paths in turn.
 var base64Path = base64Paths[len(base64Paths)-1]
@@ -30,3 +34,11 @@ func base64EncodeAVX2(dst, src []byte)
 //
 //go:noescape
 func base64EncodeAVX512(dst, src []byte)
+
+// base64DecodeAVX512 decodes the longest prefix of src, in steps of up to
+// 64 characters that hold only alphabet characters, into dst and returns
+// how many characters it consumed. len(src) is a multiple of 4 and dst
+// holds len(src)/4*3 bytes.
+//
+//go:noescape
+func base64DecodeAVX512(dst, src []byte) int

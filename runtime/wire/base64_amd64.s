@@ -241,3 +241,109 @@ pad1:
 done:
 	VZEROUPPER
 	RET
+
+// Constants for base64DecodeAVX512.
+
+// b64decode maps a character below 0x80 to its 6-bit value, and every
+// other character to 0x80 (not base64).
+DATA b64decode<>+0(SB)/8, $0x8080808080808080
+DATA b64decode<>+8(SB)/8, $0x8080808080808080
+DATA b64decode<>+16(SB)/8, $0x8080808080808080
+DATA b64decode<>+24(SB)/8, $0x8080808080808080
+DATA b64decode<>+32(SB)/8, $0x8080808080808080
+DATA b64decode<>+40(SB)/8, $0x3f8080803e808080
+DATA b64decode<>+48(SB)/8, $0x3b3a393837363534
+DATA b64decode<>+56(SB)/8, $0x8080808080803d3c
+DATA b64decode<>+64(SB)/8, $0x0605040302010080
+DATA b64decode<>+72(SB)/8, $0x0e0d0c0b0a090807
+DATA b64decode<>+80(SB)/8, $0x161514131211100f
+DATA b64decode<>+88(SB)/8, $0x8080808080191817
+DATA b64decode<>+96(SB)/8, $0x201f1e1d1c1b1a80
+DATA b64decode<>+104(SB)/8, $0x2827262524232221
+DATA b64decode<>+112(SB)/8, $0x302f2e2d2c2b2a29
+DATA b64decode<>+120(SB)/8, $0x8080808080333231
+GLOBL b64decode<>(SB), RODATA|NOPTR, $128
+
+// b64decodePack gathers bytes 2, 1, 0 of each 32-bit lane (the three
+// decoded bytes, most significant first) into 48 contiguous bytes.
+DATA b64decodePack<>+0(SB)/8, $0x090a040506000102
+DATA b64decodePack<>+8(SB)/8, $0x161011120c0d0e08
+DATA b64decodePack<>+16(SB)/8, $0x1c1d1e18191a1415
+DATA b64decodePack<>+24(SB)/8, $0x292a242526202122
+DATA b64decodePack<>+32(SB)/8, $0x363031322c2d2e28
+DATA b64decodePack<>+40(SB)/8, $0x3c3d3e38393a3435
+DATA b64decodePack<>+48(SB)/8, $0x0000000000000000
+DATA b64decodePack<>+56(SB)/8, $0x0000000000000000
+GLOBL b64decodePack<>(SB), RODATA|NOPTR, $64
+
+// b64decodeMerge holds the multipliers that merge four 6-bit values into
+// 24 bits: 0x40, 1 per byte pair, then 0x1000, 1 per 16-bit pair.
+DATA b64decodeMerge<>+0(SB)/4, $0x01400140
+DATA b64decodeMerge<>+4(SB)/4, $0x00011000
+GLOBL b64decodeMerge<>(SB), RODATA|NOPTR, $8
+
+// func base64DecodeAVX512(dst, src []byte) int
+//
+// Decodes the longest prefix of src, in steps of up to 64 characters,
+// whose steps hold only base64 alphabet characters (no padding, no
+// newlines), and returns how many characters it consumed. len(src) must
+// be a multiple of 4 and dst must hold len(src)/4*3 bytes. Per step a
+// masked load reads nothing past src, a two-table byte permute maps the
+// characters to 6-bit values (0x80 marks any other character), two
+// multiply-adds merge them into 24-bit lanes, a byte permute packs the
+// lanes, and a masked store writes exactly the decoded bytes. A step with
+// a character outside the alphabet is left undone: the caller decodes the
+// rest with encoding/base64, which reports it. Needs AVX-512 VBMI, BW and
+// BMI2.
+TEXT ·base64DecodeAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	XORQ AX, AX // characters consumed
+
+	VMOVDQU64    b64decode<>+0(SB), Z4
+	VMOVDQU64    b64decode<>+64(SB), Z5
+	VMOVDQU64    b64decodePack<>(SB), Z6
+	VPBROADCASTD b64decodeMerge<>+0(SB), Z7
+	VPBROADCASTD b64decodeMerge<>+4(SB), Z8
+
+loop:
+	MOVQ  CX, DX
+	SUBQ  AX, DX // characters left
+	JZ    done
+	MOVQ  $-1, BX
+	MOVQ  $0xffffffffffff, R8 // 48 bytes out
+	CMPQ  DX, $64
+	JAE   step
+	BZHIQ DX, BX, BX // DX < 64 here: BZHI reads only its low byte
+	SHRQ  $2, DX
+	LEAQ  (DX)(DX*2), DX // DX/4*3 bytes out
+	MOVQ  $-1, R8
+	BZHIQ DX, R8, R8
+
+step:
+	KMOVQ      BX, K1
+	KMOVQ      R8, K3
+	VMOVDQU8.Z (SI)(AX*1), K1, Z0
+	VMOVDQA64  Z0, Z1
+	VPERMI2B   Z5, Z4, Z1 // Z1 = b64decode[c&0x7f]
+	VPORQ      Z0, Z1, Z2 // high bit: not base64, or c >= 0x80
+	VPMOVB2M   Z2, K2
+	KTESTQ     K1, K2
+	JNZ        done
+	VPMADDUBSW Z7, Z1, Z1
+	VPMADDWD   Z8, Z1, Z1
+	VPERMB     Z1, Z6, Z1
+	VMOVDQU8   Z1, K3, (DI)
+	KMOVQ      K3, R8
+	POPCNTQ    R8, R8
+	ADDQ       R8, DI
+	KMOVQ      K1, BX
+	POPCNTQ    BX, BX
+	ADDQ       BX, AX
+	JMP        loop
+
+done:
+	VZEROUPPER
+	MOVQ AX, ret+48(FP)
+	RET

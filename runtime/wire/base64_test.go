@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -84,4 +86,72 @@ func BenchmarkAppendBase64(b *testing.B) {
 			}
 		})
 	}
+}
+
+// requireDecodeBase64 checks decodeBase64 against base64.StdEncoding.Decode
+// on in, with the vector kernel and without: the same bytes, the same
+// count and the same error, offset included.
+func requireDecodeBase64(t *testing.T, in []byte) {
+	t.Helper()
+	want := make([]byte, base64.StdEncoding.DecodedLen(len(in)))
+	wn, werr := base64.StdEncoding.Decode(want, in)
+	saved := useBase64DecodeAVX512
+	defer func() { useBase64DecodeAVX512 = saved }()
+	for _, vector := range []bool{saved, false} {
+		useBase64DecodeAVX512 = vector
+		got := append(make([]byte, len(want)), "guard"...)
+		n, err := decodeBase64(got[:len(want)], in)
+		if werr != nil || err != nil {
+			if fmt.Sprint(err) != fmt.Sprint(werr) {
+				t.Fatalf("vector=%v %q: error %v, want %v", vector, in, err, werr)
+			}
+			continue
+		}
+		if n != wn || !bytes.Equal(got[:n], want[:wn]) || string(got[len(want):]) != "guard" {
+			t.Fatalf("vector=%v %q: got %d %x, want %d %x", vector, in, n, got, wn, want[:wn])
+		}
+	}
+}
+
+// TestDecodeBase64MatchesStdlib decodes every length of encoded text up to
+// 300 characters, then the same texts with each kind of bad or skipped
+// byte (not base64, padding too early, a newline, non-ASCII) at places
+// around the 64-character steps of the vector kernel.
+func TestDecodeBase64MatchesStdlib(t *testing.T) {
+	src := make([]byte, 225)
+	for i := range src {
+		src[i] = byte(i*2654435761>>13 + i)
+	}
+	for n := 0; n <= len(src); n++ {
+		enc := []byte(base64.StdEncoding.EncodeToString(src[:n]))
+		requireDecodeBase64(t, enc)
+		if n%7 != 0 {
+			continue
+		}
+		for at := range enc {
+			if at > 3 && at < len(enc)-4 && at%64 > 3 && at%64 < 60 {
+				continue
+			}
+			for _, c := range []byte{'!', '=', '\n', '\r', 0x80, 0xc3, 0, 'A' | 0x80} {
+				bad := slices.Clone(enc)
+				bad[at] = c
+				requireDecodeBase64(t, bad)
+			}
+		}
+		requireDecodeBase64(t, enc[:len(enc)/2])
+		requireDecodeBase64(t, append(slices.Clone(enc), 'A'))
+	}
+	t.Logf("vector decoder: %v", useBase64DecodeAVX512)
+}
+
+// FuzzDecodeBase64 compares decodeBase64 with encoding/base64 on any
+// input.
+func FuzzDecodeBase64(f *testing.F) {
+	f.Add([]byte("YW55IGNhcm5hbCBwbGVhc3VyZS4="))
+	f.Add([]byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xff}, 100))))
+	f.Add([]byte("YW55IGNh\ncm5hbCBwbGVhc3VyZS4="))
+	f.Add([]byte("YW55=GNhcm5hbCBwbGVhc3VyZS4="))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		requireDecodeBase64(t, in)
+	})
 }

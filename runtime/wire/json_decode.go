@@ -3,7 +3,9 @@ package wire
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -76,7 +78,8 @@ func quoteChar(c byte) string {
 }
 
 func (r *JSONReader) ws() {
-	for r.pos < len(r.data) {
+	// Compact JSON has none: one comparison settles it.
+	for r.pos < len(r.data) && r.data[r.pos] <= ' ' {
 		switch r.data[r.pos] {
 		case ' ', '\t', '\n', '\r':
 			r.pos++
@@ -442,7 +445,7 @@ func (r *JSONReader) Bytes() ([]byte, error) {
 		}
 	}
 	p := r.mem.alloc(base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Decode(p, s)
+	n, err := decodeBase64(p, s)
 	if err != nil {
 		return nil, r.errAt(start, ErrSyntax, "invalid base64: "+err.Error())
 	}
@@ -476,7 +479,16 @@ func (r *JSONReader) stringBytes() ([]byte, error) {
 	}
 	start := r.pos + 1
 	d := r.data
-	for i := start; i < len(d); i++ {
+	i := start
+	// Eight bytes at a time to the first quote, backslash, control byte
+	// or non-ASCII byte; the byte loop below looks at that one.
+	for ; i+8 <= len(d); i += 8 {
+		if m := jsonStringStop8(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+	}
+	for ; i < len(d); i++ {
 		c := d[i]
 		if c == '"' {
 			r.pos = i + 1
@@ -488,6 +500,18 @@ func (r *JSONReader) stringBytes() ([]byte, error) {
 	}
 	r.pos = len(d)
 	return nil, r.eof()
+}
+
+// jsonStringStop8 has the high bit of a byte of w set at the first byte
+// of w that ends the plain run of a JSON string: a quote, a backslash, a
+// control byte or a byte of 0x80 and above. Bytes after that one may be
+// marked too (a borrow runs on from it), the bytes before it never are,
+// and w without such a byte gives 0 (the trick of jsonUnsafe8).
+func jsonStringStop8(w uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return (w | (w - 0x20*lo) | // 0x80 and above, below 0x20
+		((w ^ 0x22*lo) - lo) | // quote
+		((w ^ 0x5c*lo) - lo)) & hi // backslash
 }
 
 func (r *JSONReader) stringSlow(start, i int) ([]byte, error) {

@@ -175,6 +175,41 @@ func TestJSONReaderStringsMatchEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestJSONReaderStringEveryByteEveryPlace puts each byte value at each
+// place of plain strings of 1 to 24 bytes and at the edges of 8-byte
+// words in longer ones, so the eight-at-a-time scan for the end of the
+// plain run sees every byte in every lane, and checks the result (the
+// string, or whether it is an error) against encoding/json.
+func TestJSONReaderStringEveryByteEveryPlace(t *testing.T) {
+	plain := strings.Repeat("abcdefghijklmnopqrstuvwxyz", 4)
+	lengths := []int{31, 32, 33, 64, 65, 100}
+	for n := 1; n <= 24; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
+		for at := range n {
+			if n > 24 && at%8 != 0 && at%8 != 7 {
+				continue
+			}
+			for c := range 256 {
+				s := []byte(plain[:n])
+				s[at] = byte(c)
+				in := append(append([]byte{'"'}, s...), '"')
+				var want string
+				stdErr := json.Unmarshal(in, &want)
+				r := NewJSONReader(in, false)
+				got, err := r.String()
+				if err == nil {
+					err = r.End()
+				}
+				if (err == nil) != (stdErr == nil) || err == nil && got != want {
+					t.Fatalf("%q: got %q, %v; encoding/json %q, %v", in, got, err, want, stdErr)
+				}
+			}
+		}
+	}
+}
+
 func TestJSONReaderIntegers(t *testing.T) {
 	for in, want := range map[string]int64{`0`: 0, `-1`: -1, `127`: 127, `-128`: -128, `null`: 0} {
 		r := NewJSONReader([]byte(in), false)
