@@ -38,10 +38,15 @@ bench-smoke:
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
 
 ## bench: side-by-side benchmarks against peer libraries, benchstat tables in $(BENCHOUT)
-##        (BENCHPKG=./codec runs one area)
+##        (BENCHPKG=./codec runs one area). BENCHCOUNT rounds each run every
+##        benchmark once, so a slow spell of the machine falls on every
+##        implementation alike instead of on whichever ran its samples then.
 bench:
 	@mkdir -p $(BENCHOUT)
-	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -timeout 60m $(BENCHPKG) | tee $(abspath $(BENCHOUT))/raw.txt
+	@rm -f $(BENCHOUT)/raw.txt
+	set -o pipefail; cd bench && for round in $$(seq $(BENCHCOUNT)); do \
+		$(GO) test -run '^$$' -bench . -benchmem -count 1 -benchtime $(BENCHTIME) -timeout 60m $(BENCHPKG) \
+			| tee -a $(abspath $(BENCHOUT))/raw.txt || exit 1; done
 	$(GO) run golang.org/x/perf/cmd/benchstat -col /impl $(BENCHOUT)/raw.txt | tee $(BENCHOUT)/benchstat.txt
 
 ## fuzz: run every fuzz target for FUZZTIME each
