@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +115,56 @@ func TestE2EDeadNodePruned(t *testing.T) {
 		pruned += v
 	}
 	require.Equal(t, 1.0, pruned, "exactly one survivor prunes the dead replica id")
+	e.converged(recordKeys, func(node, key string, rows int64) error {
+		if rows != w.replicated[key] {
+			return fmt.Errorf("%s %s: rows %d, want %d (every replicated write, once)", node, key, rows, w.replicated[key])
+		}
+		return nil
+	})
+}
+
+// TestE2EFencedAfterPrune: n3 is cut off, not killed, for longer than
+// -prune-after, so the survivors prune its replica id. When the partition
+// heals and n3 hears of that, it is fenced: it leaves and its process
+// exits with status 1, to be started again under a new epoch, instead of
+// writing on under an id the cluster has forgotten. The survivors keep
+// every write acknowledged as replicated before the cut, n3's included.
+func TestE2EFencedAfterPrune(t *testing.T) {
+	e := startCluster(t, 3, "-prune-after", "1s")
+	w := newWrites()
+	nodes := []string{"n1", "n2", "n3"}
+	for i := range 12 {
+		e.inc(w, nodes[i%3], recordKeys[i%4], 1)
+	}
+	n3 := e.c.Proc("n3")
+	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), true))
+	e.eventually("a survivor pruned n3's replica id", 40*time.Second, func() error {
+		var pruned float64
+		for _, node := range []string{"n1", "n2"} {
+			v, err := e.metric(node, "dwnode_replica_pruned_total")
+			if err != nil {
+				return err
+			}
+			pruned += v
+		}
+		if pruned != 1 {
+			return fmt.Errorf("%v prunings", pruned)
+		}
+		return nil
+	})
+	require.False(t, n3.Exited(), "n3 stopped while it was still cut off")
+	require.NoError(t, e.cli.Sever(e.ctx, e.http("n3"), false))
+	select {
+	case <-n3.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("n3 was not fenced within 30 s of the heal")
+	}
+	var exit *exec.ExitError
+	require.ErrorAs(t, n3.Err(), &exit, "n3 exited cleanly")
+	require.Equal(t, 1, exit.ExitCode())
+	log, err := os.ReadFile(filepath.Join(e.c.Dir, "n3.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(log), "pruned this node's replica id")
 	e.converged(recordKeys, func(node, key string, rows int64) error {
 		if rows != w.replicated[key] {
 			return fmt.Errorf("%s %s: rows %d, want %d (every replicated write, once)", node, key, rows, w.replicated[key])

@@ -158,6 +158,16 @@ func (p *Proc) Exited() bool {
 	}
 }
 
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Err is the process's exit error once Done is closed: nil for exit
+// status 0, an *exec.ExitError otherwise.
+func (p *Proc) Err() error {
+	<-p.done
+	return p.err
+}
+
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
