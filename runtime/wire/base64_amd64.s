@@ -32,6 +32,10 @@ GLOBL b64mul2<>(SB), RODATA|NOPTR, $4
 DATA b64class<>+0(SB)/4, $0x000d1a33
 GLOBL b64class<>(SB), RODATA|NOPTR, $4
 
+// LOOKUP12 looks the two 12-bit halves of the 24 bits in AX up in
+// b64Pairs (at R10): AX gets the first two characters, BX the last two.
+#define LOOKUP12 MOVL AX, BX; SHRL $12, AX; ANDL $0xfff, BX; MOVWLZX (R10)(AX*2), AX; MOVWLZX (R10)(BX*2), BX
+
 // func base64EncodeAVX2(dst, src []byte)
 //
 // Encodes all of src into the first (len(src)+2)/3*4 bytes of dst, padded
@@ -95,11 +99,7 @@ triple:
 	SHLL    $8, BX
 	ORL     BX, AX
 	ORL     DX, AX
-	MOVL    AX, BX
-	SHRL    $12, AX
-	ANDL    $0xfff, BX
-	MOVWLZX (R10)(AX*2), AX
-	MOVWLZX (R10)(BX*2), BX
+	LOOKUP12
 	SHLL    $16, BX
 	ORL     BX, AX
 	MOVL    AX, (DI)
@@ -119,11 +119,7 @@ tail:
 	MOVBLZX 1(SI), BX
 	SHLL    $8, BX
 	ORL     BX, AX
-	MOVL    AX, BX
-	SHRL    $12, AX
-	ANDL    $0xfff, BX
-	MOVWLZX (R10)(AX*2), AX
-	MOVWLZX (R10)(BX*2), BX
+	LOOKUP12
 	MOVW    AX, (DI)
 	MOVB    BX, 2(DI)
 	MOVB    $0x3d, 3(DI) // '='
