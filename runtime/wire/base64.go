@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"slices"
 )
 
 // b64Pairs maps 12 bits to the two standard base64 characters that encode
@@ -15,16 +14,6 @@ var b64Pairs = func() (t [4096]uint16) {
 	}
 	return t
 }()
-
-// appendBase64 appends the standard, padded base64 encoding of src: the
-// bytes base64.StdEncoding.AppendEncode produces, several times faster.
-func appendBase64(b []byte, src []byte) []byte {
-	n := int(uint(len(src)+2) / 3 * 4)
-	l := len(b)
-	b = slices.Grow(b, n)[:l+n]
-	encodeBase64(b[l:], src)
-	return b
-}
 
 // The base64 kernels, from the slowest.
 const (
