@@ -19,7 +19,8 @@ type genEncoder interface {
 }
 
 // genCheck encodes want with both codecs, compares the JSON with what
-// encoding/json writes for the mirror type, and decodes it back.
+// encoding/json writes for the mirror type, checks the size methods, and
+// decodes it back.
 func genCheck[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
@@ -28,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool) {
+}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -47,6 +48,13 @@ func genCheck[T any, P interface {
 	}
 	if !bytes.Equal(js, std) {
 		t.Fatalf("MarshalJSON differs from encoding/json:\nours %s\n std %s", js, std)
+	}
+	/*
+	   MarshalJSON allocates jsonSize bytes: enough unless a string needs
+	   escaping, and exactly enough when no bool, float or time is written.
+	*/
+	if !bytes.ContainsRune(js, '\\') && (jsonSize < len(js) || jsonSizeExact && jsonSize != len(js)) {
+		t.Fatalf("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jsonSize, jsonSizeExact, len(js))
 	}
 	var w jwriter.Writer
 	enc.MarshalEasyJSON(&w)
@@ -207,7 +215,7 @@ func TestGeneratedMetricReading(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMetricReading(r, 0)
-		genCheck[MetricReading](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[MetricReading](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -248,7 +256,7 @@ func TestGeneratedBlock(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genBlock(r, 0)
-		genCheck[Block](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Block](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -332,7 +340,7 @@ func TestGeneratedDecision(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDecision(r, 0)
-		genCheck[Decision](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Decision](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -393,7 +401,7 @@ func TestGeneratedScaleEvent(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleEvent(r, 0)
-		genCheck[ScaleEvent](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[ScaleEvent](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -437,7 +445,7 @@ func TestGeneratedThresholds(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genThresholds(r, 0)
-		genCheck[Thresholds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Thresholds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -481,7 +489,7 @@ func TestGeneratedCustomMetric(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genCustomMetric(r, 0)
-		genCheck[CustomMetric](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[CustomMetric](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -522,7 +530,7 @@ func TestGeneratedScaleUpPolicy(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleUpPolicy(r, 0)
-		genCheck[ScaleUpPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[ScaleUpPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -560,7 +568,7 @@ func TestGeneratedScaleDownPolicy(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleDownPolicy(r, 0)
-		genCheck[ScaleDownPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[ScaleDownPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -601,7 +609,7 @@ func TestGeneratedNodeBounds(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNodeBounds(r, 0)
-		genCheck[NodeBounds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[NodeBounds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -645,7 +653,7 @@ func TestGeneratedPredictive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPredictive(r, 0)
-		genCheck[Predictive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Predictive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -734,7 +742,7 @@ func TestGeneratedConfig(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genConfig(r, 0)
-		genCheck[Config](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Config](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 

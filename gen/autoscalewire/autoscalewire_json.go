@@ -20,8 +20,8 @@ func (x MetricReading) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x MetricReading) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -108,22 +108,10 @@ func (x *MetricReading) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *MetricReading) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Name) + 2
-	n += 9
-	n += 24
-	n += 6
-	n += 24
-	n += 8
-	n += 24
-	n += 8
+	n := 126
+	n += len(x.Name)
 	n += wire.UintLen(uint64(x.Vote))
-	n += 10
-	n += len(x.Reason) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Reason)
 	return n
 }
 
@@ -229,8 +217,8 @@ func (x Block) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Block) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -299,14 +287,9 @@ func (x *Block) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Block) jsonSize() int {
-	n := 1
-	n += 8
+	n := 21
 	n += wire.UintLen(uint64(x.Kind))
-	n += 10
-	n += len(x.Detail) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Detail)
 	return n
 }
 
@@ -372,8 +355,8 @@ func (x Decision) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Decision) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -486,45 +469,33 @@ func (x *Decision) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Decision) jsonSize() int {
-	n := 1
-	n += 17
+	n := 102
 	n += wire.IntLen(int64(x.AtUnixMilli))
-	n += 10
 	n += wire.UintLen(uint64(x.Action))
-	n += 11
 	n += wire.IntLen(int64(x.Current))
-	n += 10
 	n += wire.IntLen(int64(x.Wanted))
-	n += 9
 	n += wire.IntLen(int64(x.Delta))
-	n += 12
 	if x.Readings == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Readings)
+		n += max(2, 1+1*len(x.Readings))
 		for i := range x.Readings {
 			n += x.Readings[i].jsonSize()
 		}
 	}
-	n += 11
 	if x.Blocked == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Blocked)
+		n += max(2, 1+1*len(x.Blocked))
 		for i := range x.Blocked {
 			n += x.Blocked[i].jsonSize()
 		}
 	}
-	n += 10
-	n += len(x.Reason) + 2
-	n += 9
+	n += len(x.Reason)
 	if x.Event == nil {
 		n += 4
 	} else {
 		n += x.Event.jsonSize()
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -693,8 +664,8 @@ func (x ScaleEvent) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x ScaleEvent) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -784,31 +755,21 @@ func (x *ScaleEvent) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *ScaleEvent) jsonSize() int {
-	n := 1
-	n += 17
+	n := 80
 	n += wire.IntLen(int64(x.AtUnixMilli))
-	n += 10
 	n += wire.UintLen(uint64(x.Action))
-	n += 13
 	n += wire.IntLen(int64(x.Requested))
-	n += 9
 	if x.Nodes == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Nodes)
+		n += max(2, 1+3*len(x.Nodes))
 		for i := range x.Nodes {
-			n += len(x.Nodes[i]) + 2
+			n += len(x.Nodes[i])
 		}
 	}
-	n += 10
 	n += wire.IntLen(int64(x.Before))
-	n += 9
 	n += wire.IntLen(int64(x.After))
-	n += 9
-	n += len(x.Error) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Error)
 	return n
 }
 
@@ -944,8 +905,8 @@ func (x Thresholds) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Thresholds) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1023,16 +984,7 @@ func (x *Thresholds) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Thresholds) jsonSize() int {
-	n := 1
-	n += 6
-	n += 24
-	n += 8
-	n += 24
-	n += 12
-	n += 5
-	if n == 1 {
-		return 2
-	}
+	n := 80
 	return n
 }
 
@@ -1108,8 +1060,8 @@ func (x CustomMetric) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x CustomMetric) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1187,16 +1139,8 @@ func (x *CustomMetric) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *CustomMetric) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Name) + 2
-	n += 6
-	n += 24
-	n += 8
-	n += 24
-	if n == 1 {
-		return 2
-	}
+	n := 73
+	n += len(x.Name)
 	return n
 }
 
@@ -1272,8 +1216,8 @@ func (x ScaleUpPolicy) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x ScaleUpPolicy) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1346,14 +1290,8 @@ func (x *ScaleUpPolicy) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *ScaleUpPolicy) jsonSize() int {
-	n := 1
-	n += 11
-	n += 24
-	n += 7
+	n := 43
 	n += wire.IntLen(int64(x.Min))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1419,8 +1357,8 @@ func (x ScaleDownPolicy) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x ScaleDownPolicy) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1487,12 +1425,8 @@ func (x *ScaleDownPolicy) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *ScaleDownPolicy) jsonSize() int {
-	n := 1
-	n += 8
+	n := 9
 	n += wire.IntLen(int64(x.Step))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1548,8 +1482,8 @@ func (x NodeBounds) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x NodeBounds) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1618,14 +1552,9 @@ func (x *NodeBounds) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *NodeBounds) jsonSize() int {
-	n := 1
-	n += 7
+	n := 15
 	n += wire.IntLen(int64(x.Min))
-	n += 7
 	n += wire.IntLen(int64(x.Max))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1691,8 +1620,8 @@ func (x Predictive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Predictive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1767,16 +1696,9 @@ func (x *Predictive) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Predictive) jsonSize() int {
-	n := 1
-	n += 11
-	n += len(x.Horizon) + 2
-	n += 10
-	n += len(x.Window) + 2
-	n += 10
-	n += 24
-	if n == 1 {
-		return 2
-	}
+	n := 60
+	n += len(x.Horizon)
+	n += len(x.Window)
 	return n
 }
 
@@ -1852,8 +1774,8 @@ func (x Config) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Config) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1996,64 +1918,51 @@ func (x *Config) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Config) jsonSize() int {
-	n := 1
-	n += 7
+	n := 129
 	if x.CPU == nil {
 		n += 4
 	} else {
 		n += x.CPU.jsonSize()
 	}
-	n += 10
 	if x.Memory == nil {
 		n += 4
 	} else {
 		n += x.Memory.jsonSize()
 	}
-	n += 24
 	if x.QueueDepth == nil {
 		n += 4
 	} else {
 		n += x.QueueDepth.jsonSize()
 	}
-	n += 10
 	if x.Custom == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Custom)
+		n += max(2, 1+1*len(x.Custom))
 		for i := range x.Custom {
 			n += x.Custom[i].jsonSize()
 		}
 	}
-	n += 12
-	n += len(x.Cooldown) + 2
-	n += 12
-	n += len(x.Interval) + 2
-	n += 12
+	n += len(x.Cooldown)
+	n += len(x.Interval)
 	if x.ScaleUp == nil {
 		n += 4
 	} else {
 		n += x.ScaleUp.jsonSize()
 	}
-	n += 14
 	if x.ScaleDown == nil {
 		n += 4
 	} else {
 		n += x.ScaleDown.jsonSize()
 	}
-	n += 9
 	if x.Nodes == nil {
 		n += 4
 	} else {
 		n += x.Nodes.jsonSize()
 	}
-	n += 14
 	if x.Predictive == nil {
 		n += 4
 	} else {
 		n += x.Predictive.jsonSize()
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }

@@ -19,7 +19,8 @@ type genEncoder interface {
 }
 
 // genCheck encodes want with both codecs, compares the JSON with what
-// encoding/json writes for the mirror type, and decodes it back.
+// encoding/json writes for the mirror type, checks the size methods, and
+// decodes it back.
 func genCheck[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
@@ -28,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool) {
+}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -47,6 +48,13 @@ func genCheck[T any, P interface {
 	}
 	if !bytes.Equal(js, std) {
 		t.Fatalf("MarshalJSON differs from encoding/json:\nours %s\n std %s", js, std)
+	}
+	/*
+	   MarshalJSON allocates jsonSize bytes: enough unless a string needs
+	   escaping, and exactly enough when no bool, float or time is written.
+	*/
+	if !bytes.ContainsRune(js, '\\') && (jsonSize < len(js) || jsonSizeExact && jsonSize != len(js)) {
+		t.Fatalf("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jsonSize, jsonSizeExact, len(js))
 	}
 	var w jwriter.Writer
 	enc.MarshalEasyJSON(&w)
@@ -195,7 +203,7 @@ func TestGeneratedError(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genError(r, 0)
-		genCheck[Error](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Error](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -242,7 +250,7 @@ func TestGeneratedNodeMeta(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNodeMeta(r, 0)
-		genCheck[NodeMeta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[NodeMeta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -295,7 +303,7 @@ func TestGeneratedMember(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMember(r, 0)
-		genCheck[Member](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Member](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -346,7 +354,7 @@ func TestGeneratedMembers(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMembers(r, 0)
-		genCheck[Members](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Members](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -393,7 +401,7 @@ func TestGeneratedRaftPeer(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRaftPeer(r, 0)
-		genCheck[RaftPeer](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RaftPeer](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -462,7 +470,7 @@ func TestGeneratedRaftStatus(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRaftStatus(r, 0)
-		genCheck[RaftStatus](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RaftStatus](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -506,7 +514,7 @@ func TestGeneratedKVCommand(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVCommand(r, 0)
-		genCheck[KVCommand](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[KVCommand](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -549,7 +557,7 @@ func TestGeneratedKVSnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVSnapshot(r, 0)
-		genCheck[KVSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[KVSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -596,7 +604,7 @@ func TestGeneratedKVPair(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVPair(r, 0)
-		genCheck[KVPair](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[KVPair](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -634,7 +642,7 @@ func TestGeneratedKVWrite(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVWrite(r, 0)
-		genCheck[KVWrite](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[KVWrite](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -684,7 +692,7 @@ func TestGeneratedRecordOp(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordOp(r, 0)
-		genCheck[RecordOp](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RecordOp](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -732,7 +740,7 @@ func TestGeneratedRecordUpdate(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordUpdate(r, 0)
-		genCheck[RecordUpdate](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RecordUpdate](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -778,7 +786,7 @@ func TestGeneratedRecordKeys(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordKeys(r, 0)
-		genCheck[RecordKeys](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RecordKeys](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -840,7 +848,7 @@ func TestGeneratedHealth(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genHealth(r, 0)
-		genCheck[Health](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Health](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -878,7 +886,7 @@ func TestGeneratedSever(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSever(r, 0)
-		genCheck[Sever](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Sever](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 

@@ -20,8 +20,8 @@ func (x Error) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Error) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -92,15 +92,11 @@ func (x *Error) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Error) jsonSize() int {
-	n := 1
-	n += 9
-	n += len(x.Error) + 2
+	n := 12
+	n += len(x.Error)
 	if x.Leader != "" {
-		n += 10
-		n += len(x.Leader) + 2
-	}
-	if n == 1 {
-		return 2
+		n += 12
+		n += len(x.Leader)
 	}
 	return n
 }
@@ -167,8 +163,8 @@ func (x NodeMeta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x NodeMeta) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -241,18 +237,11 @@ func (x *NodeMeta) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *NodeMeta) jsonSize() int {
-	n := 1
-	n += 13
-	n += len(x.RaftAddr) + 2
-	n += 13
-	n += len(x.HTTPAddr) + 2
-	n += 9
+	n := 58
+	n += len(x.RaftAddr)
+	n += len(x.HTTPAddr)
 	n += wire.UintLen(uint64(x.Epoch))
-	n += 16
-	n += len(x.ReplicaAddr) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.ReplicaAddr)
 	return n
 }
 
@@ -338,8 +327,8 @@ func (x Member) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Member) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -416,22 +405,13 @@ func (x *Member) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Member) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Name) + 2
-	n += 8
-	n += len(x.Addr) + 2
-	n += 9
-	n += len(x.State) + 2
-	n += 15
+	n := 77
+	n += len(x.Name)
+	n += len(x.Addr)
+	n += len(x.State)
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 13
-	n += len(x.RaftAddr) + 2
-	n += 13
-	n += len(x.HTTPAddr) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.RaftAddr)
+	n += len(x.HTTPAddr)
 	return n
 }
 
@@ -537,8 +517,8 @@ func (x Members) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Members) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -618,20 +598,15 @@ func (x *Members) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Members) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Self) + 2
-	n += 11
+	n := 22
+	n += len(x.Self)
 	if x.Members == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Members)
+		n += max(2, 1+1*len(x.Members))
 		for i := range x.Members {
 			n += x.Members[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -713,8 +688,8 @@ func (x RaftPeer) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RaftPeer) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -787,18 +762,10 @@ func (x *RaftPeer) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RaftPeer) jsonSize() int {
-	n := 1
-	n += 6
-	n += len(x.ID) + 2
-	n += 11
-	n += len(x.Address) + 2
-	n += 9
-	n += 5
-	n += 15
+	n := 51
+	n += len(x.ID)
+	n += len(x.Address)
 	n += wire.UintLen(uint64(x.MatchIndex))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -884,8 +851,8 @@ func (x RaftStatus) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RaftStatus) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -977,32 +944,21 @@ func (x *RaftStatus) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RaftStatus) jsonSize() int {
-	n := 1
-	n += 6
-	n += len(x.ID) + 2
-	n += 8
-	n += len(x.Role) + 2
-	n += 8
+	n := 98
+	n += len(x.ID)
+	n += len(x.Role)
 	n += wire.UintLen(uint64(x.Term))
-	n += 10
-	n += len(x.Leader) + 2
-	n += 15
-	n += len(x.LeaderHTTP) + 2
-	n += 16
+	n += len(x.Leader)
+	n += len(x.LeaderHTTP)
 	n += wire.UintLen(uint64(x.CommitIndex))
-	n += 17
 	n += wire.UintLen(uint64(x.AppliedIndex))
-	n += 9
 	if x.Peers == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Peers)
+		n += max(2, 1+1*len(x.Peers))
 		for i := range x.Peers {
 			n += x.Peers[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -1144,8 +1100,8 @@ func (x KVCommand) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KVCommand) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1216,16 +1172,10 @@ func (x *KVCommand) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KVCommand) jsonSize() int {
-	n := 1
-	n += 6
+	n := 27
 	n += wire.UintLen(uint64(x.Op))
-	n += 7
-	n += len(x.Key) + 2
-	n += 9
-	n += len(x.Value) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Key)
+	n += len(x.Value)
 	return n
 }
 
@@ -1301,8 +1251,8 @@ func (x KVSnapshot) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KVSnapshot) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1384,19 +1334,15 @@ func (x *KVSnapshot) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KVSnapshot) jsonSize() int {
-	n := 1
-	n += 8
+	n := 9
 	if x.Data == nil {
 		n += 4
 	} else {
-		n += 2 + 2*len(x.Data)
+		n += max(2, 1+6*len(x.Data))
 		for k, v := range x.Data {
-			n += len(k) + 2
-			n += len(v) + 2
+			n += len(k)
+			n += len(v)
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -1474,8 +1420,8 @@ func (x KVPair) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KVPair) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1548,18 +1494,10 @@ func (x *KVPair) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KVPair) jsonSize() int {
-	n := 1
-	n += 7
-	n += len(x.Key) + 2
-	n += 9
-	n += len(x.Value) + 2
-	n += 9
-	n += 5
-	n += 9
+	n := 44
+	n += len(x.Key)
+	n += len(x.Value)
 	n += wire.UintLen(uint64(x.Index))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1645,8 +1583,8 @@ func (x KVWrite) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KVWrite) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1713,12 +1651,8 @@ func (x *KVWrite) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KVWrite) jsonSize() int {
-	n := 1
-	n += 9
-	n += len(x.Value) + 2
-	if n == 1 {
-		return 2
-	}
+	n := 12
+	n += len(x.Value)
 	return n
 }
 
@@ -1774,8 +1708,8 @@ func (x RecordOp) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RecordOp) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1850,20 +1784,12 @@ func (x *RecordOp) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RecordOp) jsonSize() int {
-	n := 1
-	n += 6
-	n += len(x.Op) + 2
-	n += 9
-	n += len(x.Field) + 2
-	n += 7
-	n += len(x.Key) + 2
-	n += 9
-	n += len(x.Value) + 2
-	n += 6
+	n := 46
+	n += len(x.Op)
+	n += len(x.Field)
+	n += len(x.Key)
+	n += len(x.Value)
 	n += wire.IntLen(int64(x.By))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1959,8 +1885,8 @@ func (x RecordUpdate) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RecordUpdate) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2038,18 +1964,14 @@ func (x *RecordUpdate) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RecordUpdate) jsonSize() int {
-	n := 1
-	n += 7
+	n := 8
 	if x.Ops == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Ops)
+		n += max(2, 1+1*len(x.Ops))
 		for i := range x.Ops {
 			n += x.Ops[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -2121,8 +2043,8 @@ func (x RecordKeys) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RecordKeys) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2202,20 +2124,15 @@ func (x *RecordKeys) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RecordKeys) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Type) + 2
-	n += 8
+	n := 19
+	n += len(x.Type)
 	if x.Keys == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Keys)
+		n += max(2, 1+3*len(x.Keys))
 		for i := range x.Keys {
-			n += len(x.Keys[i]) + 2
+			n += len(x.Keys[i])
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -2302,8 +2219,8 @@ func (x Health) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Health) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2390,28 +2307,15 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Health) jsonSize() int {
-	n := 1
-	n += 10
-	n += len(x.Status) + 2
-	n += 8
-	n += len(x.Node) + 2
-	n += 11
+	n := 128
+	n += len(x.Status)
+	n += len(x.Node)
 	n += wire.UintLen(uint64(x.Members))
-	n += 13
-	n += len(x.RaftRole) + 2
-	n += 15
-	n += len(x.RaftLeader) + 2
-	n += 10
-	n += len(x.Digest) + 2
-	n += 8
-	n += 24
-	n += 11
+	n += len(x.RaftRole)
+	n += len(x.RaftLeader)
+	n += len(x.Digest)
 	n += wire.UintLen(uint64(x.Records))
-	n += 7
 	n += wire.UintLen(uint64(x.Pid))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -2547,8 +2451,8 @@ func (x Sever) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Sever) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2615,12 +2519,7 @@ func (x *Sever) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Sever) jsonSize() int {
-	n := 1
-	n += 6
-	n += 5
-	if n == 1 {
-		return 2
-	}
+	n := 12
 	return n
 }
 

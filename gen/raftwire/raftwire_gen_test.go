@@ -19,7 +19,8 @@ type genEncoder interface {
 }
 
 // genCheck encodes want with both codecs, compares the JSON with what
-// encoding/json writes for the mirror type, and decodes it back.
+// encoding/json writes for the mirror type, checks the size methods, and
+// decodes it back.
 func genCheck[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
@@ -28,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool) {
+}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -47,6 +48,13 @@ func genCheck[T any, P interface {
 	}
 	if !bytes.Equal(js, std) {
 		t.Fatalf("MarshalJSON differs from encoding/json:\nours %s\n std %s", js, std)
+	}
+	/*
+	   MarshalJSON allocates jsonSize bytes: enough unless a string needs
+	   escaping, and exactly enough when no bool, float or time is written.
+	*/
+	if !bytes.ContainsRune(js, '\\') && (jsonSize < len(js) || jsonSizeExact && jsonSize != len(js)) {
+		t.Fatalf("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jsonSize, jsonSizeExact, len(js))
 	}
 	var w jwriter.Writer
 	enc.MarshalEasyJSON(&w)
@@ -201,7 +209,7 @@ func TestGeneratedEntry(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genEntry(r, 0)
-		genCheck[Entry](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Entry](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -245,7 +253,7 @@ func TestGeneratedServer(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genServer(r, 0)
-		genCheck[Server](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Server](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -293,7 +301,7 @@ func TestGeneratedConfiguration(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genConfiguration(r, 0)
-		genCheck[Configuration](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Configuration](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -346,7 +354,7 @@ func TestGeneratedRequestVote(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRequestVote(r, 0)
-		genCheck[RequestVote](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RequestVote](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -393,7 +401,7 @@ func TestGeneratedRequestVoteResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRequestVoteResponse(r, 0)
-		genCheck[RequestVoteResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[RequestVoteResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -462,7 +470,7 @@ func TestGeneratedAppendEntries(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAppendEntries(r, 0)
-		genCheck[AppendEntries](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[AppendEntries](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -524,7 +532,7 @@ func TestGeneratedAppendEntriesResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAppendEntriesResponse(r, 0)
-		genCheck[AppendEntriesResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[AppendEntriesResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -589,7 +597,7 @@ func TestGeneratedInstallSnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genInstallSnapshot(r, 0)
-		genCheck[InstallSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[InstallSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -636,7 +644,7 @@ func TestGeneratedInstallSnapshotResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genInstallSnapshotResponse(r, 0)
-		genCheck[InstallSnapshotResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[InstallSnapshotResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -677,7 +685,7 @@ func TestGeneratedTimeoutNow(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genTimeoutNow(r, 0)
-		genCheck[TimeoutNow](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[TimeoutNow](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -715,7 +723,7 @@ func TestGeneratedTimeoutNowResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genTimeoutNowResponse(r, 0)
-		genCheck[TimeoutNowResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[TimeoutNowResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -756,7 +764,7 @@ func TestGeneratedHardState(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genHardState(r, 0)
-		genCheck[HardState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[HardState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -806,7 +814,7 @@ func TestGeneratedSnapshotMeta(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSnapshotMeta(r, 0)
-		genCheck[SnapshotMeta](t, v, v, v.WireSize(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[SnapshotMeta](t, v, v, v.WireSize(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -890,7 +898,7 @@ func TestGeneratedMessage(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMessage(r, 0)
-		genCheck[Message](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Message](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 

@@ -20,8 +20,8 @@ func (x Entry) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Entry) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -94,18 +94,11 @@ func (x *Entry) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Entry) jsonSize() int {
-	n := 1
-	n += 9
+	n := 34
 	n += wire.UintLen(uint64(x.Index))
-	n += 8
 	n += wire.UintLen(uint64(x.Term))
-	n += 8
 	n += wire.UintLen(uint64(x.Type))
-	n += 8
 	n += wire.Base64Len(x.Data)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -191,8 +184,8 @@ func (x Server) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Server) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -263,16 +256,10 @@ func (x *Server) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Server) jsonSize() int {
-	n := 1
-	n += 6
-	n += len(x.ID) + 2
-	n += 11
-	n += len(x.Address) + 2
-	n += 12
+	n := 34
+	n += len(x.ID)
+	n += len(x.Address)
 	n += wire.UintLen(uint64(x.Suffrage))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -348,8 +335,8 @@ func (x Configuration) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Configuration) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -427,18 +414,14 @@ func (x *Configuration) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Configuration) jsonSize() int {
-	n := 1
-	n += 11
+	n := 12
 	if x.Servers == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Servers)
+		n += max(2, 1+1*len(x.Servers))
 		for i := range x.Servers {
 			n += x.Servers[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -510,8 +493,8 @@ func (x RequestVote) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RequestVote) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -588,22 +571,11 @@ func (x *RequestVote) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RequestVote) jsonSize() int {
-	n := 1
-	n += 8
+	n := 107
 	n += wire.UintLen(uint64(x.Term))
-	n += 16
-	n += len(x.CandidateID) + 2
-	n += 18
+	n += len(x.CandidateID)
 	n += wire.UintLen(uint64(x.LastLogIndex))
-	n += 17
 	n += wire.UintLen(uint64(x.LastLogTerm))
-	n += 12
-	n += 5
-	n += 23
-	n += 5
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -709,8 +681,8 @@ func (x RequestVoteResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x RequestVoteResponse) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -783,18 +755,9 @@ func (x *RequestVoteResponse) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *RequestVoteResponse) jsonSize() int {
-	n := 1
-	n += 8
+	n := 61
 	n += wire.UintLen(uint64(x.Term))
-	n += 16
-	n += 5
-	n += 12
-	n += 5
-	n += 12
-	n += len(x.VoterID) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.VoterID)
 	return n
 }
 
@@ -880,8 +843,8 @@ func (x AppendEntries) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x AppendEntries) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -973,33 +936,21 @@ func (x *AppendEntries) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *AppendEntries) jsonSize() int {
-	n := 1
-	n += 8
+	n := 121
 	n += wire.UintLen(uint64(x.Term))
-	n += 13
-	n += len(x.LeaderID) + 2
-	n += 18
+	n += len(x.LeaderID)
 	n += wire.UintLen(uint64(x.PrevLogIndex))
-	n += 17
 	n += wire.UintLen(uint64(x.PrevLogTerm))
-	n += 11
 	if x.Entries == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Entries)
+		n += max(2, 1+1*len(x.Entries))
 		for i := range x.Entries {
 			n += x.Entries[i].jsonSize()
 		}
 	}
-	n += 17
 	n += wire.UintLen(uint64(x.LeaderCommit))
-	n += 16
 	n += wire.UintLen(uint64(x.ReadContext))
-	n += 13
-	n += 5
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1140,8 +1091,8 @@ func (x AppendEntriesResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x AppendEntriesResponse) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1224,28 +1175,14 @@ func (x *AppendEntriesResponse) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *AppendEntriesResponse) jsonSize() int {
-	n := 1
-	n += 8
+	n := 145
 	n += wire.UintLen(uint64(x.Term))
-	n += 11
-	n += 5
-	n += 18
 	n += wire.UintLen(uint64(x.LastLogIndex))
-	n += 17
 	n += wire.UintLen(uint64(x.ConflictTerm))
-	n += 18
 	n += wire.UintLen(uint64(x.ConflictIndex))
-	n += 16
 	n += wire.UintLen(uint64(x.ReadContext))
-	n += 15
-	n += len(x.FollowerID) + 2
-	n += 13
-	n += 5
-	n += 16
+	n += len(x.FollowerID)
 	n += wire.UintLen(uint64(x.RejectIndex))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1381,8 +1318,8 @@ func (x InstallSnapshot) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x InstallSnapshot) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1467,30 +1404,16 @@ func (x *InstallSnapshot) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *InstallSnapshot) jsonSize() int {
-	n := 1
-	n += 8
+	n := 147
 	n += wire.UintLen(uint64(x.Term))
-	n += 13
-	n += len(x.LeaderID) + 2
-	n += 23
+	n += len(x.LeaderID)
 	n += wire.UintLen(uint64(x.LastIncludedIndex))
-	n += 22
 	n += wire.UintLen(uint64(x.LastIncludedTerm))
-	n += 17
 	n += x.Configuration.jsonSize()
-	n += 16
 	n += wire.UintLen(uint64(x.ConfigIndex))
-	n += 10
 	n += wire.UintLen(uint64(x.Offset))
-	n += 8
 	n += wire.Base64Len(x.Data)
-	n += 8
-	n += 5
-	n += 14
 	n += wire.UintLen(uint64(x.TotalSize))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1632,8 +1555,8 @@ func (x InstallSnapshotResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x InstallSnapshotResponse) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1706,18 +1629,10 @@ func (x *InstallSnapshotResponse) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *InstallSnapshotResponse) jsonSize() int {
-	n := 1
-	n += 8
+	n := 57
 	n += wire.UintLen(uint64(x.Term))
-	n += 11
-	n += 5
-	n += 15
 	n += wire.UintLen(uint64(x.NextOffset))
-	n += 15
-	n += len(x.FollowerID) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.FollowerID)
 	return n
 }
 
@@ -1803,8 +1718,8 @@ func (x TimeoutNow) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x TimeoutNow) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1873,14 +1788,9 @@ func (x *TimeoutNow) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *TimeoutNow) jsonSize() int {
-	n := 1
-	n += 8
+	n := 24
 	n += wire.UintLen(uint64(x.Term))
-	n += 13
-	n += len(x.LeaderID) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.LeaderID)
 	return n
 }
 
@@ -1946,8 +1856,8 @@ func (x TimeoutNowResponse) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x TimeoutNowResponse) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2014,12 +1924,8 @@ func (x *TimeoutNowResponse) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *TimeoutNowResponse) jsonSize() int {
-	n := 1
-	n += 8
+	n := 9
 	n += wire.UintLen(uint64(x.Term))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -2075,8 +1981,8 @@ func (x HardState) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x HardState) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2145,14 +2051,9 @@ func (x *HardState) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *HardState) jsonSize() int {
-	n := 1
-	n += 8
+	n := 19
 	n += wire.UintLen(uint64(x.Term))
-	n += 8
-	n += len(x.Vote) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Vote)
 	return n
 }
 
@@ -2218,8 +2119,8 @@ func (x SnapshotMeta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x SnapshotMeta) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2294,20 +2195,12 @@ func (x *SnapshotMeta) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *SnapshotMeta) jsonSize() int {
-	n := 1
-	n += 9
+	n := 59
 	n += wire.UintLen(uint64(x.Index))
-	n += 8
 	n += wire.UintLen(uint64(x.Term))
-	n += 17
 	n += x.Configuration.jsonSize()
-	n += 16
 	n += wire.UintLen(uint64(x.ConfigIndex))
-	n += 8
 	n += wire.UintLen(uint64(x.Size))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -2399,8 +2292,8 @@ func (x Message) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Message) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -2519,64 +2412,50 @@ func (x *Message) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Message) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.From) + 2
-	n += 6
-	n += len(x.To) + 2
-	n += 16
+	n := 208
+	n += len(x.From)
+	n += len(x.To)
 	if x.RequestVote == nil {
 		n += 4
 	} else {
 		n += x.RequestVote.jsonSize()
 	}
-	n += 25
 	if x.RequestVoteResponse == nil {
 		n += 4
 	} else {
 		n += x.RequestVoteResponse.jsonSize()
 	}
-	n += 18
 	if x.AppendEntries == nil {
 		n += 4
 	} else {
 		n += x.AppendEntries.jsonSize()
 	}
-	n += 27
 	if x.AppendEntriesResponse == nil {
 		n += 4
 	} else {
 		n += x.AppendEntriesResponse.jsonSize()
 	}
-	n += 20
 	if x.InstallSnapshot == nil {
 		n += 4
 	} else {
 		n += x.InstallSnapshot.jsonSize()
 	}
-	n += 29
 	if x.InstallSnapshotResponse == nil {
 		n += 4
 	} else {
 		n += x.InstallSnapshotResponse.jsonSize()
 	}
-	n += 15
 	if x.TimeoutNow == nil {
 		n += 4
 	} else {
 		n += x.TimeoutNow.jsonSize()
 	}
-	n += 24
 	if x.TimeoutNowResponse == nil {
 		n += 4
 	} else {
 		n += x.TimeoutNowResponse.jsonSize()
 	}
-	n += 13
-	n += len(x.FromAddr) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.FromAddr)
 	return n
 }
 

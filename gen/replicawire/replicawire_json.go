@@ -20,8 +20,8 @@ func (x Envelope) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Envelope) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -161,72 +161,55 @@ func (x *Envelope) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Envelope) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.From) + 2
-	n += 9
+	n := 133
+	n += len(x.From)
 	n += wire.UintLen(uint64(x.Epoch))
-	n += 11
-	n += len(x.Replica) + 2
-	n += 6
-	n += len(x.To) + 2
-	n += 12
+	n += len(x.Replica)
+	n += len(x.To)
 	n += wire.UintLen(uint64(x.ToEpoch))
-	n += 10
 	if x.Deltas == nil {
 		n += 4
 	} else {
 		n += x.Deltas.jsonSize()
 	}
-	n += 7
 	if x.Ack == nil {
 		n += 4
 	} else {
 		n += x.Ack.jsonSize()
 	}
-	n += 9
 	if x.State == nil {
 		n += 4
 	} else {
 		n += x.State.jsonSize()
 	}
-	n += 10
 	if x.Digest == nil {
 		n += 4
 	} else {
 		n += x.Digest.jsonSize()
 	}
-	n += 8
-	n += 5
-	n += 10
 	if x.Pruned == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Pruned)
+		n += max(2, 1+3*len(x.Pruned))
 		for i := range x.Pruned {
-			n += len(x.Pruned[i]) + 2
+			n += len(x.Pruned[i])
 		}
 	}
-	n += 10
 	if x.Forget == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Forget)
+		n += max(2, 1+3*len(x.Forget))
 		for i := range x.Forget {
-			n += len(x.Forget[i]) + 2
+			n += len(x.Forget[i])
 		}
 	}
-	n += 11
 	if x.Refused == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Refused)
+		n += max(2, 1+3*len(x.Refused))
 		for i := range x.Refused {
-			n += len(x.Refused[i]) + 2
+			n += len(x.Refused[i])
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -471,8 +454,8 @@ func (x Delta) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Delta) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -541,14 +524,9 @@ func (x *Delta) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Delta) jsonSize() int {
-	n := 1
-	n += 7
+	n := 16
 	n += wire.UintLen(uint64(x.Seq))
-	n += 8
 	n += wire.Base64Len(x.Data)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -614,8 +592,8 @@ func (x Deltas) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Deltas) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -693,18 +671,14 @@ func (x *Deltas) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Deltas) jsonSize() int {
-	n := 1
-	n += 9
+	n := 10
 	if x.Items == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Items)
+		n += max(2, 1+1*len(x.Items))
 		for i := range x.Items {
 			n += x.Items[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -776,8 +750,8 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Ack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -846,14 +820,8 @@ func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Ack) jsonSize() int {
-	n := 1
-	n += 7
+	n := 24
 	n += wire.UintLen(uint64(x.Seq))
-	n += 11
-	n += 5
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -919,8 +887,8 @@ func (x State) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x State) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -989,14 +957,9 @@ func (x *State) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *State) jsonSize() int {
-	n := 1
-	n += 7
+	n := 16
 	n += wire.UintLen(uint64(x.Seq))
-	n += 8
 	n += wire.Base64Len(x.Data)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1062,8 +1025,8 @@ func (x Progress) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Progress) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1134,16 +1097,10 @@ func (x *Progress) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Progress) jsonSize() int {
-	n := 1
-	n += 10
-	n += len(x.Origin) + 2
-	n += 9
+	n := 29
+	n += len(x.Origin)
 	n += wire.UintLen(uint64(x.Epoch))
-	n += 7
 	n += wire.UintLen(uint64(x.Seq))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1219,8 +1176,8 @@ func (x Digest) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Digest) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1306,26 +1263,16 @@ func (x *Digest) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Digest) jsonSize() int {
-	n := 1
-	n += 7
+	n := 55
 	n += wire.UintLen(uint64(x.Seq))
-	n += 7
 	n += wire.Base64Len(x.Sum)
-	n += 12
 	if x.Progress == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Progress)
+		n += max(2, 1+1*len(x.Progress))
 		for i := range x.Progress {
 			n += x.Progress[i].jsonSize()
 		}
-	}
-	n += 9
-	n += 5
-	n += 9
-	n += 5
-	if n == 1 {
-		return 2
 	}
 	return n
 }
@@ -1437,8 +1384,8 @@ func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KeyedItem) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1507,14 +1454,9 @@ func (x *KeyedItem) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KeyedItem) jsonSize() int {
-	n := 1
-	n += 7
-	n += len(x.Key) + 2
-	n += 8
+	n := 18
+	n += len(x.Key)
 	n += wire.Base64Len(x.Data)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1580,8 +1522,8 @@ func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x KeyedBatch) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1659,18 +1601,14 @@ func (x *KeyedBatch) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *KeyedBatch) jsonSize() int {
-	n := 1
-	n += 9
+	n := 10
 	if x.Items == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Items)
+		n += max(2, 1+1*len(x.Items))
 		for i := range x.Items {
 			n += x.Items[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }

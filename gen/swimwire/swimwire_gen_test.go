@@ -19,7 +19,8 @@ type genEncoder interface {
 }
 
 // genCheck encodes want with both codecs, compares the JSON with what
-// encoding/json writes for the mirror type, and decodes it back.
+// encoding/json writes for the mirror type, checks the size methods, and
+// decodes it back.
 func genCheck[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
@@ -28,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool) {
+}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -47,6 +48,13 @@ func genCheck[T any, P interface {
 	}
 	if !bytes.Equal(js, std) {
 		t.Fatalf("MarshalJSON differs from encoding/json:\nours %s\n std %s", js, std)
+	}
+	/*
+	   MarshalJSON allocates jsonSize bytes: enough unless a string needs
+	   escaping, and exactly enough when no bool, float or time is written.
+	*/
+	if !bytes.ContainsRune(js, '\\') && (jsonSize < len(js) || jsonSizeExact && jsonSize != len(js)) {
+		t.Fatalf("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jsonSize, jsonSizeExact, len(js))
 	}
 	var w jwriter.Writer
 	enc.MarshalEasyJSON(&w)
@@ -201,7 +209,7 @@ func TestGeneratedPing(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPing(r, 0)
-		genCheck[Ping](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Ping](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -254,7 +262,7 @@ func TestGeneratedIndirectPing(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genIndirectPing(r, 0)
-		genCheck[IndirectPing](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[IndirectPing](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -295,7 +303,7 @@ func TestGeneratedAck(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAck(r, 0)
-		genCheck[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -333,7 +341,7 @@ func TestGeneratedNack(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNack(r, 0)
-		genCheck[Nack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Nack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -380,7 +388,7 @@ func TestGeneratedAlive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAlive(r, 0)
-		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -424,7 +432,7 @@ func TestGeneratedSuspect(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSuspect(r, 0)
-		genCheck[Suspect](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Suspect](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -468,7 +476,7 @@ func TestGeneratedDead(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDead(r, 0)
-		genCheck[Dead](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Dead](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -518,7 +526,7 @@ func TestGeneratedPushNodeState(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPushNodeState(r, 0)
-		genCheck[PushNodeState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[PushNodeState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -572,7 +580,7 @@ func TestGeneratedPushPull(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPushPull(r, 0)
-		genCheck[PushPull](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[PushPull](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -616,7 +624,7 @@ func TestGeneratedUserMsg(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genUserMsg(r, 0)
-		genCheck[UserMsg](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[UserMsg](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 

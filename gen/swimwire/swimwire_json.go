@@ -20,8 +20,8 @@ func (x Ping) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Ping) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -94,18 +94,11 @@ func (x *Ping) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Ping) jsonSize() int {
-	n := 1
-	n += 10
+	n := 57
 	n += wire.UintLen(uint64(x.SeqNo))
-	n += 10
-	n += len(x.Target) + 2
-	n += 15
-	n += len(x.SourceNode) + 2
-	n += 15
-	n += len(x.SourceAddr) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Target)
+	n += len(x.SourceNode)
+	n += len(x.SourceAddr)
 	return n
 }
 
@@ -191,8 +184,8 @@ func (x IndirectPing) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x IndirectPing) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -269,22 +262,12 @@ func (x *IndirectPing) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *IndirectPing) jsonSize() int {
-	n := 1
-	n += 10
+	n := 87
 	n += wire.UintLen(uint64(x.SeqNo))
-	n += 10
-	n += len(x.Target) + 2
-	n += 15
-	n += len(x.TargetAddr) + 2
-	n += 8
-	n += 5
-	n += 15
-	n += len(x.SourceNode) + 2
-	n += 15
-	n += len(x.SourceAddr) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Target)
+	n += len(x.TargetAddr)
+	n += len(x.SourceNode)
+	n += len(x.SourceAddr)
 	return n
 }
 
@@ -390,8 +373,8 @@ func (x Ack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Ack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -460,14 +443,9 @@ func (x *Ack) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Ack) jsonSize() int {
-	n := 1
-	n += 10
+	n := 22
 	n += wire.UintLen(uint64(x.SeqNo))
-	n += 11
 	n += wire.Base64Len(x.Payload)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -533,8 +511,8 @@ func (x Nack) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Nack) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -601,12 +579,8 @@ func (x *Nack) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Nack) jsonSize() int {
-	n := 1
-	n += 10
+	n := 11
 	n += wire.UintLen(uint64(x.SeqNo))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -662,8 +636,8 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Alive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -736,18 +710,11 @@ func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Alive) jsonSize() int {
-	n := 1
-	n += 15
+	n := 44
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 8
-	n += len(x.Node) + 2
-	n += 8
-	n += len(x.Addr) + 2
-	n += 8
+	n += len(x.Node)
+	n += len(x.Addr)
 	n += wire.Base64Len(x.Meta)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -833,8 +800,8 @@ func (x Suspect) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Suspect) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -905,16 +872,10 @@ func (x *Suspect) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Suspect) jsonSize() int {
-	n := 1
-	n += 15
+	n := 36
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 8
-	n += len(x.Node) + 2
-	n += 8
-	n += len(x.From) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Node)
+	n += len(x.From)
 	return n
 }
 
@@ -990,8 +951,8 @@ func (x Dead) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Dead) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1062,16 +1023,10 @@ func (x *Dead) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Dead) jsonSize() int {
-	n := 1
-	n += 15
+	n := 36
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 8
-	n += len(x.Node) + 2
-	n += 8
-	n += len(x.From) + 2
-	if n == 1 {
-		return 2
-	}
+	n += len(x.Node)
+	n += len(x.From)
 	return n
 }
 
@@ -1147,8 +1102,8 @@ func (x PushNodeState) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x PushNodeState) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1223,20 +1178,12 @@ func (x *PushNodeState) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *PushNodeState) jsonSize() int {
-	n := 1
-	n += 8
-	n += len(x.Name) + 2
-	n += 8
-	n += len(x.Addr) + 2
-	n += 8
+	n := 53
+	n += len(x.Name)
+	n += len(x.Addr)
 	n += wire.Base64Len(x.Meta)
-	n += 15
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 9
 	n += wire.UintLen(uint64(x.State))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1332,8 +1279,8 @@ func (x PushPull) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x PushPull) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1415,23 +1362,16 @@ func (x *PushPull) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *PushPull) jsonSize() int {
-	n := 1
-	n += 8
-	n += 5
-	n += 9
+	n := 37
 	if x.Nodes == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Nodes)
+		n += max(2, 1+1*len(x.Nodes))
 		for i := range x.Nodes {
 			n += x.Nodes[i].jsonSize()
 		}
 	}
-	n += 14
 	n += wire.Base64Len(x.UserState)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -1522,8 +1462,8 @@ func (x UserMsg) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x UserMsg) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -1594,16 +1534,10 @@ func (x *UserMsg) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *UserMsg) jsonSize() int {
-	n := 1
-	n += 11
+	n := 31
 	n += wire.Base64Len(x.Payload)
-	n += 10
-	n += len(x.Origin) + 2
-	n += 7
+	n += len(x.Origin)
 	n += wire.UintLen(uint64(x.Seq))
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 

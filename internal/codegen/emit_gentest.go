@@ -37,7 +37,8 @@ func emitTests(e *emitter) {
 				jen.Id("r").Dot("InvalidUTF8").Op("=").Id("i").Op("%").Lit(4).Op("==").Lit(3),
 				jen.Id("v").Op(":=").Id("gen"+m.Name).Call(jen.Id("r"), jen.Lit(0)),
 				jen.Id("genCheck").Types(jen.Id(m.Name)).Call(jen.Id("t"), jen.Id("v"), jen.Id("v"), jen.Id("v").Dot(m.SizeMethod).Call(),
-					jen.Id("v").Dot("jsonMirror").Call(), jen.Op("!").Id("r").Dot("InvalidUTF8"), jen.Lit(!e.hasJSONSkip(m, map[string]bool{}))),
+					jen.Id("v").Dot("jsonMirror").Call(), jen.Op("!").Id("r").Dot("InvalidUTF8"), jen.Lit(!e.hasJSONSkip(m)),
+					jen.Id("v").Dot("jsonSize").Call(), jen.Lit(e.jsonSizeExact(m))),
 			),
 		)
 		f.Line()
@@ -72,9 +73,10 @@ func emitTestHelpers(f *jen.File) {
 			fatal(what+" round trip:\nwant %+v\n got %+v", jen.Id("want"), jen.Id(got)),
 		)
 	}
-	f.Comment("// genCheck encodes want with both codecs, compares the JSON with what\n// encoding/json writes for the mirror type, and decodes it back.")
+	f.Comment("// genCheck encodes want with both codecs, compares the JSON with what\n// encoding/json writes for the mirror type, checks the size methods, and\n// decodes it back.")
 	f.Func().Id("genCheck").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(
 		t(), jen.Id("want").Id("T"), jen.Id("enc").Id("genEncoder"), jen.Id("size").Int(), jen.Id("mirror").Any(), jen.Id("roundTrip").Bool(), jen.Id("jsonDeep").Bool(),
+		jen.Id("jsonSize").Int(), jen.Id("jsonSizeExact").Bool(),
 	).Block(
 		jen.Id("t").Dot("Helper").Call(),
 		jen.List(jen.Id("bin"), jen.Err()).Op(":=").Id("enc").Dot("MarshalBinary").Call(),
@@ -86,6 +88,11 @@ func emitTestHelpers(f *jen.File) {
 		jen.If(jen.Err().Op("!=").Nil()).Block(fatal("encoding/json: %v", jen.Err())),
 		jen.If(jen.Op("!").Qual("bytes", "Equal").Call(jen.Id("js"), jen.Id("std"))).Block(
 			fatal("MarshalJSON differs from encoding/json:\nours %s\n std %s", jen.Id("js"), jen.Id("std")),
+		),
+		jen.Comment("MarshalJSON allocates jsonSize bytes: enough unless a string needs\nescaping, and exactly enough when no bool, float or time is written."),
+		jen.If(jen.Op("!").Qual("bytes", "ContainsRune").Call(jen.Id("js"), jen.LitRune('\\')).Op("&&").Parens(
+			jen.Id("jsonSize").Op("<").Len(jen.Id("js")).Op("||").Id("jsonSizeExact").Op("&&").Id("jsonSize").Op("!=").Len(jen.Id("js")))).Block(
+			fatal("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jen.Id("jsonSize"), jen.Id("jsonSizeExact"), jen.Len(jen.Id("js"))),
 		),
 		jen.Var().Id("w").Qual(jwriterPkg, "Writer"),
 		jen.Id("enc").Dot("MarshalEasyJSON").Call(jen.Op("&").Id("w")),
@@ -145,28 +152,42 @@ func emitTestHelpers(f *jen.File) {
 	f.Line()
 }
 
-// hasJSONSkip reports whether m or a message it contains has a json:"-"
-// field, which a JSON round trip cannot preserve.
-func (e *emitter) hasJSONSkip(m *Message, seen map[string]bool) bool {
+// anyField reports whether pred holds for a field of m or of a message m
+// contains. pred sees each field with its type's pointers, slices and maps
+// unwrapped to the element.
+func (e *emitter) anyField(m *Message, pred func(f *Field, t *Type) bool, seen map[string]bool) bool {
 	if seen[m.Name] {
 		return false
 	}
 	seen[m.Name] = true
 	for _, f := range m.Fields {
-		if f.JSONSkip {
-			return true
-		}
 		t := f.Type
 		for t.Kind == KindPointer || t.Kind == KindSlice || t.Kind == KindMap {
 			t = t.Elem
 		}
-		if t.Kind == KindMessage {
-			if sub := e.pkg.Messages[t.Name]; sub != nil && e.hasJSONSkip(sub, seen) {
+		if pred(f, t) {
+			return true
+		}
+		if t.Kind == KindMessage && !f.JSONSkip {
+			if sub := e.pkg.Messages[t.Name]; sub != nil && e.anyField(sub, pred, seen) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// hasJSONSkip reports whether m or a message it contains has a json:"-"
+// field, which a JSON round trip cannot preserve.
+func (e *emitter) hasJSONSkip(m *Message) bool {
+	return e.anyField(m, func(f *Field, _ *Type) bool { return f.JSONSkip }, map[string]bool{})
+}
+
+// jsonSizeExact reports whether m's jsonSize is exact for every value whose
+// strings need no escaping: no bool, float or time, whose longest form
+// jsonSize counts, is written.
+func (e *emitter) jsonSizeExact(m *Message) bool {
+	return !e.anyField(m, func(f *Field, t *Type) bool { return !f.JSONSkip && jsonFixedLen(t) > 0 }, map[string]bool{})
 }
 
 // genExpr is an expression producing a random value of t.

@@ -75,7 +75,7 @@ func (e *emitter) emitJSON(m *Message) {
 		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
-	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact\nunless a string needs escaping.")).Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is\nenough unless a string needs escaping.")).Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.List(b(), err()).Op(":=").Id("x").Dot("appendJSON").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("jsonSize").Call())),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), wq("InType").Call(err(), jen.Lit(q)))),
 		jen.Return(b(), jen.Nil()),
@@ -122,26 +122,35 @@ func (e *emitter) emitJSON(m *Message) {
 }
 
 // emitJSONSize emits jsonSize: the length of the JSON encoding when no
-// string needs escaping (floats and times count their longest form).
+// string needs escaping (floats and times count their longest form). The
+// constant parts of every field that is always written are summed into
+// one literal, which keeps small messages' jsonSize within the inlining
+// budget.
 func (e *emitter) emitJSONSize(m *Message) {
-	stmts := []jen.Code{jen.Id("n").Op(":=").Lit(1)} // the closing brace
+	k, always := 1, false // the closing brace
+	var stmts []jen.Code
 	for _, fl := range m.Fields {
 		if fl.JSONSkip {
 			continue
 		}
 		x := id("x").dot(fl.Name)
-		code := []jen.Code{jen.Id("n").Op("+=").Lit(len(fl.JSONName) + 4)}
-		code = append(code, jsonSizeValue(fl.Type, x, "n")...)
+		name := len(fl.JSONName) + 4 // quotes, colon and the comma or opening brace
 		if cond := nonEmpty(fl.Type, x); fl.OmitEmpty && cond != nil {
-			stmts = append(stmts, jen.If(cond).Block(code...))
+			c, code := jsonSizeValue(fl.Type, x, "n")
+			stmts = append(stmts, jen.If(cond).Block(append([]jen.Code{jen.Id("n").Op("+=").Lit(name + c)}, code...)...))
 			continue
 		}
+		always = true
+		c, code := jsonSizeValue(fl.Type, x, "n")
+		k += name + c
 		stmts = append(stmts, code...)
 	}
-	stmts = append(stmts,
-		jen.If(jen.Id("n").Op("==").Lit(1)).Block(jen.Return(jen.Lit(2))),
-		jen.Return(jen.Id("n")),
-	)
+	if !always {
+		// With every field omitted the object is {}.
+		stmts = append(stmts, jen.If(jen.Id("n").Op("==").Lit(1)).Block(jen.Return(jen.Lit(2))))
+	}
+	stmts = append([]jen.Code{jen.Id("n").Op(":=").Lit(k)}, stmts...)
+	stmts = append(stmts, jen.Return(jen.Id("n")))
 	e.json.Func().Params(jen.Id("x").Op("*").Id(m.Name)).Id("jsonSize").Params().Int().Block(stmts...)
 	e.json.Line()
 }
@@ -160,55 +169,68 @@ func jsonFixedLen(t *Type) int {
 	return 0
 }
 
-// jsonSizeValue adds the JSON length of x to acc.
-func jsonSizeValue(t *Type, x expr, acc string) []jen.Code {
+// jsonSizeStmts is statements adding the JSON length of x to acc.
+func jsonSizeStmts(t *Type, x expr, acc string) []jen.Code {
+	c, code := jsonSizeValue(t, x, acc)
+	if c != 0 {
+		code = append([]jen.Code{jen.Id(acc).Op("+=").Lit(c)}, code...)
+	}
+	return code
+}
+
+// jsonSizeValue splits the JSON length of x into a constant and
+// statements adding the rest to acc.
+func jsonSizeValue(t *Type, x expr, acc string) (int, []jen.Code) {
 	add := func(c jen.Code) []jen.Code { return []jen.Code{jen.Id(acc).Op("+=").Add(c)} }
 	signed := t.Kind == KindInt || t.Kind == KindDuration || t.Kind == KindEnum && t.Signed
+	orNull := func(code ...jen.Code) []jen.Code {
+		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(code...)}
+	}
 	switch t.Kind {
 	case KindBool, KindFloat, KindTime:
-		return add(jen.Lit(jsonFixedLen(t)))
+		return jsonFixedLen(t), nil
 	case KindInt, KindUint, KindEnum, KindDuration:
 		if signed {
-			return add(wq("IntLen").Call(jen.Int64().Call(x())))
+			return 0, add(wq("IntLen").Call(jen.Int64().Call(x())))
 		}
-		return add(wq("UintLen").Call(jen.Uint64().Call(x())))
+		return 0, add(wq("UintLen").Call(jen.Uint64().Call(x())))
 	case KindString:
-		return add(jen.Len(x()).Op("+").Lit(2))
+		return 2, add(jen.Len(x()))
 	case KindBytes:
-		return add(wq("Base64Len").Call(x()))
+		return 0, add(wq("Base64Len").Call(x()))
 	case KindMessage:
-		return add(x().Dot("jsonSize").Call())
+		return 0, add(x().Dot("jsonSize").Call())
 	case KindPointer:
-		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(jsonSizeValue(t.Elem, x, acc)...)}
+		return 0, orNull(jsonSizeStmts(t.Elem, x, acc)...)
 	case KindSlice:
 		if isByteEnum(t.Elem) {
-			return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
-				jen.Id(acc).Op("+=").Parens(jen.Len(x()).Op("+").Lit(2)).Op("/").Lit(3).Op("*").Lit(4).Op("+").Lit(2))}
+			return 0, orNull(jen.Id(acc).Op("+=").Parens(jen.Len(x()).Op("+").Lit(2)).Op("/").Lit(3).Op("*").Lit(4).Op("+").Lit(2))
 		}
-		if k := jsonFixedLen(t.Elem); k > 0 {
-			return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
-				jen.Id(acc).Op("+=").Lit(2).Op("+").Lit(k + 1).Op("*").Len(x()),
-			)}
+		// Brackets, then per element its constant part and a comma, one
+		// too many unless the slice is empty: max(2, 1+(c+1)*len).
+		c, code := jsonSizeValue(t.Elem, x.index("i"), acc)
+		each := jen.Id(acc).Op("+=").Id("max").Call(jen.Lit(2), jen.Lit(1).Op("+").Lit(c+1).Op("*").Len(x()))
+		if len(code) == 0 {
+			return 0, orNull(each)
 		}
-		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
-			jen.Id(acc).Op("+=").Lit(2).Op("+").Len(x()),
-			jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(jsonSizeValue(t.Elem, x.index("i"), acc)...),
-		)}
+		return 0, orNull(each, jen.For(jen.Id("i").Op(":=").Range().Add(x())).Block(code...))
 	case KindMap:
-		key := jsonSizeValue(t.Key, id("k"), acc)
+		// Braces, then per entry a colon, a comma (one too many unless the
+		// map is empty) and the constant parts of key and value.
+		ck, code := jsonSizeValue(t.Key, id("k"), acc)
 		if t.Key.Kind != KindString {
-			key = append(key, jen.Id(acc).Op("+=").Lit(2)) // quotes
+			ck += 2 // quotes
 		}
-		vars, per := jen.List(jen.Id("k"), jen.Id("v")), 2
-		if k := jsonFixedLen(t.Elem); k > 0 {
-			vars, per = jen.Id("k"), 2+k
-		} else {
-			key = append(key, jsonSizeValue(t.Elem, id("v"), acc)...)
+		cv, val := jsonSizeValue(t.Elem, id("v"), acc)
+		vars := jen.Id("k")
+		if len(val) > 0 {
+			vars = jen.List(jen.Id("k"), jen.Id("v"))
+			code = append(code, val...)
 		}
-		return []jen.Code{jen.If(x().Op("==").Nil()).Block(jen.Id(acc).Op("+=").Lit(4)).Else().Block(
-			jen.Id(acc).Op("+=").Lit(2).Op("+").Lit(per).Op("*").Len(x()),
-			jen.For(vars.Op(":=").Range().Add(x())).Block(key...),
-		)}
+		return 0, orNull(
+			jen.Id(acc).Op("+=").Id("max").Call(jen.Lit(2), jen.Lit(1).Op("+").Lit(2+ck+cv).Op("*").Len(x())),
+			jen.For(vars.Op(":=").Range().Add(x())).Block(code...),
+		)
 	}
 	panic("crdtgen: jsonSizeValue: unhandled kind")
 }

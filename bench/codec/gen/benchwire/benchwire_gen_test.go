@@ -19,7 +19,8 @@ type genEncoder interface {
 }
 
 // genCheck encodes want with both codecs, compares the JSON with what
-// encoding/json writes for the mirror type, and decodes it back.
+// encoding/json writes for the mirror type, checks the size methods, and
+// decodes it back.
 func genCheck[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
@@ -28,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool) {
+}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -47,6 +48,13 @@ func genCheck[T any, P interface {
 	}
 	if !bytes.Equal(js, std) {
 		t.Fatalf("MarshalJSON differs from encoding/json:\nours %s\n std %s", js, std)
+	}
+	/*
+	   MarshalJSON allocates jsonSize bytes: enough unless a string needs
+	   escaping, and exactly enough when no bool, float or time is written.
+	*/
+	if !bytes.ContainsRune(js, '\\') && (jsonSize < len(js) || jsonSizeExact && jsonSize != len(js)) {
+		t.Fatalf("jsonSize says %d (exact %v), MarshalJSON wrote %d bytes", jsonSize, jsonSizeExact, len(js))
 	}
 	var w jwriter.Writer
 	enc.MarshalEasyJSON(&w)
@@ -201,7 +209,7 @@ func TestGeneratedAlive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAlive(r, 0)
-		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -249,7 +257,7 @@ func TestGeneratedPacket(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPacket(r, 0)
-		genCheck[Packet](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true)
+		genCheck[Packet](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 

@@ -19,8 +19,8 @@ func (x Alive) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Alive) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -93,18 +93,11 @@ func (x *Alive) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Alive) jsonSize() int {
-	n := 1
-	n += 15
+	n := 44
 	n += wire.UintLen(uint64(x.Incarnation))
-	n += 8
-	n += len(x.Node) + 2
-	n += 8
-	n += len(x.Addr) + 2
-	n += 8
+	n += len(x.Node)
+	n += len(x.Addr)
 	n += wire.Base64Len(x.Meta)
-	if n == 1 {
-		return 2
-	}
 	return n
 }
 
@@ -190,8 +183,8 @@ func (x Packet) AppendJSON(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is exact
-// unless a string needs escaping.
+// MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
+// enough unless a string needs escaping.
 func (x Packet) MarshalJSON() ([]byte, error) {
 	b, err := x.appendJSON(make([]byte, 0, x.jsonSize()))
 	if err != nil {
@@ -269,18 +262,14 @@ func (x *Packet) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Packet) jsonSize() int {
-	n := 1
-	n += 10
+	n := 11
 	if x.Alives == nil {
 		n += 4
 	} else {
-		n += 2 + len(x.Alives)
+		n += max(2, 1+1*len(x.Alives))
 		for i := range x.Alives {
 			n += x.Alives[i].jsonSize()
 		}
-	}
-	if n == 1 {
-		return 2
 	}
 	return n
 }
