@@ -25,10 +25,14 @@ var pow10 = [20]uint64{0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 
 // UintLen is the number of decimal digits of v.
 func UintLen(v uint64) int {
+	// Terms, kinds and flags are mostly single digits: one comparison.
+	if v < 10 {
+		return 1
+	}
 	// bits*1233>>12 is floor(bits*log10(2)) for bits <= 64: the digit
 	// count of the smallest number of that bit length, less one. One
 	// comparison corrects it.
-	t := bits.Len64(v|1) * 1233 >> 12
+	t := bits.Len64(v) * 1233 >> 12
 	if v >= pow10[t] {
 		t++
 	}
