@@ -79,3 +79,58 @@ done:
 	VZEROUPPER
 	MOVQ AX, ret+40(FP)
 	RET
+
+// Nibble tables of jsonSafeCopyShortAVX512: a byte is unsafe when
+// jsonNibHi[its high nibble] & jsonNibLo[its low nibble] is not zero. Bit
+// 7 marks the high nibbles of control bytes and bytes 0x80 and above, and
+// is set for every low nibble; bits 0-2 pick " & (0x2_), < > (0x3_) and
+// backslash (0x5_) by their low nibbles 2 6, c e and c.
+DATA jsonNibHi<>+0(SB)/8, $0x0000040002018080
+DATA jsonNibHi<>+8(SB)/8, $0x8080808080808080
+GLOBL jsonNibHi<>(SB), RODATA|NOPTR, $16
+DATA jsonNibLo<>+0(SB)/8, $0x8081808080818080
+DATA jsonNibLo<>+8(SB)/8, $0x8082808680808080
+GLOBL jsonNibLo<>(SB), RODATA|NOPTR, $16
+DATA jsonNib0f<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA jsonNib0f<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL jsonNib0f<>(SB), RODATA|NOPTR, $16
+
+// func jsonSafeCopyShortAVX512(dst []byte, s string) int
+//
+// jsonSafeCopyAVX512 for len(s) <= 16: one masked 16-byte load, the bytes
+// classified by two nibble-table lookups, one masked store. Only 128-bit
+// registers, so no VZEROUPPER. Needs AVX-512 BW and VL, and BMI1/2.
+TEXT ·jsonSafeCopyShortAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ s_base+24(FP), SI
+	MOVQ s_len+32(FP), CX
+	MOVQ $-1, BX
+	BZHIQ CX, BX, BX
+	KMOVQ BX, K1
+
+	VMOVDQU8.Z (SI), K1, X0
+	VMOVDQU    jsonNib0f<>(SB), X4
+	VPSRLW     $4, X0, X1
+	VPAND      X4, X1, X1 // high nibbles
+	VPAND      X4, X0, X2 // low nibbles
+	VMOVDQU    jsonNibHi<>(SB), X5
+	VPSHUFB    X1, X5, X1
+	VMOVDQU    jsonNibLo<>(SB), X6
+	VPSHUFB    X2, X6, X2
+	VPTESTMB   X2, X1, K1, K2 // the unsafe bytes of s
+	KORTESTQ   K2, K2
+	JNZ        unsafe
+
+	VMOVDQU8 X0, K1, (DI)
+	MOVQ     CX, ret+40(FP)
+	RET
+
+unsafe:
+	KMOVQ    K2, BX
+	TZCNTQ   BX, BX // the first unsafe byte
+	MOVQ     $-1, DX
+	BZHIQ    BX, DX, DX
+	KMOVQ    DX, K1
+	VMOVDQU8 X0, K1, (DI)
+	MOVQ     BX, ret+40(FP)
+	RET

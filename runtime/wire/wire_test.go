@@ -36,36 +36,50 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 
 // requireAppendJSONString checks AppendJSONString(b, s) against want for
 // a nil b, and for a b holding a prefix with exactly enough room left for
-// a safe s and with more: the short-string path runs only when b has room.
+// a safe s and with more: the short-string paths run only when b has room.
+// It checks every path the CPU has: both vector kernels, the long one
+// alone, and Go.
 func requireAppendJSONString(t *testing.T, want, s string) {
 	t.Helper()
+	short, long := useStringShortAVX512, useStringAVX512
+	defer func() { useStringShortAVX512, useStringAVX512 = short, long }()
 	requireAppendJSONStringPath(t, want, s)
-	if useStringAVX512 {
+	if short {
+		useStringShortAVX512 = false
+		requireAppendJSONStringPath(t, want, s)
+	}
+	if long {
 		useStringAVX512 = false
-		defer func() { useStringAVX512 = true }()
 		requireAppendJSONStringPath(t, want, s)
 	}
 }
 
-// requireAppendJSONStringPath is requireAppendJSONString on the path
-// useStringAVX512 selects.
+// requireAppendJSONStringPath is requireAppendJSONString on the paths
+// useStringShortAVX512 and useStringAVX512 select.
 func requireAppendJSONStringPath(t *testing.T, want, s string) {
 	t.Helper()
 	if got := AppendJSONString(nil, s); string(got) != want {
 		t.Fatalf("%q into nil: got %s, want %s", s, got, want)
 	}
 	for _, room := range []int{len(s) + 2, len(s) + 64} {
-		b := append(make([]byte, 0, 3+room), "p: "...)
+		// The buffer's capacity ends 3+room bytes in; guard bytes follow,
+		// and no path may write them.
+		mem := append(make([]byte, 3+room), "guardguardguardguard"...)
+		b := append(mem[:0:3+room], "p: "...)
 		if got := AppendJSONString(b, s); string(got) != "p: "+want {
 			t.Fatalf("%q with room %d: got %s, want p: %s", s, room, got, want)
+		}
+		if g := string(mem[3+room:]); g != "guardguardguardguard" {
+			t.Fatalf("%q with room %d: wrote past the buffer's capacity: %q", s, room, g)
 		}
 	}
 }
 
 // TestAppendJSONStringEveryByteEveryPlace puts each byte value at each
-// place of safe strings of 1 to 24 bytes, so the word-at-a-time checks
-// (the two overlapping words of short strings, whole words and the
-// overlapping last word of longer ones) see every byte in every lane,
+// place of safe strings of 1 to 24 bytes, so the short-string kernel and
+// the word-at-a-time checks (the two overlapping words of short strings,
+// whole words and the overlapping last word of longer ones) see every byte
+// in every lane,
 // and at places around the 64-byte steps of the vector path in longer
 // strings.
 func TestAppendJSONStringEveryByteEveryPlace(t *testing.T) {
