@@ -187,7 +187,13 @@ func AppendJSONBytes(b []byte, p []byte) []byte {
 	l := len(b)
 	b = slices.Grow(b, n+2)[:l+n+2]
 	b[l] = '"'
-	encodeBase64(b[l+1:l+1+n], p)
+	if base64Path == base64AVX512 {
+		// Called here, not through encodeBase64: one call less for the
+		// short values most messages carry.
+		base64EncodeAVX512(b[l+1:l+1+n], p)
+	} else {
+		encodeBase64(b[l+1:l+1+n], p)
+	}
 	b[l+1+n] = '"'
 	return b
 }
