@@ -7,6 +7,10 @@
 DATA jsonStrConst<>+0(SB)/8, $0x5c3e3c2622602000
 GLOBL jsonStrConst<>(SB), RODATA|NOPTR, $8
 
+// SAFEPREFIX sets BX to the index of the first unsafe byte, the lowest set
+// bit of K2, and K1 to the mask of the bytes before it.
+#define SAFEPREFIX KMOVQ K2, BX; TZCNTQ BX, BX; MOVQ $-1, DX; BZHIQ BX, DX, DX; KMOVQ DX, K1
+
 // func jsonSafeCopyAVX512(dst []byte, s string) int
 //
 // Copies the longest prefix of s that encoding/json writes unescaped (the
@@ -67,11 +71,7 @@ all:
 	JMP  done
 
 unsafe:
-	KMOVQ  K2, BX
-	TZCNTQ BX, BX // the first unsafe byte
-	MOVQ   $-1, DX
-	BZHIQ  BX, DX, DX
-	KMOVQ  DX, K1
+	SAFEPREFIX
 	VMOVDQU8 Z0, K1, (DI)(AX*1)
 	ADDQ   BX, AX
 
@@ -126,11 +126,7 @@ TEXT ·jsonSafeCopyShortAVX512(SB), NOSPLIT, $0-48
 	RET
 
 unsafe:
-	KMOVQ    K2, BX
-	TZCNTQ   BX, BX // the first unsafe byte
-	MOVQ     $-1, DX
-	BZHIQ    BX, DX, DX
-	KMOVQ    DX, K1
+	SAFEPREFIX
 	VMOVDQU8 X0, K1, (DI)
 	MOVQ     BX, ret+40(FP)
 	RET
