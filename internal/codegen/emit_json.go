@@ -134,15 +134,16 @@ func (e *emitter) emitJSONSize(m *Message) {
 			continue
 		}
 		x := id("x").dot(fl.Name)
-		name := len(fl.JSONName) + 4 // quotes, colon and the comma or opening brace
+		// The key with its quotes and colon, the comma or opening brace,
+		// and the value's constant part.
+		c, code := jsonSizeValue(fl.Type, x, "n")
+		c += len(fl.JSONName) + 4
 		if cond := nonEmpty(fl.Type, x); fl.OmitEmpty && cond != nil {
-			c, code := jsonSizeValue(fl.Type, x, "n")
-			stmts = append(stmts, jen.If(cond).Block(append([]jen.Code{jen.Id("n").Op("+=").Lit(name + c)}, code...)...))
+			stmts = append(stmts, jen.If(cond).Block(append([]jen.Code{jen.Id("n").Op("+=").Lit(c)}, code...)...))
 			continue
 		}
 		always = true
-		c, code := jsonSizeValue(fl.Type, x, "n")
-		k += name + c
+		k += c
 		stmts = append(stmts, code...)
 	}
 	if !always {
