@@ -84,6 +84,9 @@ func TestSchemaErrors(t *testing.T) {
 		"record": {
 			`record.go:5:8: Inventory.Stock: type int64 is not a CRDT: ` + crdtFieldHelp,
 		},
+		"samename": {
+			`samename.go:3:9: package compatv1: schema package github.com/dwsdk/distributed/internal/codegen/testdata/schemas/compatv1 has the same name, and crdtgen generates each package into a directory named after it; rename one of them`,
+		},
 		"typeerror": {
 			`typeerror.go:5:4: undefined: Missing`,
 		},
