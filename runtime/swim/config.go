@@ -14,7 +14,10 @@ type Config struct {
 	// Name is the member's unique name in the cluster. Required.
 	Name string
 	// BindAddr is the host:port the UDP and TCP listeners bind when Transport
-	// is nil ("127.0.0.1:0" picks a free port).
+	// is nil ("127.0.0.1:0" picks a free port). The member advertises it to
+	// the others, except that an unspecified host (0.0.0.0, ::, the LAN
+	// default) is replaced by an interface address, private IPv4 preferred:
+	// bind a specific IP to choose which.
 	BindAddr string
 	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize bytes.
 	Meta []byte
