@@ -75,7 +75,8 @@ type Config struct {
 	// support drop the compressed ones: set it while such members remain.
 	DisableCompression bool
 
-	// Keyring enables AES-GCM encryption when it holds a key.
+	// Keyring, when set, enables AES-GCM encryption; it must hold a key
+	// (NewKeyring), or Create fails.
 	Keyring *Keyring
 	// Label is the cluster label: authenticated as AES-GCM additional data
 	// when encrypting, a plain prefix otherwise. Packets with another label
@@ -201,6 +202,8 @@ func (c *Config) validate() error {
 		return bad("MTU %d outside [576, 65000]", c.MTU)
 	case len(c.Label) > 255:
 		return bad("Label is %d bytes, at most 255", len(c.Label))
+	case c.Keyring != nil && c.Keyring.empty():
+		return bad("Keyring holds no key: build it with NewKeyring")
 	}
 	return nil
 }
