@@ -409,3 +409,33 @@ func TestSimNothingUndoesLeave(t *testing.T) {
 	m, _ := b.Member(a.cfg.Name)
 	require.Zero(t, m.Incarnation, "no alive news of a later life")
 }
+
+// TestSimExtraNacksDoNotLowerScore: a failed probe raises the health score
+// by the number of relays that did not nack, and never lowers it. A
+// duplicated nack (UDP may deliver a datagram twice) or a stray one used
+// to make the count negative, so a failed probe made the prober look
+// healthier.
+func TestSimExtraNacksDoNotLowerScore(t *testing.T) {
+	s := NewSim(testSeed(t, 8))
+	cfg := DefaultLANConfig()
+	cfg.DisableTCPPings = true
+	nodes := simCluster(t, s, 3, cfg, nil)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	s.Bootstrap(nodes...)
+	s.Kill(c)
+	a.mu.Lock()
+	a.probeTimer.Stop() // only the probe below
+	a.aware.score = 2
+	timeout := a.aware.scale(cfg.ProbeTimeout)
+	seq := a.seq + 1
+	_, target := a.lookupName(c.cfg.Name)
+	a.probeNode(target)
+	a.mu.Unlock()
+	s.Run(timeout + time.Millisecond) // the indirect ping went to b
+	nack, err := seal(nil, "", mustEncode(msgNack, &swimwire.Nack{SeqNo: seq}))
+	require.NoError(t, err)
+	a.HandlePacket(b.LocalNode().Addr, nack) // b's nack, delivered twice
+	a.HandlePacket(b.LocalNode().Addr, nack)
+	require.True(t, s.RunUntil(10*time.Second, func() bool { return a.Metrics().ProbeFailures == 1 }))
+	require.Equal(t, 2, a.HealthScore(), "every relay nacked: the failure leaves the score as it was")
+}
