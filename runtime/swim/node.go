@@ -380,9 +380,14 @@ func (n *Node) Broadcast(key string, payload []byte) error {
 }
 
 // SendTo sends payload to the named member: in one packet when it fits the
-// MTU (best effort), otherwise over a stream, waiting for the receipt.
+// MTU (best effort), otherwise over a stream, waiting for the receipt. A
+// payload the stream cannot carry (MaxStreamSize, framing and security
+// layer included) fails with ErrTooLarge.
 func (n *Node) SendTo(ctx context.Context, name string, payload []byte) error {
 	msg := mustEncode(msgUserDirect, &swimwire.UserMsg{Payload: slices.Clone(payload)})
+	if size := len(msg) + overhead(n.kr, n.cfg.Label); size > MaxStreamSize {
+		return fmt.Errorf("swim: send to %q: %d bytes, a stream carries at most %d: %w", name, size, MaxStreamSize, ErrTooLarge)
+	}
 	n.mu.Lock()
 	if n.closed.Load() {
 		n.mu.Unlock()
