@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -154,8 +155,26 @@ func (c Config) validate() error {
 	if c.ScaleMin < 1 || c.ScaleMax < c.ScaleMin {
 		bad("-scale-min %d and -scale-max %d: want 1 <= min <= max", c.ScaleMin, c.ScaleMax)
 	}
-	if c.ScaleQueueDown >= c.ScaleQueueUp {
+	switch {
+	case math.IsNaN(c.ScaleQueueUp) || math.IsInf(c.ScaleQueueUp, 0):
+		bad("-scale-queue-up %v must be a finite number", c.ScaleQueueUp)
+	case math.IsNaN(c.ScaleQueueDown) || c.ScaleQueueDown < 0:
+		bad("-scale-queue-down %v must not be negative", c.ScaleQueueDown)
+	case c.ScaleQueueDown >= c.ScaleQueueUp:
 		bad("-scale-queue-down %v must be below -scale-queue-up %v", c.ScaleQueueDown, c.ScaleQueueUp)
+	}
+	if c.ScaleCooldown < 0 {
+		bad("-scale-cooldown %v must not be negative", c.ScaleCooldown)
+	}
+	if c.ScaleStopTimeout <= 0 {
+		bad("-scale-stop-timeout %v must be positive", c.ScaleStopTimeout)
+	}
+	if len(errs) == 0 {
+		// Whatever else the scaler's own rules refuse, it would refuse only
+		// once this node leads; refuse it now.
+		if err := c.scalerConfig().Validate(); err != nil {
+			bad("auto-scaler flags: %w", err)
+		}
 	}
 	return errors.Join(errs...)
 }

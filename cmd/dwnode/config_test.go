@@ -41,6 +41,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"stream threshold", []string{"-name", "x", "-replica-stream-threshold", "-1"}, nil, "-replica-stream-threshold -1"},
 		{"stray argument", []string{"-name", "x", "extra"}, nil, `unexpected argument "extra"`},
 		{"negative prune delay", []string{"-name", "x", "-prune-after", "-1s"}, nil, "-prune-after -1s"},
+		// The auto-scaler's flags are checked at start, not only once the
+		// node becomes the Raft leader and builds its scaler.
+		{"negative cooldown", []string{"-name", "x", "-scale-cooldown", "-1s"}, nil, "-scale-cooldown -1s"},
+		{"negative queue down", []string{"-name", "x", "-scale-queue-down", "-5"}, nil, "-scale-queue-down -5"},
+		{"NaN queue up", []string{"-name", "x", "-scale-queue-up", "NaN"}, nil, "-scale-queue-up NaN"},
+		{"infinite queue up", []string{"-name", "x", "-scale-queue-up", "+Inf"}, nil, "-scale-queue-up +Inf"},
+		{"negative stop timeout", []string{"-name", "x", "-scale-stop-timeout", "-1s"}, nil, "-scale-stop-timeout -1s"},
 		{"negative marker ttl", []string{"-name", "x"}, map[string]string{"DWNODE_PRUNE_MARKER_TTL": "-1h"}, "-prune-marker-ttl -1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -89,11 +89,7 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		}
 		s.procs = p
 	}
-	cfg := autoscale.DefaultConfig()
-	cfg.MinNodes, cfg.MaxNodes = n.cfg.ScaleMin, n.cfg.ScaleMax
-	cfg.Interval, cfg.Cooldown = n.cfg.ScaleInterval, n.cfg.ScaleCooldown
-	cfg.QueueDepth = autoscale.Thresholds{Up: n.cfg.ScaleQueueUp, Down: n.cfg.ScaleQueueDown}
-	cfg.CPU.Disabled, cfg.Memory.Disabled = !n.cfg.ScaleResources, !n.cfg.ScaleResources
+	cfg := n.cfg.scalerConfig()
 	cfg.Logger = n.log
 	container, err := autoscale.NewContainerMetrics(autoscale.ContainerConfig{})
 	if err != nil {
@@ -132,6 +128,16 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// scalerConfig is the auto-scaler's policy as the -scale-* flags set it.
+func (c Config) scalerConfig() autoscale.Config {
+	cfg := autoscale.DefaultConfig()
+	cfg.MinNodes, cfg.MaxNodes = c.ScaleMin, c.ScaleMax
+	cfg.Interval, cfg.Cooldown = c.ScaleInterval, c.ScaleCooldown
+	cfg.QueueDepth = autoscale.Thresholds{Up: c.ScaleQueueUp, Down: c.ScaleQueueDown}
+	cfg.CPU.Disabled, cfg.Memory.Disabled = !c.ScaleResources, !c.ScaleResources
+	return cfg
 }
 
 // halt stops the running scaler (the nodes it started keep running).

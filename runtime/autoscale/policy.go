@@ -167,10 +167,14 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 	}
 
 	if target != current && !forced && !lastEvent.IsZero() {
-		if since := now.Sub(lastEvent); since < c.Cooldown {
+		// Inside the cooldown only the return within the bounds goes
+		// ahead: a cluster below its minimum under load (or above its
+		// maximum when idle) must not wait for the metrics' change.
+		bounded := min(max(current, c.MinNodes), c.MaxNodes)
+		if since := now.Sub(lastEvent); since < c.Cooldown && target != bounded {
 			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown,
 				Detail: fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)})
-			target = current
+			target = bounded
 		}
 	}
 	setDelta(&d, target-current)

@@ -88,6 +88,19 @@ func TestRules(t *testing.T) {
 			cfg: func(c *Config) { c.MinNodes = 3 }, action: ActionScaleUp, delta: 2},
 		{name: "above max scales down to max", nodes: 12, metrics: with(quiet, MetricCPU, 95.0),
 			cfg: func(c *Config) { c.MaxNodes = 10 }, action: ActionScaleDown, delta: -2},
+		// Below the minimum (nodes crashed) the bounds are restored even in
+		// cooldown, whatever the metrics say; only a change beyond the bounds
+		// waits for the cooldown.
+		{name: "below min under load reaches min in cooldown", nodes: 1, metrics: with(quiet, MetricCPU, 95.0), sinceLast: time.Second,
+			cfg: func(c *Config) { c.MinNodes = 2 }, action: ActionScaleUp, delta: 1},
+		{name: "below min under load goes no further than min in cooldown", nodes: 1, metrics: with(quiet, MetricCPU, 95.0), sinceLast: time.Second,
+			cfg: func(c *Config) { c.MinNodes = 2; c.ScaleUpMin = 3 }, action: ActionScaleUp, delta: 1,
+			blocked: []autoscalewire.BlockKind{BlockCooldown}},
+		{name: "below min under load goes past min after cooldown", nodes: 1, metrics: with(quiet, MetricCPU, 95.0), sinceLast: time.Minute,
+			cfg: func(c *Config) { c.MinNodes = 2; c.ScaleUpMin = 3 }, action: ActionScaleUp, delta: 3},
+		{name: "above max with low metrics reaches max in cooldown", nodes: 12, metrics: low, sinceLast: time.Second,
+			cfg: func(c *Config) { c.MaxNodes = 10; c.ScaleDownStep = 3 }, action: ActionScaleDown, delta: -2,
+			blocked: []autoscalewire.BlockKind{BlockCooldown}},
 
 		// Cooldown.
 		{name: "scale-up inside cooldown is blocked", nodes: 4, metrics: with(quiet, MetricCPU, 95.0), sinceLast: 59 * time.Second,

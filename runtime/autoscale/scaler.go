@@ -31,14 +31,18 @@ type Autoscaler struct {
 	log     *slog.Logger
 
 	mu        sync.Mutex // serialises evaluations; guards the fields below
-	stats     Stats
 	lastEvent time.Time
 	// lastUp is the latest scale-up: nodes before and after, and when.
 	lastUp struct {
 		at            time.Time
 		before, after int
 	}
-	history  map[string]*series
+	history map[string]*series
+
+	// statsMu guards the counters and the observer apart from mu, so
+	// that reading them never waits for an executor.
+	statsMu  sync.Mutex
+	stats    Stats
 	observer func(Decision)
 }
 
@@ -79,14 +83,15 @@ type Stats struct {
 	ExecutorErrors, ReadErrors uint64
 }
 
-// Stats returns a snapshot of the counters.
+// Stats returns a snapshot of the counters. It does not wait for an
+// evaluation in progress (which is counted when it ends).
 func (a *Autoscaler) Stats() Stats {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.statsMu.Lock()
+	defer a.statsMu.Unlock()
 	return a.stats
 }
 
-// count updates the counters from one decision; a.mu is held.
+// count updates the counters from one decision; a.statsMu is held.
 func (a *Autoscaler) count(d *Decision) {
 	a.stats.Evaluations++
 	for _, r := range d.Readings {
@@ -126,8 +131,8 @@ func (a *Autoscaler) Config() Config { return a.cfg }
 // OnDecision registers f to be called with every decision, synchronously
 // at the end of Evaluate. f must not call Evaluate.
 func (a *Autoscaler) OnDecision(f func(Decision)) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.statsMu.Lock()
+	defer a.statsMu.Unlock()
 	a.observer = f
 }
 
@@ -154,9 +159,12 @@ func (a *Autoscaler) Evaluate(ctx context.Context) (Decision, error) {
 	if d.Delta != 0 {
 		err = a.execute(ctx, &d)
 	}
+	a.statsMu.Lock()
 	a.count(&d)
-	if a.observer != nil {
-		a.observer(d)
+	observer := a.observer
+	a.statsMu.Unlock()
+	if observer != nil {
+		observer(d)
 	}
 	return d, err
 }

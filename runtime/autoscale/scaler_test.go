@@ -216,3 +216,47 @@ func TestPredictiveCountsStartingNodes(t *testing.T) {
 	require.InDelta(t, 90, d.Readings[0].Value, 1e-9)
 	require.Equal(t, ActionScaleUp, d.Action)
 }
+
+// blockingExecutor is a Recorder whose ScaleUp waits for release.
+type blockingExecutor struct {
+	*Recorder
+	entered, release chan struct{}
+}
+
+func (b *blockingExecutor) ScaleUp(ctx context.Context, n int) (Result, error) {
+	close(b.entered)
+	<-b.release
+	return b.Recorder.ScaleUp(ctx, n)
+}
+
+// TestStatsDoNotWaitForTheExecutor: an exporter reading the counters while
+// an executor takes its time (a node's stop timeout, a slow API server)
+// gets them at once instead of hanging until the scale event ends.
+func TestStatsDoNotWaitForTheExecutor(t *testing.T) {
+	exec := &blockingExecutor{Recorder: NewRecorder(2), entered: make(chan struct{}), release: make(chan struct{})}
+	cfg := DefaultConfig()
+	cfg.Logger = quietLogger()
+	a, err := New(cfg, NewStaticMetrics(map[string]float64{MetricCPU: 95, MetricMemory: 50, MetricQueueDepth: 0}), exec)
+	require.NoError(t, err)
+	evaluated := make(chan error, 1)
+	go func() {
+		_, err := a.Evaluate(context.Background())
+		evaluated <- err
+	}()
+	<-exec.entered
+
+	stats := make(chan Stats, 1)
+	go func() { stats <- a.Stats() }()
+	select {
+	case s := <-stats:
+		require.Equal(t, Stats{}, s, "the evaluation in progress is not counted yet")
+	case <-time.After(10 * time.Second):
+		close(exec.release)
+		<-evaluated
+		<-stats
+		t.Fatal("Stats blocked while the executor was scaling")
+	}
+	close(exec.release)
+	require.NoError(t, <-evaluated)
+	require.Equal(t, uint64(1), a.Stats().ScaleUps)
+}
