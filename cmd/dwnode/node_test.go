@@ -107,6 +107,7 @@ func TestNodeAPI(t *testing.T) {
 		{"bad value", "POST", "/v1/records/nodes/a", `{"ops":[{"op":"set","field":"healthy","value":"perhaps"}]}`, "tok", 400, "not a boolean"},
 		{"partition without key", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"partitions","by":1}]}`, "tok", 400, "key is empty"},
 		{"missing record", "GET", "/v1/records/tables/missing", ``, "", 404, "record tables/missing"},
+		{"unknown view", "GET", "/v1/records/tables/orders?view=State", ``, "", 400, `view \"State\"`},
 		{"body too large", "POST", "/v1/records/tables/a", `{"ops":[` + strings.Repeat(`{"op":"inc","field":"row_count","by":1},`, 30000) + `]}`,
 			"tok", 413, "request body too large"},
 		{"missing key", "GET", "/v1/kv/missing", ``, "", 404, `"found":false`},
