@@ -2,6 +2,7 @@ package raft
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
@@ -26,6 +27,10 @@ func (n *Node) acceptLeader(m *raftwire.Message, term uint64, leaderID string) b
 // handleAppend is the follower side of AppendEntries. A heartbeat touches
 // only atomics and the core goroutine's own fields: no lock.
 func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
+	if err := checkAppend(a); err != nil {
+		n.logger.Error("raft: dropping malformed AppendEntries", "from", m.From, "err", err)
+		return
+	}
 	resp := &raftwire.AppendEntriesResponse{FollowerID: n.id, Heartbeat: a.Heartbeat, ReadContext: a.ReadContext}
 	out := &raftwire.Message{AppendEntriesResponse: resp}
 	if !n.acceptLeader(m, a.Term, a.LeaderID) {
@@ -119,6 +124,28 @@ func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
 	n.pendingAcks = append(n.pendingAcks, pendingAck{
 		seq: n.writeSeq, term: a.Term, to: m.From, addr: m.FromAddr, match: match, readCtx: a.ReadContext,
 	})
+}
+
+// checkAppend reports why a's entries cannot follow PrevLogIndex in the
+// log of a leader of a.Term: they must be contiguous from PrevLogIndex+1,
+// with terms that never decrease (from PrevLogTerm on) nor exceed a.Term.
+// Appending anything else would leave a gap or a non-monotonic log.
+func checkAppend(a *raftwire.AppendEntries) error {
+	if a.PrevLogTerm > a.Term {
+		return fmt.Errorf("previous entry %d has term %d, above the leader's term %d", a.PrevLogIndex, a.PrevLogTerm, a.Term)
+	}
+	prevTerm := a.PrevLogTerm
+	for i := range a.Entries {
+		e := &a.Entries[i]
+		if want := a.PrevLogIndex + 1 + uint64(i); e.Index != want || want == 0 {
+			return fmt.Errorf("entry %d has index %d, want %d (previous index %d)", i, e.Index, want, a.PrevLogIndex)
+		}
+		if e.Term < prevTerm || e.Term > a.Term {
+			return fmt.Errorf("entry %d (index %d) has term %d, want one in [%d, %d]", i, e.Index, e.Term, prevTerm, a.Term)
+		}
+		prevTerm = e.Term
+	}
+	return nil
 }
 
 // handleAppendResponse is the leader side: contact and read confirmations

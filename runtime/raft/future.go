@@ -32,6 +32,10 @@ var (
 	// ErrStorage is wrapped around failures of the LogStore, StableStore or
 	// SnapshotStore that stop the node.
 	ErrStorage = errors.New("raft: storage failure")
+	// ErrProposalTooLarge is returned for a command too large for the
+	// transport to carry in an AppendEntries (see MessageLimiter and
+	// Node.MaxCommandSize).
+	ErrProposalTooLarge = errors.New("raft: proposal too large for the transport")
 )
 
 // Result is the outcome of an applied proposal.

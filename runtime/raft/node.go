@@ -90,6 +90,10 @@ type Node struct {
 	appliedSig  atomic.Pointer[chan struct{}]
 	failed      atomic.Pointer[error]
 	metrics     counters
+	// msgLimit is the transport's MaxMessageSize (0: none) and maxCmd the
+	// largest command whose AppendEntries fits in it.
+	msgLimit int
+	maxCmd   int
 
 	proposeCh   chan *Future
 	ctrlCh      chan func()
@@ -179,6 +183,13 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 		stopCh:      make(chan struct{}),
 		replicators: map[string]*replicator{},
 		rng:         rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), hashString(cfg.LocalID))),
+	}
+	if ml, ok := deps.Transport.(MessageLimiter); ok {
+		n.msgLimit = ml.MaxMessageSize()
+		n.maxCmd = n.msgLimit - appendOverhead(n.id, n.addr)
+		if n.maxCmd <= 0 {
+			return nil, fmt.Errorf("%w: the transport's MaxMessageSize %d leaves no room for a command", ErrInvalidConfig, n.msgLimit)
+		}
 	}
 	sig := make(chan struct{})
 	n.appliedSig.Store(&sig)
@@ -514,12 +525,13 @@ func (n *Node) Bootstrap(ctx context.Context, c raftwire.Configuration) error {
 // entry has its index and term (its write and replication are under way);
 // the Future reports the outcome once the entry is applied. Many proposals
 // may be in flight at once: they are batched into shared appends and fsyncs.
+// A command above MaxCommandSize fails with ErrProposalTooLarge.
 func (n *Node) ProposeAsync(ctx context.Context, cmd []byte) (*Future, error) {
 	return n.proposeAsync(ctx, cmd, raftwire.EntryNormal)
 }
 
 func (n *Node) proposeAsync(ctx context.Context, cmd []byte, typ raftwire.EntryType) (*Future, error) {
-	if err := n.err(); err != nil {
+	if err := n.checkProposal(cmd); err != nil {
 		return nil, err
 	}
 	if n.currentRole() != Leader {
@@ -547,9 +559,10 @@ func (n *Node) proposeAsync(ctx context.Context, cmd []byte, typ raftwire.EntryT
 }
 
 // Propose replicates cmd and returns once it was applied, with the FSM's
-// response. On a ctx error the entry may still be applied later.
+// response. On a ctx error the entry may still be applied later. A command
+// above MaxCommandSize fails with ErrProposalTooLarge.
 func (n *Node) Propose(ctx context.Context, cmd []byte) (Result, error) {
-	if err := n.err(); err != nil {
+	if err := n.checkProposal(cmd); err != nil {
 		return Result{}, err
 	}
 	if n.currentRole() != Leader {
@@ -574,6 +587,24 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (Result, error) {
 		return Result{}, ctx.Err()
 	}
 }
+
+// checkProposal refuses a proposal on a failed node, and one the transport
+// could never carry to the followers.
+func (n *Node) checkProposal(cmd []byte) error {
+	if err := n.err(); err != nil {
+		return err
+	}
+	if n.maxCmd > 0 && len(cmd) > n.maxCmd {
+		return fmt.Errorf("%w: command of %d bytes, at most %d fit in the transport's %d-byte messages",
+			ErrProposalTooLarge, len(cmd), n.maxCmd, n.msgLimit)
+	}
+	return nil
+}
+
+// MaxCommandSize returns the size of the largest command Propose accepts:
+// what fits in one AppendEntries of a transport that bounds its messages
+// (MessageLimiter), or 0 when the transport sets no bound.
+func (n *Node) MaxCommandSize() int { return n.maxCmd }
 
 // handleProposals appends every queued proposal as one batch.
 func (n *Node) handleProposals(first *Future) {

@@ -49,6 +49,9 @@ type snapSend struct {
 	offset uint64
 	chunk  []byte
 	done   bool
+	// chunkSize is SnapshotChunkSize, or less when the transport's
+	// messages could not carry that much.
+	chunkSize int
 }
 
 func (n *Node) newReplicator(s raftwire.Server) *replicator {
@@ -227,20 +230,38 @@ func (r *replicator) sendAppends() {
 			}
 			return
 		}
+		m := &raftwire.Message{AppendEntries: &raftwire.AppendEntries{
+			Term: r.term, LeaderID: n.id, PrevLogIndex: prev, PrevLogTerm: prevTerm,
+			Entries: ents, LeaderCommit: n.commitIdx.Load(), ReadContext: n.readSeq.Load(),
+		}}
+		r.fit(m)
 		if len(r.inflight) == 0 {
 			r.lastProgress = nanotime()
 		}
-		sent := prev + uint64(len(ents))
+		sent := prev + uint64(len(m.AppendEntries.Entries))
 		r.inflight = append(r.inflight, sent)
 		r.probePrev = prev
 		r.next = sent + 1
-		n.send(r.id, r.addr, &raftwire.Message{AppendEntries: &raftwire.AppendEntries{
-			Term: r.term, LeaderID: n.id, PrevLogIndex: prev, PrevLogTerm: prevTerm,
-			Entries: ents, LeaderCommit: n.commitIdx.Load(), ReadContext: n.readSeq.Load(),
-		}})
+		n.send(r.id, r.addr, m)
 		if r.probing {
 			return
 		}
+	}
+}
+
+// fit halves the entries of an AppendEntries until it fits in the
+// transport's messages (MessageLimiter): many entries of up to
+// MaxAppendBytes together may not, and a message the transport refuses
+// would be retried for ever.
+func (r *replicator) fit(m *raftwire.Message) {
+	limit := r.n.msgLimit
+	if limit == 0 {
+		return
+	}
+	m.From, m.To, m.FromAddr = r.n.id, r.id, r.n.addr
+	a := m.AppendEntries
+	for len(a.Entries) > 1 && m.Size() > limit {
+		a.Entries = a.Entries[:len(a.Entries)/2]
 	}
 }
 
@@ -371,8 +392,19 @@ func (r *replicator) startSnapshot() {
 		r.snapRetryAt = now + int64(r.n.cfg.ElectionTimeoutMin)
 		return
 	}
+	chunk := r.n.cfg.SnapshotChunkSize
+	if limit := r.n.msgLimit; limit > 0 {
+		chunk = min(chunk, limit-snapshotOverhead(r.n.id, r.n.addr, meta))
+		if chunk <= 0 {
+			rc.Close()
+			r.hold.Store(0)
+			r.n.logger.Error("raft: snapshot configuration does not fit in the transport's messages", "follower", r.id, "max_message_size", limit)
+			r.snapRetryAt = now + int64(r.n.cfg.ElectionTimeoutMin)
+			return
+		}
+	}
 	r.hold.Store(meta.Index)
-	r.snap = &snapSend{meta: meta, rc: rc, br: bufio.NewReaderSize(rc, r.n.cfg.SnapshotChunkSize)}
+	r.snap = &snapSend{meta: meta, rc: rc, br: bufio.NewReaderSize(rc, chunk), chunkSize: chunk}
 	r.n.metrics.SnapshotsSent.Add(1)
 	r.n.logger.Info("raft: sending snapshot", "follower", r.id, "index", meta.Index)
 	if r.readChunk() {
@@ -389,7 +421,7 @@ func (r *replicator) closeSnap() {
 
 func (r *replicator) readChunk() bool {
 	s := r.snap
-	buf := make([]byte, r.n.cfg.SnapshotChunkSize)
+	buf := make([]byte, s.chunkSize)
 	k, err := io.ReadFull(s.br, buf)
 	s.chunk = buf[:k]
 	switch {

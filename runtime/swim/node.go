@@ -86,6 +86,8 @@ var (
 	ErrNoSeeds     = errors.New("swim: no seed could be reached")
 	ErrTooLarge    = errors.New("swim: message larger than the MTU allows")
 	ErrUnknownNode = errors.New("swim: unknown member")
+	// ErrLeft is returned by the calls that would undo a Leave.
+	ErrLeft = errors.New("swim: node has left the cluster")
 )
 
 // Create validates cfg, starts the node's transport and timers, and
@@ -264,7 +266,8 @@ func (n *Node) snapshot(m *member) Member {
 }
 
 // UpdateMeta replaces this member's metadata and gossips it with a new
-// incarnation; members report EventUpdate.
+// incarnation; members report EventUpdate. After Leave it returns ErrLeft:
+// the news of a higher incarnation would bring the member back to life.
 func (n *Node) UpdateMeta(meta []byte) error {
 	if len(meta) > MetaMaxSize {
 		return fmt.Errorf("swim: update meta: %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrTooLarge)
@@ -274,6 +277,9 @@ func (n *Node) UpdateMeta(meta []byte) error {
 	if n.closed.Load() {
 		return ErrShutdown
 	}
+	if n.leaving {
+		return fmt.Errorf("swim: update meta: %w", ErrLeft)
+	}
 	self := n.get(n.self)
 	self.inc++
 	self.info = &nodeInfo{addr: self.info.addr, meta: slices.Clone(meta)}
@@ -282,7 +288,8 @@ func (n *Node) UpdateMeta(meta []byte) error {
 }
 
 // Join contacts each seed address with a push-pull state exchange and
-// returns how many answered. It fails only if none did.
+// returns how many answered. It fails only if none did. A node that left
+// cannot join again (ErrLeft): create a new one.
 func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 	if n.closed.Load() {
 		return 0, ErrShutdown
@@ -290,6 +297,10 @@ func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 	type result struct{ err error }
 	results := make(chan result, len(seeds))
 	n.mu.Lock()
+	if n.leaving {
+		n.mu.Unlock()
+		return 0, fmt.Errorf("swim: join: %w", ErrLeft)
+	}
 	for _, seed := range seeds {
 		n.pushPull(seed, true, func(err error) { results <- result{err} })
 	}
@@ -317,7 +328,7 @@ func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 // Leave announces a graceful departure and waits until the announcement
 // has been gossiped (or ctx ends). The node keeps answering probes until
 // Shutdown, so nobody mistakes it for failed meanwhile; members report
-// EventLeave, not EventFailed.
+// EventLeave, not EventFailed. UpdateMeta and Join then fail with ErrLeft.
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closed.Load() {
@@ -369,9 +380,14 @@ func (n *Node) Broadcast(key string, payload []byte) error {
 }
 
 // SendTo sends payload to the named member: in one packet when it fits the
-// MTU (best effort), otherwise over a stream, waiting for the receipt.
+// MTU (best effort), otherwise over a stream, waiting for the receipt. A
+// payload the stream cannot carry (MaxStreamSize, framing and security
+// layer included) fails with ErrTooLarge.
 func (n *Node) SendTo(ctx context.Context, name string, payload []byte) error {
 	msg := mustEncode(msgUserDirect, &swimwire.UserMsg{Payload: slices.Clone(payload)})
+	if size := len(msg) + overhead(n.kr, n.cfg.Label); size > MaxStreamSize {
+		return fmt.Errorf("swim: send to %q: %d bytes, a stream carries at most %d: %w", name, size, MaxStreamSize, ErrTooLarge)
+	}
 	n.mu.Lock()
 	if n.closed.Load() {
 		n.mu.Unlock()

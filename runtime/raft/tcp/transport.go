@@ -85,6 +85,10 @@ func (t *Transport) LocalAddr() string { return t.ln.Addr().String() }
 // Inbound returns the channel of received messages. It is closed by Close.
 func (t *Transport) Inbound() <-chan *raftwire.Message { return t.inbound }
 
+// MaxMessageSize returns MaxFrameSize, the largest encoded message Send
+// accepts (raft.MessageLimiter): Raft refuses proposals that would not fit.
+func (t *Transport) MaxMessageSize() int { return t.cfg.MaxFrameSize }
+
 // SetPeers replaces the set of servers this transport talks to: messages to
 // other servers are refused by Send, and connections from them are refused
 // in the handshake (or closed, if open). Until SetPeers is first called, and
@@ -176,3 +180,4 @@ func (t *Transport) shutdown() {
 
 var _ raft.Transport = (*Transport)(nil)
 var _ raft.PeerFilter = (*Transport)(nil)
+var _ raft.MessageLimiter = (*Transport)(nil)
