@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -203,13 +204,17 @@ func (c *CausalContext) forget(r ReplicaID) int {
 	return n
 }
 
-// dotCost estimates how many dots iterating the context would visit.
+// dotCost estimates how many dots iterating the context would visit. The
+// sum saturates: a context of a few huge entries (as a decoded delta may
+// claim) must not wrap around to a small cost and be walked dot by dot.
 func (c *CausalContext) dotCost() uint64 {
-	var n uint64
+	n := uint64(c.nCloud)
 	for _, k := range c.vv {
-		n += k
+		if n += k; n < k {
+			return math.MaxUint64
+		}
 	}
-	return n + uint64(c.nCloud)
+	return n
 }
 
 // eachDot calls fn for every dot of the context (vector ranges, then cloud).
