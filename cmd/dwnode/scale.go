@@ -24,9 +24,12 @@ import (
 // nodes an earlier leader started.
 type leaderScaler struct {
 	n *Node
+	// procs and logf (the started nodes' output) are created by run's
+	// goroutine and closed when it ends; the scaler it runs uses procs.
+	procs *autoscale.Processes
+	logf  *os.File
 
 	mu      sync.Mutex
-	procs   *autoscale.Processes
 	cancel  context.CancelFunc // of the running scaler, while leader
 	done    chan struct{}
 	stopped bool
@@ -42,6 +45,11 @@ func (s *leaderScaler) run(ctx context.Context) error {
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
+	defer func() {
+		if s.logf != nil { // the children hold their own descriptors
+			s.logf.Close()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		running, stopped := s.cancel != nil, s.stopped
@@ -87,7 +95,7 @@ func (s *leaderScaler) start(ctx context.Context) error {
 			logf.Close()
 			return err
 		}
-		s.procs = p
+		s.procs, s.logf = p, logf
 	}
 	cfg := n.cfg.scalerConfig()
 	cfg.Logger = n.log
