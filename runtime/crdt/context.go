@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -133,6 +134,40 @@ func (c *CausalContext) Merge(o *CausalContext) {
 			c.Add(Dot{Replica: r, Counter: k})
 		}
 	}
+}
+
+// maxDotCounter bounds the dot counters a decoded context or high-water
+// vector may claim. No replica makes 2^63 updates, and the room above keeps
+// Next from wrapping to the invalid counter 0: a state claiming a replica's
+// counter at 2^64-1 once made that replica's next add an element no remove
+// could reach.
+const maxDotCounter = 1 << 63
+
+// checkCounters returns an error wrapping ErrInvalid when v holds a counter
+// above maxDotCounter.
+func checkCounters(v VersionVector) error {
+	for r, n := range v {
+		if n > maxDotCounter {
+			return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, n, uint64(maxDotCounter))
+		}
+	}
+	return nil
+}
+
+// checkCounters returns an error wrapping ErrInvalid when the context holds
+// a dot counter above maxDotCounter.
+func (c *CausalContext) checkCounters() error {
+	if err := checkCounters(c.vv); err != nil {
+		return err
+	}
+	for r, m := range c.cloud {
+		for k := range m {
+			if k > maxDotCounter {
+				return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, k, uint64(maxDotCounter))
+			}
+		}
+	}
+	return nil
 }
 
 // Version returns a copy of the context's version vector (its compact part).

@@ -115,3 +115,41 @@ func TestMergeOfHugeContextDoesNotWalkIt(t *testing.T) {
 	require.True(t, s.Contains("x"))
 	require.Equal(t, uint64(1<<63), s.Context().Get("a"))
 }
+
+// A state claiming a dot counter near 2^64 is refused, in binary and JSON:
+// a replica whose counter sits at 2^64-1 would give its next add the dot
+// counter 0, an element no remove can reach.
+func TestDecodeRefusesDotCountersNearTheTop(t *testing.T) {
+	set := orsetHarness()
+	for name, seed := range map[string]func(*ORSet[string]){
+		"vector": func(s *ORSet[string]) { s.SeedDots("a", 1<<63+1) },
+		"cloud":  func(s *ORSet[string]) { s.k.ctx.Add(Dot{Replica: "a", Counter: 1<<64 - 1}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var bad ORSet[string]
+			seed(&bad)
+			_, err := set.decode(set.encode(&bad))
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, "dot counter a:")
+			_, err = set.fromJS(set.toJSON(&bad))
+			require.ErrorIs(t, err, ErrInvalid)
+		})
+	}
+	t.Run("map high-water", func(t *testing.T) {
+		h := ormapSetHarness()
+		var bad ORMap[string, ORSet[string]]
+		bad.raiseHW("a", 1<<64-1)
+		_, err := h.decode(h.encode(&bad))
+		require.ErrorIs(t, err, ErrInvalid)
+		_, err = h.fromJS(h.toJSON(&bad))
+		require.ErrorIs(t, err, ErrInvalid)
+	})
+	// the largest counter accepted still leaves room for the next dot
+	var top ORSet[string]
+	top.SeedDots("a", 1<<63)
+	back, err := set.decode(set.encode(&top))
+	require.NoError(t, err)
+	back.Add("a", "x")
+	require.NotNil(t, back.Remove("x"))
+	require.False(t, back.Contains("x"))
+}

@@ -53,6 +53,8 @@ type Node struct {
 	seen  seenBroadcasts // user broadcasts delivered recently
 
 	eagerPending bool
+	leaveDone    chan struct{} // the leave broadcast's; see Leave
+	leaveUnsent  bool          // Shutdown dropped it before it was gossiped
 
 	seq  uint32
 	acks map[uint32]*ackHandler
@@ -194,6 +196,13 @@ func (n *Node) Shutdown() error {
 	for _, h := range n.acks {
 		h.timer.Stop()
 	}
+	if n.leaveDone != nil {
+		select {
+		case <-n.leaveDone:
+		default:
+			n.leaveUnsent = true // reset closes it: Leave must not report success
+		}
+	}
 	n.sys.reset()
 	n.user.reset()
 	n.mu.Unlock()
@@ -326,31 +335,38 @@ func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 }
 
 // Leave announces a graceful departure and waits until the announcement
-// has been gossiped (or ctx ends). The node keeps answering probes until
-// Shutdown, so nobody mistakes it for failed meanwhile; members report
-// EventLeave, not EventFailed. UpdateMeta and Join then fail with ErrLeft.
+// has been gossiped (or ctx ends; or Shutdown drops it first, ErrShutdown).
+// The node keeps answering probes until Shutdown, so nobody mistakes it
+// for failed meanwhile; members report EventLeave, not EventFailed.
+// UpdateMeta and Join then fail with ErrLeft. A second Leave waits for the
+// same announcement.
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closed.Load() {
 		n.mu.Unlock()
 		return ErrShutdown
 	}
-	if n.leaving {
-		n.mu.Unlock()
-		return nil
+	if !n.leaving {
+		n.leaving = true
+		self := n.get(n.self)
+		n.setState(self, StateLeft)
+		n.leaveDone = make(chan struct{})
+		wait := n.leaveDone
+		if n.live == 0 {
+			close(n.leaveDone) // nobody to wait for
+			wait = nil
+		}
+		n.sys.push(n.cfg.Name, mustEncode(msgDead, &swimwire.Dead{Incarnation: self.inc, Node: n.cfg.Name, From: n.cfg.Name}), wait)
 	}
-	n.leaving = true
-	self := n.get(n.self)
-	n.setState(self, StateLeft)
-	done := make(chan struct{})
-	others := n.live > 0
-	n.sys.push(n.cfg.Name, mustEncode(msgDead, &swimwire.Dead{Incarnation: self.inc, Node: n.cfg.Name, From: n.cfg.Name}), done)
+	done := n.leaveDone
 	n.mu.Unlock()
-	if !others {
-		return nil
-	}
 	select {
 	case <-done:
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.leaveUnsent {
+			return fmt.Errorf("swim: leave: not gossiped before Shutdown: %w", ErrShutdown)
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("swim: leave: %w", ctx.Err())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -438,4 +439,33 @@ func TestSimExtraNacksDoNotLowerScore(t *testing.T) {
 	a.HandlePacket(b.LocalNode().Addr, nack)
 	require.True(t, s.RunUntil(10*time.Second, func() bool { return a.Metrics().ProbeFailures == 1 }))
 	require.Equal(t, 2, a.HealthScore(), "every relay nacked: the failure leaves the score as it was")
+}
+
+// TestSimLeaveInterruptedByShutdown: a Leave still waiting for its
+// announcement to be gossiped when Shutdown drops it reports ErrShutdown;
+// it used to report success, as if the cluster had been told.
+func TestSimLeaveInterruptedByShutdown(t *testing.T) {
+	s := NewSim(testSeed(t, 9))
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a := nodes[0]
+	errs := make(chan error, 2)
+	for range 2 { // a second Leave waits for the same announcement
+		go func() { errs <- a.Leave(context.Background()) }()
+	}
+	// The Sim is not run: nothing is gossiped while both wait.
+	deadline := time.Now().Add(10 * time.Second)
+	for a.LocalNode().State != StateLeft {
+		require.True(t, time.Now().Before(deadline), "Leave did not start")
+		runtime.Gosched()
+	}
+	require.NoError(t, a.Shutdown())
+	for range 2 {
+		select {
+		case err := <-errs:
+			require.ErrorIs(t, err, ErrShutdown)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Leave did not return after Shutdown")
+		}
+	}
 }
