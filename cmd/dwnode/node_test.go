@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +180,42 @@ func openFile(t *testing.T, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestChildNodesInheritTheSettings: a node the auto-scaler starts runs
+// with its parent's settings (pruning, replication, timings, scaling),
+// only with its own name, data directory and ports, joining its parent.
+func TestChildNodesInheritTheSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseConfig([]string{"-name", "parent", "-bootstrap", "-data", filepath.Join(dir, "parent"), "-autoscale",
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
+		"-replica-tick", "20ms", "-replica-stream-threshold", "512", "-prune-after", "10m", "-prune-marker-ttl", "2h",
+		"-raft-election", "400ms", "-raft-heartbeat", "40ms", "-log-level", "warn", "-swim-profile", "lan",
+		"-scale-min", "2", "-scale-max", "7", "-scale-interval", "3s", "-scale-cooldown", "9s",
+		"-scale-queue-up", "50.5", "-scale-queue-down", "5", "-scale-resources=false", "-scale-stop-timeout", "4s",
+		"-scale-binary", "/opt/dw/dwnode-wrapper", "-shutdown-timeout", "25s", "-fault-injection"},
+		func(string) string { return "" })
+	require.NoError(t, err)
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, n.Shutdown(ctx))
+	}()
+
+	var args []string
+	for _, a := range n.scaler.childArgs() {
+		args = append(args, strings.ReplaceAll(a, "{{.Index}}", "0"))
+	}
+	child, err := parseConfig(args, func(string) string { return "" })
+	require.NoError(t, err)
+	require.NotEqual(t, cfg.Name, child.Name)
+	require.Equal(t, filepath.Join(dir, child.Name), child.DataDir)
+	require.Equal(t, []string{n.Addrs().SWIM}, child.Join)
+
+	want := cfg // what the child must share with its parent
+	want.Name, want.DataDir, want.Join, want.Bootstrap, want.AddrFile = child.Name, child.DataDir, child.Join, false, ""
+	want.SWIMAddr, want.RaftAddr, want.HTTPAddr, want.ReplicaAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	require.Equal(t, want, child)
 }

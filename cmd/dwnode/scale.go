@@ -183,6 +183,9 @@ func (s *leaderScaler) childArgs() []string {
 		"-join", s.n.swim.LocalNode().Addr,
 		"-swim-profile", c.SWIM, "-log-level", c.LogLevel.String(),
 		"-replica-tick", c.ReplicaTick.String(), "-raft-election", c.Election.String(), "-raft-heartbeat", c.Heartbeat.String(),
+		"-replica-stream-threshold", strconv.Itoa(c.StreamThreshold),
+		"-prune-after", c.PruneAfter.String(), "-prune-marker-ttl", c.MarkerTTL.String(),
+		"-shutdown-timeout", c.ShutdownTimeout.String(),
 		"-scale-min", strconv.Itoa(c.ScaleMin), "-scale-max", strconv.Itoa(c.ScaleMax),
 		"-scale-interval", c.ScaleInterval.String(), "-scale-cooldown", c.ScaleCooldown.String(),
 		"-scale-queue-up", strconv.FormatFloat(c.ScaleQueueUp, 'g', -1, 64),
@@ -192,6 +195,9 @@ func (s *leaderScaler) childArgs() []string {
 	}
 	if c.Autoscale {
 		args = append(args, "-autoscale")
+	}
+	if c.ScaleBinary != "" {
+		args = append(args, "-scale-binary", c.ScaleBinary)
 	}
 	if c.FaultInjection {
 		args = append(args, "-fault-injection")
