@@ -306,9 +306,14 @@ func readFrame(r io.Reader) ([]byte, error) {
 	if n > MaxStreamSize {
 		return nil, fmt.Errorf("%w: stream frame of %d bytes, at most %d", ErrMalformed, n, MaxStreamSize)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
+	// Grow with what arrives, not with what the prefix claims: a peer that
+	// announces 32 MiB and sends nothing must not cost 32 MiB.
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
 		return nil, err
+	}
+	if len(b) < int(n) {
+		return nil, fmt.Errorf("stream frame of %d bytes ends after %d: %w", n, len(b), io.ErrUnexpectedEOF)
 	}
 	return b, nil
 }

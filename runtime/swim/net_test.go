@@ -1,8 +1,13 @@
 package swim
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -77,4 +82,23 @@ func TestBindUnspecifiedAdvertisesInterface(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestReadFrameAllocatesWhatArrives: a length prefix is a claim, not a
+// size to allocate up front: a peer announcing the largest frame and
+// sending 10 bytes used to cost a 32 MiB allocation per connection.
+func TestReadFrameAllocatesWhatArrives(t *testing.T) {
+	claim := binary.BigEndian.AppendUint32(nil, MaxStreamSize)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readFrame(bytes.NewReader(append(claim, make([]byte, 10)...)))
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	require.ErrorContains(t, err, fmt.Sprintf("stream frame of %d bytes ends after 10", MaxStreamSize))
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20))
+
+	whole := append(binary.BigEndian.AppendUint32(nil, 5), "hello"...)
+	got, err := readFrame(bytes.NewReader(whole))
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(got))
 }

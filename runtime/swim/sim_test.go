@@ -469,3 +469,21 @@ func TestSimLeaveInterruptedByShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestSimUnknownStateInPushPullSkipped: a push-pull entry in a state this
+// version does not know (a newer member's) is skipped, as unknown message
+// types are. It used to be taken as a suspicion of a healthy member.
+func TestSimUnknownStateInPushPullSkipped(t *testing.T) {
+	s := NewSim(testSeed(t, 10))
+	nodes := simCluster(t, s, 2, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a, b := nodes[0], nodes[1]
+	req, err := seal(nil, "", mustEncode(msgPushPull, &swimwire.PushPull{Nodes: []swimwire.PushNodeState{
+		{Name: b.cfg.Name, Addr: b.LocalNode().Addr, Incarnation: 5, State: swimwire.StateLeft + 1}}}))
+	require.NoError(t, err)
+	_, err = a.HandleRequest("10.9.9.9:1", req)
+	require.NoError(t, err)
+	m, _ := a.Member(b.cfg.Name)
+	require.Equal(t, StateAlive, m.State)
+	require.Zero(t, m.Incarnation)
+}
