@@ -1,6 +1,9 @@
 package raft
 
 import (
+	"errors"
+	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +82,70 @@ func TestMalformedAppendEntriesRefused(t *testing.T) {
 			require.Equal(t, uint64(2), last)
 		})
 	}
+}
+
+// bytesFSM remembers the last snapshot it was restored from.
+type bytesFSM struct {
+	mu       sync.Mutex
+	restored []byte
+}
+
+func (f *bytesFSM) Apply(uint64, []byte) any { return nil }
+func (f *bytesFSM) Snapshot() (FSMSnapshot, error) {
+	return nil, errors.New("bytesFSM: no snapshots")
+}
+func (f *bytesFSM) Restore(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	f.mu.Lock()
+	f.restored = b
+	f.mu.Unlock()
+	return err
+}
+
+// TestSnapshotInstallRestartsForNewLeader streams the first chunk of a
+// snapshot from one leader, then the whole snapshot of the same index and
+// term from the next leader, whose bytes differ (two servers need not
+// serialise equal states to equal bytes). The follower must install the
+// second leader's bytes alone: counting the new leader's first chunks as
+// duplicates of the old one's spliced the two streams together.
+func TestSnapshotInstallRestartsForNewLeader(t *testing.T) {
+	nw := NewNetwork(1)
+	defer nw.Close()
+	tr, err := nw.Transport("f")
+	require.NoError(t, err)
+	var leaders []*MemTransport
+	for _, id := range []string{"l1", "l2"} {
+		lt, err := nw.Transport(id)
+		require.NoError(t, err)
+		defer lt.Close()
+		leaders = append(leaders, lt)
+	}
+	fsm := &bytesFSM{}
+	n, err := NewNode(testConfig("f"), Deps{FSM: fsm, Logs: NewMemLogStore(), Stable: NewMemStableStore(),
+		Snapshots: NewMemSnapshotStore(), Transport: tr})
+	require.NoError(t, err)
+	defer n.Close()
+
+	conf := raftwire.Configuration{Servers: []raftwire.Server{
+		{ID: "f", Address: "f"}, {ID: "l1", Address: "l1"}, {ID: "l2", Address: "l2"}}}
+	chunk := func(from int, term, off uint64, data string, done bool) {
+		lt, id := leaders[from], []string{"l1", "l2"}[from]
+		require.NoError(t, lt.Send("f", &raftwire.Message{From: id, To: "f", FromAddr: id, InstallSnapshot: &raftwire.InstallSnapshot{
+			Term: term, LeaderID: id, LastIncludedIndex: 10, LastIncludedTerm: 1, Configuration: conf, ConfigIndex: 1,
+			Offset: off, Data: []byte(data), Done: done, TotalSize: 8,
+		}}))
+		select {
+		case m := <-lt.Inbound():
+			require.NotNil(t, m.InstallSnapshotResponse)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no answer to a snapshot chunk")
+		}
+	}
+	chunk(0, 2, 0, "AAAA", false)
+	chunk(1, 3, 0, "BBBB", false)
+	chunk(1, 3, 4, "BBBB", true)
+	waitFor(t, 5*time.Second, "the snapshot is installed", func() bool { return n.AppliedIndex() == 10 })
+	fsm.mu.Lock()
+	defer fsm.mu.Unlock()
+	require.Equal(t, "BBBBBBBB", string(fsm.restored))
 }
