@@ -277,15 +277,7 @@ func (n *Node) run() {
 	for {
 		select {
 		case <-n.stopCh:
-			n.stopReplicators()
-			n.failReads(ErrClosed)
-			if n.transfer != nil {
-				n.endTransfer(ErrClosed)
-			}
-			if n.inSnap != nil {
-				n.inSnap.sink.Cancel()
-				n.inSnap = nil
-			}
+			n.stopCore(ErrClosed)
 			return
 		case m, ok := <-inbound:
 			if !ok {
@@ -307,13 +299,30 @@ func (n *Node) run() {
 		case <-ticker.C:
 			n.tick()
 		}
-		if n.failed.Load() != nil {
-			n.stopReplicators()
-			n.failReads(ErrStorage)
+		if err := n.err(); err != nil {
+			if !errors.Is(err, ErrStorage) {
+				err = fmt.Errorf("%w: %w", ErrStorage, err)
+			}
+			n.stopCore(err)
 			n.role.Store(uint32(Shutdown))
 			<-n.stopCh
 			return
 		}
+	}
+}
+
+// stopCore ends what the core goroutine owns when it stops, with err:
+// replication, pending reads, a leadership transfer and a snapshot being
+// received.
+func (n *Node) stopCore(err error) {
+	n.stopReplicators()
+	n.failReads(err)
+	if n.transfer != nil {
+		n.endTransfer(err)
+	}
+	if n.inSnap != nil {
+		n.inSnap.sink.Cancel()
+		n.inSnap = nil
 	}
 }
 

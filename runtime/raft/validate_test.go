@@ -1,9 +1,11 @@
 package raft
 
 import (
+	"context"
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,4 +150,63 @@ func TestSnapshotInstallRestartsForNewLeader(t *testing.T) {
 	fsm.mu.Lock()
 	defer fsm.mu.Unlock()
 	require.Equal(t, "BBBBBBBB", string(fsm.restored))
+}
+
+// failingPrefixLog fails TruncatePrefix once failing is set.
+type failingPrefixLog struct {
+	LogStore
+	failing atomic.Bool
+}
+
+func (l *failingPrefixLog) TruncatePrefix(index uint64) error {
+	if l.failing.Load() {
+		return errors.New("disk gone")
+	}
+	return l.LogStore.TruncatePrefix(index)
+}
+
+// TestTransferEndsWhenStorageFails starts a leadership transfer that cannot
+// finish (its target is cut off), then makes the leader's log store fail.
+// The node stops; the transfer must end with the storage error rather than
+// wait for a deadline that the stopped core no longer checks.
+func TestTransferEndsWhenStorageFails(t *testing.T) {
+	logs := map[string]*failingPrefixLog{}
+	c := newClusterWith(t, 3, 7, func(cfg *Config) {
+		patientElections(cfg)
+		cfg.ElectionTimeoutMax = 3 * time.Second // also the transfer's deadline
+		cfg.TrailingLogs = 0
+	}, func(id string, s *testStores) {
+		l := &failingPrefixLog{LogStore: s.logs}
+		logs[id] = l
+		s.logs = l
+	})
+	l := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := l.Propose(ctx, putCmd("a", "1"))
+	require.NoError(t, err)
+	var target string
+	for _, id := range c.ids {
+		if id != l.ID() {
+			target = id
+			break
+		}
+	}
+	c.net.Isolate(target)
+
+	done := make(chan error, 1)
+	go func() { done <- l.TransferLeadership(ctx, target) }()
+	waitFor(t, 10*time.Second, "the transfer to start", func() bool {
+		_, err := l.Propose(ctx, putCmd("a", "2"))
+		return errors.Is(err, ErrTransferInProgress)
+	})
+	logs[l.ID()].failing.Store(true)
+	_, err = l.Snapshot(ctx) // compacting the log fails and stops the node
+	require.NoError(t, err)
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrStorage)
+	case <-ctx.Done():
+		t.Fatal("TransferLeadership still waiting after the node stopped on a storage failure")
+	}
 }
