@@ -210,3 +210,37 @@ func TestTransferEndsWhenStorageFails(t *testing.T) {
 		t.Fatal("TransferLeadership still waiting after the node stopped on a storage failure")
 	}
 }
+
+// TestNewNodeRefusesLogAfterMissingEntries opens a node on a log compacted
+// past its newest snapshot (that snapshot lost or unreadable): the entries
+// between them are gone, so the FSM can never be brought up to date. It
+// must fail with a clear error instead of starting a node whose applier
+// waits for those entries for ever.
+func TestNewNodeRefusesLogAfterMissingEntries(t *testing.T) {
+	logs := NewMemLogStore()
+	var ents []raftwire.Entry
+	for i := uint64(1); i <= 10; i++ {
+		ents = append(ents, raftwire.Entry{Index: i, Term: 1})
+	}
+	require.NoError(t, logs.Append(ents))
+	require.NoError(t, logs.TruncatePrefix(5))
+	snaps := NewMemSnapshotStore()
+	for _, snapIndex := range []uint64{0, 3} { // no snapshot, then one too old
+		if snapIndex > 0 {
+			sink, err := snaps.Create(raftwire.SnapshotMeta{Index: snapIndex, Term: 1, ConfigIndex: 1,
+				Configuration: raftwire.Configuration{Servers: []raftwire.Server{{ID: "n1", Address: "n1"}}}})
+			require.NoError(t, err)
+			require.NoError(t, sink.Close())
+		}
+		nw := NewNetwork(1)
+		tr, err := nw.Transport("n1")
+		require.NoError(t, err)
+		n, err := NewNode(testConfig("n1"), Deps{FSM: newKV(), Logs: logs, Stable: NewMemStableStore(), Snapshots: snaps, Transport: tr})
+		if err == nil {
+			n.Close()
+		}
+		nw.Close()
+		require.ErrorIs(t, err, ErrStorage, "snapshot at %d", snapIndex)
+		require.ErrorContains(t, err, "log starts at index 6")
+	}
+}
