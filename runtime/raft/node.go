@@ -305,8 +305,26 @@ func (n *Node) run() {
 			}
 			n.stopCore(err)
 			n.role.Store(uint32(Shutdown))
-			<-n.stopCh
+			n.signalCommit() // the applier resolves what can no longer commit
+			n.runFailed(err)
 			return
+		}
+	}
+}
+
+// runFailed answers, until Close, what still reaches a core stopped by a
+// storage failure: queued proposals fail with err, and control requests
+// run (they find the node in the Shutdown role), so no caller waits for a
+// core that no longer runs.
+func (n *Node) runFailed(err error) {
+	for {
+		select {
+		case <-n.stopCh:
+			return
+		case f := <-n.proposeCh:
+			f.fail(err)
+		case fn := <-n.ctrlCh:
+			fn()
 		}
 	}
 }
@@ -340,6 +358,9 @@ func (n *Node) fail(err error) {
 
 // doCtrl runs fn on the core goroutine and waits for it.
 func (n *Node) doCtrl(ctx context.Context, fn func()) error {
+	if err := n.err(); err != nil {
+		return err
+	}
 	done := make(chan struct{})
 	wrapped := func() { fn(); close(done) }
 	select {

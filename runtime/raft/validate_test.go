@@ -165,6 +165,21 @@ func (l *failingPrefixLog) TruncatePrefix(index uint64) error {
 	return l.LogStore.TruncatePrefix(index)
 }
 
+// waitReplicated waits until every follower of the leader l holds index:
+// compaction then reaches it, whoever is cut off afterwards.
+func waitReplicated(t *testing.T, l *Node, index uint64) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "every follower holds the entry", func() bool {
+		st := l.Status()
+		for _, p := range st.Peers {
+			if p.Match < index {
+				return false
+			}
+		}
+		return len(st.Peers) > 0
+	})
+}
+
 // TestTransferEndsWhenStorageFails starts a leadership transfer that cannot
 // finish (its target is cut off), then makes the leader's log store fail.
 // The node stops; the transfer must end with the storage error rather than
@@ -183,8 +198,9 @@ func TestTransferEndsWhenStorageFails(t *testing.T) {
 	l := c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err := l.Propose(ctx, putCmd("a", "1"))
+	r, err := l.Propose(ctx, putCmd("a", "1"))
 	require.NoError(t, err)
+	waitReplicated(t, l, r.Index)
 	var target string
 	for _, id := range c.ids {
 		if id != l.ID() {
@@ -243,4 +259,54 @@ func TestNewNodeRefusesLogAfterMissingEntries(t *testing.T) {
 		require.ErrorIs(t, err, ErrStorage, "snapshot at %d", snapIndex)
 		require.ErrorContains(t, err, "log starts at index 6")
 	}
+}
+
+// TestPendingProposalsEndWhenStorageFails leaves a proposal uncommitted (the
+// leader is cut off), then makes the leader's log store fail. The node
+// stops; the proposal's future must resolve, with an error saying the
+// outcome is unknown because of the storage failure, rather than wait
+// until Close, and later calls must fail with the storage error.
+func TestPendingProposalsEndWhenStorageFails(t *testing.T) {
+	logs := map[string]*failingPrefixLog{}
+	c := newClusterWith(t, 3, 8, func(cfg *Config) {
+		patientElections(cfg)
+		cfg.CheckQuorum = false // the cut-off leader stays leader
+		cfg.TrailingLogs = 0
+	}, func(id string, s *testStores) {
+		l := &failingPrefixLog{LogStore: s.logs}
+		logs[id] = l
+		s.logs = l
+	})
+	l := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := l.Propose(ctx, putCmd("a", "1"))
+	require.NoError(t, err)
+	waitReplicated(t, l, r.Index)
+	c.net.Isolate(l.ID())
+	f, err := l.ProposeAsync(ctx, putCmd("a", "2"))
+	require.NoError(t, err)
+
+	logs[l.ID()].failing.Store(true)
+	_, err = l.Snapshot(ctx) // compacting the log fails and stops the node
+	require.NoError(t, err)
+	_, err = f.Wait(ctx)
+	require.NoError(t, ctx.Err(), "the future is still pending after the node stopped on a storage failure")
+	require.ErrorIs(t, err, ErrStorage)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+
+	// Later calls are told too, rather than wait for the stopped core.
+	read := make(chan error, 1)
+	go func() {
+		_, err := l.ReadIndex(ctx)
+		read <- err
+	}()
+	select {
+	case err = <-read:
+		require.ErrorIs(t, err, ErrStorage)
+	case <-ctx.Done():
+		t.Fatal("ReadIndex waits for the stopped core")
+	}
+	_, err = l.Propose(ctx, putCmd("a", "3"))
+	require.ErrorIs(t, err, ErrStorage)
 }
