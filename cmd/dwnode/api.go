@@ -26,6 +26,7 @@ const forwardedHeader = "X-Dwnode-Forwarded"
 // Sentinel errors the handlers map to status codes.
 var (
 	errBadRequest = errors.New("bad request")
+	errTooLarge   = errors.New("request body too large")
 	errNotFound   = errors.New("not found")
 	errNoLeader   = errors.New("no Raft leader known")
 )
@@ -85,6 +86,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // writeErr maps an error to its status code.
 func (n *Node) writeErr(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, errTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 	case errors.Is(err, errBadRequest):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, errNotFound):
@@ -101,6 +104,9 @@ func (n *Node) writeErr(w http.ResponseWriter, err error) {
 // readJSON decodes a bounded request body with the generated codec.
 func readJSON(r *http.Request, v interface{ UnmarshalJSON([]byte) error }) error {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return fmt.Errorf("%w: more than %d bytes", errTooLarge, tooLarge.Limit)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: read body: %v", errBadRequest, err)
 	}

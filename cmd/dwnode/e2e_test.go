@@ -203,7 +203,12 @@ var kvModel = porcupine.Model{
 func TestE2EKVLinearizableWhileLeaderKilled(t *testing.T) {
 	e := startCluster(t, 3)
 	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	if s := os.Getenv("DWNODE_E2E_SEED"); s != "" { // replay a run's client choices
+		var err error
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "DWNODE_E2E_SEED")
+	}
+	t.Logf("seed %d (DWNODE_E2E_SEED=%d replays the clients' choices)", seed, seed)
 
 	var mu sync.Mutex
 	var history []porcupine.Operation

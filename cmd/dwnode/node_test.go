@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +108,9 @@ func TestNodeAPI(t *testing.T) {
 		{"bad value", "POST", "/v1/records/nodes/a", `{"ops":[{"op":"set","field":"healthy","value":"perhaps"}]}`, "tok", 400, "not a boolean"},
 		{"partition without key", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"partitions","by":1}]}`, "tok", 400, "key is empty"},
 		{"missing record", "GET", "/v1/records/tables/missing", ``, "", 404, "record tables/missing"},
+		{"unknown view", "GET", "/v1/records/tables/orders?view=State", ``, "", 400, `view \"State\"`},
+		{"body too large", "POST", "/v1/records/tables/a", `{"ops":[` + strings.Repeat(`{"op":"inc","field":"row_count","by":1},`, 30000) + `]}`,
+			"tok", 413, "request body too large"},
 		{"missing key", "GET", "/v1/kv/missing", ``, "", 404, `"found":false`},
 		{"wrong method", "POST", "/v1/kv/a", ``, "tok", 405, "method POST not allowed"},
 		{"no endpoint", "GET", "/v2/anything", ``, "", 404, "no such endpoint"},
@@ -143,4 +148,74 @@ func TestNodeAPI(t *testing.T) {
 	for _, m := range []string{"dwnode_http_requests_total", "dwnode_raft_leader 1", "dwnode_crdt_records 2", "dwnode_swim_members", "go_goroutines"} {
 		require.Contains(t, string(b), m)
 	}
+}
+
+// TestShutdownClosesTheAutoscalerLog: a leader running the auto-scaler
+// opens the log its child nodes write to; Shutdown closes this process's
+// handle on it like every other file.
+func TestShutdownClosesTheAutoscalerLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseConfig([]string{"-name", "solo", "-bootstrap", "-data", dir, "-autoscale",
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
+		"-replica-tick", "10ms"}, func(string) string { return "" })
+	require.NoError(t, err)
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	logPath := n.dataPath("autoscaled-nodes.log")
+	require.Eventually(t, func() bool { return openFile(t, logPath) }, 10*time.Second, 10*time.Millisecond,
+		"the leader's auto-scaler never opened %s", logPath)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, n.Shutdown(ctx))
+	require.False(t, openFile(t, logPath), "%s still open after Shutdown", logPath)
+}
+
+// openFile reports whether this process holds path open.
+func openFile(t *testing.T, path string) bool {
+	fds, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && target == path {
+			return true
+		}
+	}
+	return false
+}
+
+// TestChildNodesInheritTheSettings: a node the auto-scaler starts runs
+// with its parent's settings (pruning, replication, timings, scaling),
+// only with its own name, data directory and ports, joining its parent.
+func TestChildNodesInheritTheSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseConfig([]string{"-name", "parent", "-bootstrap", "-data", filepath.Join(dir, "parent"), "-autoscale",
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
+		"-replica-tick", "20ms", "-replica-stream-threshold", "512", "-prune-after", "10m", "-prune-marker-ttl", "2h",
+		"-raft-election", "400ms", "-raft-heartbeat", "40ms", "-log-level", "warn", "-swim-profile", "lan",
+		"-scale-min", "2", "-scale-max", "7", "-scale-interval", "3s", "-scale-cooldown", "9s",
+		"-scale-queue-up", "50.5", "-scale-queue-down", "5", "-scale-resources=false", "-scale-stop-timeout", "4s",
+		"-scale-binary", "/opt/dw/dwnode-wrapper", "-shutdown-timeout", "25s", "-fault-injection"},
+		func(string) string { return "" })
+	require.NoError(t, err)
+	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, n.Shutdown(ctx))
+	}()
+
+	var args []string
+	for _, a := range n.scaler.childArgs() {
+		args = append(args, strings.ReplaceAll(a, "{{.Index}}", "0"))
+	}
+	child, err := parseConfig(args, func(string) string { return "" })
+	require.NoError(t, err)
+	require.NotEqual(t, cfg.Name, child.Name)
+	require.Equal(t, filepath.Join(dir, child.Name), child.DataDir)
+	require.Equal(t, []string{n.Addrs().SWIM}, child.Join)
+
+	want := cfg // what the child must share with its parent
+	want.Name, want.DataDir, want.Join, want.Bootstrap, want.AddrFile = child.Name, child.DataDir, child.Join, false, ""
+	want.SWIMAddr, want.RaftAddr, want.HTTPAddr, want.ReplicaAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	require.Equal(t, want, child)
 }

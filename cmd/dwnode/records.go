@@ -185,7 +185,12 @@ func (n *Node) handleRecordGet(w http.ResponseWriter, r *http.Request) {
 		n.writeErr(w, err)
 		return
 	}
-	b, err := n.records.get(r.PathValue("type"), key, r.URL.Query().Get("view") == "state")
+	view := r.URL.Query().Get("view")
+	if view != "" && view != "state" {
+		n.writeErr(w, fmt.Errorf("%w: view %q: want \"state\" (the CRDT state) or none (the record)", errBadRequest, view))
+		return
+	}
+	b, err := n.records.get(r.PathValue("type"), key, view == "state")
 	if err != nil {
 		n.writeErr(w, err)
 		return

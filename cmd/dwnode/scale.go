@@ -24,9 +24,12 @@ import (
 // nodes an earlier leader started.
 type leaderScaler struct {
 	n *Node
+	// procs and logf (the started nodes' output) are created by run's
+	// goroutine and closed when it ends; the scaler it runs uses procs.
+	procs *autoscale.Processes
+	logf  *os.File
 
 	mu      sync.Mutex
-	procs   *autoscale.Processes
 	cancel  context.CancelFunc // of the running scaler, while leader
 	done    chan struct{}
 	stopped bool
@@ -42,6 +45,11 @@ func (s *leaderScaler) run(ctx context.Context) error {
 	}
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
+	defer func() {
+		if s.logf != nil { // the children hold their own descriptors
+			s.logf.Close()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		running, stopped := s.cancel != nil, s.stopped
@@ -87,7 +95,7 @@ func (s *leaderScaler) start(ctx context.Context) error {
 			logf.Close()
 			return err
 		}
-		s.procs = p
+		s.procs, s.logf = p, logf
 	}
 	cfg := n.cfg.scalerConfig()
 	cfg.Logger = n.log
@@ -175,6 +183,9 @@ func (s *leaderScaler) childArgs() []string {
 		"-join", s.n.swim.LocalNode().Addr,
 		"-swim-profile", c.SWIM, "-log-level", c.LogLevel.String(),
 		"-replica-tick", c.ReplicaTick.String(), "-raft-election", c.Election.String(), "-raft-heartbeat", c.Heartbeat.String(),
+		"-replica-stream-threshold", strconv.Itoa(c.StreamThreshold),
+		"-prune-after", c.PruneAfter.String(), "-prune-marker-ttl", c.MarkerTTL.String(),
+		"-shutdown-timeout", c.ShutdownTimeout.String(),
 		"-scale-min", strconv.Itoa(c.ScaleMin), "-scale-max", strconv.Itoa(c.ScaleMax),
 		"-scale-interval", c.ScaleInterval.String(), "-scale-cooldown", c.ScaleCooldown.String(),
 		"-scale-queue-up", strconv.FormatFloat(c.ScaleQueueUp, 'g', -1, 64),
@@ -184,6 +195,9 @@ func (s *leaderScaler) childArgs() []string {
 	}
 	if c.Autoscale {
 		args = append(args, "-autoscale")
+	}
+	if c.ScaleBinary != "" {
+		args = append(args, "-scale-binary", c.ScaleBinary)
 	}
 	if c.FaultInjection {
 		args = append(args, "-fault-injection")

@@ -123,6 +123,8 @@ type CustomMetric struct {
 	Name string  `json:"name" wire:"1"`
 	Up   float64 `json:"up" wire:"2"`
 	Down float64 `json:"down" wire:"3"`
+	// Disabled leaves the metric out of every decision.
+	Disabled bool `json:"disabled" wire:"4"`
 }
 
 // ScaleUpPolicy sizes a scale-up: ceil(Percent% of the current nodes), at

@@ -907,6 +907,10 @@ func (x *CustomMetric) appendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0x19)
 		b = wire.AppendFixed64(b, x.Down)
 	}
+	if x.Disabled {
+		b = append(b, 0x20)
+		b = wire.AppendBool(b, x.Disabled)
+	}
 	return b, nil
 }
 
@@ -923,6 +927,10 @@ func (x *CustomMetric) size() int {
 	if math.Float64bits(x.Down) != 0 {
 		n += 1
 		n += 8
+	}
+	if x.Disabled {
+		n += 1
+		n += 1
 	}
 	return n
 }
@@ -957,6 +965,14 @@ func (x *CustomMetric) decodeBinary(d *wire.Decoder) error {
 					return wire.InField(err, "Down")
 				}
 				x.Down = val
+			}
+		case 4:
+			{
+				val, err := d.Bool(typ)
+				if err != nil {
+					return wire.InField(err, "Disabled")
+				}
+				x.Disabled = val
 			}
 		default:
 			if err := d.Skip(typ); err != nil {

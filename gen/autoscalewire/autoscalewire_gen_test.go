@@ -454,6 +454,7 @@ func genCustomMetric(r *wiretest.Rand, depth int) CustomMetric {
 	x.Name = r.String()
 	x.Up = r.Float64()
 	x.Down = r.Float64()
+	x.Disabled = r.Bool()
 	return x
 }
 
@@ -463,9 +464,10 @@ func genPtrCustomMetric(r *wiretest.Rand, depth int) *CustomMetric {
 }
 
 type jsonMirrorCustomMetric struct {
-	Name string  `json:"name"`
-	Up   float64 `json:"up"`
-	Down float64 `json:"down"`
+	Name     string  `json:"name"`
+	Up       float64 `json:"up"`
+	Down     float64 `json:"down"`
+	Disabled bool    `json:"disabled"`
 }
 
 func (x CustomMetric) jsonMirror() jsonMirrorCustomMetric {
@@ -473,6 +475,7 @@ func (x CustomMetric) jsonMirror() jsonMirrorCustomMetric {
 	y.Name = x.Name
 	y.Up = x.Up
 	y.Down = x.Down
+	y.Disabled = x.Disabled
 	return y
 }
 

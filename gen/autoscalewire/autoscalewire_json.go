@@ -1135,16 +1135,18 @@ func (x *CustomMetric) appendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return b, wire.InField(err, "Down")
 	}
+	b = append(b, ",\"disabled\":"...)
+	b = strconv.AppendBool(b, x.Disabled)
 	return append(b, '}'), nil
 }
 
 func (x *CustomMetric) jsonSize() int {
-	n := 73
+	n := 90
 	n += len(x.Name)
 	return n
 }
 
-var jsonFieldsCustomMetric = [...]string{"name", "up", "down"}
+var jsonFieldsCustomMetric = [...]string{"name", "up", "down", "disabled"}
 
 func (x *CustomMetric) decodeJSON(r *wire.JSONReader) error {
 	if r.Null() {
@@ -1169,6 +1171,8 @@ func (x *CustomMetric) decodeJSON(r *wire.JSONReader) error {
 			f = 2
 		case "down":
 			f = 3
+		case "disabled":
+			f = 4
 		default:
 			f = wire.FoldIndex(key, jsonFieldsCustomMetric[:])
 		}
@@ -1196,6 +1200,14 @@ func (x *CustomMetric) decodeJSON(r *wire.JSONReader) error {
 					return wire.InField(err, "Down")
 				}
 				x.Down = float64(val)
+			}
+		case 4:
+			{
+				val, err := r.Bool()
+				if err != nil {
+					return wire.InField(err, "Disabled")
+				}
+				x.Disabled = val
 			}
 		default:
 			if err := r.SkipField(key); err != nil {

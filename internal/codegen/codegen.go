@@ -8,7 +8,11 @@
 // model.go (model_record.go and emit_record.go, added by the CRDT issue).
 package codegen
 
-import "fmt"
+import (
+	"fmt"
+
+	"golang.org/x/tools/go/packages"
+)
 
 // Options configures one generator run.
 type Options struct {
@@ -37,10 +41,20 @@ func generate(opts Options) ([]outFile, error) {
 	}
 	var errs SchemaErrors
 	models := make([]*Package, 0, len(pkgs))
+	byName := map[string]*packages.Package{}
 	for _, p := range pkgs {
 		m, perrs := buildModel(p)
 		errs = append(errs, perrs...)
 		models = append(models, m)
+		// Each package is written to OutDir/<name>: two of one name would
+		// overwrite each other.
+		if prev := byName[p.Name]; prev != nil && len(p.Syntax) > 0 {
+			b := &builder{pkg: p}
+			b.errorf(p.Syntax[0].Name.Pos(), "package %s: schema package %s has the same name, and crdtgen generates each package into a directory named after it; rename one of them", p.Name, prev.PkgPath)
+			errs = append(errs, b.errs...)
+		} else {
+			byName[p.Name] = p
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errs

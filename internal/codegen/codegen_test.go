@@ -84,6 +84,9 @@ func TestSchemaErrors(t *testing.T) {
 		"record": {
 			`record.go:5:8: Inventory.Stock: type int64 is not a CRDT: ` + crdtFieldHelp,
 		},
+		"samename": {
+			`samename.go:3:9: package compatv1: schema package github.com/dwsdk/distributed/internal/codegen/testdata/schemas/compatv1 has the same name, and crdtgen generates each package into a directory named after it; rename one of them`,
+		},
 		"typeerror": {
 			`typeerror.go:5:4: undefined: Missing`,
 		},
@@ -142,14 +145,31 @@ func TestSnakeCase(t *testing.T) {
 func TestWriteAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "x.go")
-	require.NoError(t, writeAtomic(path, []byte("one")))
-	require.NoError(t, writeAtomic(path, []byte("two")))
+	require.NoError(t, writeAll([]outFile{{path, []byte("one")}}))
+	require.NoError(t, writeAll([]outFile{{path, []byte("two")}}))
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, "two", string(got))
 	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "a temporary file was left behind")
+}
+
+// TestWriteFailureWritesNothing: when the last package cannot be written
+// (its directory is taken by a file), the packages before it are not
+// written either, and no temporary file or created directory is left.
+func TestWriteFailureWritesNothing(t *testing.T) {
+	out := t.TempDir()
+	files, err := generate(Options{Patterns: []string{"./testdata/schemas/compatv1", "./testdata/schemas/compatv2"}, OutDir: out})
+	require.NoError(t, err)
+	last := filepath.Dir(files[len(files)-1].Path)
+	require.NotEqual(t, filepath.Dir(files[0].Path), last)
+	require.NoError(t, os.WriteFile(last, []byte("not a directory"), 0o644))
+	require.Error(t, writeAll(files))
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the file blocking the last package may remain")
+	require.Equal(t, filepath.Base(last), entries[0].Name())
 }
 
 // TestEndToEnd generates the testdata schemas into a temporary module that

@@ -128,18 +128,33 @@ func (g *ConstGroup) methods(*emitter) {}
 func (m *Message) declare(e *emitter) {
 	e.decl.Add(docComment(m.Doc)).Type().Id(m.Name).StructFunc(func(g *jen.Group) {
 		for _, f := range m.Fields {
-			json := f.JSONName
-			if f.JSONSkip {
-				json = "-"
-			} else if f.OmitEmpty {
-				json += ",omitempty"
-			}
 			g.Add(docComment(f.Doc)).Id(f.Name).Add(f.Type.goType()).Tag(map[string]string{
 				"wire": fmt.Sprint(f.Num),
-				"json": json,
+				"json": f.jsonTag(),
 			})
 		}
 	})
+}
+
+// jsonTag is the json struct tag that makes encoding/json treat the field
+// as the generated codec does.
+func (f *Field) jsonTag() string {
+	switch {
+	case f.JSONSkip:
+		return "-"
+	case f.OmitEmpty:
+		return f.JSONName + ",omitempty"
+	}
+	return jsonNameTag(f.JSONName)
+}
+
+// jsonNameTag is the json struct tag of a field with JSON name name: the
+// name, or "-," for the name "-", since "-" alone skips the field.
+func jsonNameTag(name string) string {
+	if name == "-" {
+		return "-,"
+	}
+	return name
 }
 
 func (m *Message) methods(e *emitter) {

@@ -308,13 +308,7 @@ func (e *emitter) emitMirror(m *Message) {
 	f := e.test
 	f.Type().Id("jsonMirror" + m.Name).StructFunc(func(g *jen.Group) {
 		for _, fl := range m.Fields {
-			tag := fl.JSONName
-			if fl.JSONSkip {
-				tag = "-"
-			} else if fl.OmitEmpty {
-				tag += ",omitempty"
-			}
-			g.Id(fl.Name).Add(mirrorType(fl.Type)).Tag(map[string]string{"json": tag})
+			g.Id(fl.Name).Add(mirrorType(fl.Type)).Tag(map[string]string{"json": fl.jsonTag()})
 		}
 	})
 	f.Line()

@@ -65,7 +65,7 @@ func (r *Record) declare(e *emitter) {
 		for _, f := range r.Fields {
 			g.Add(docComment(f.Doc)).Id(f.Name).Add(f.Type.goType()).Tag(map[string]string{
 				"wire": fmt.Sprint(f.Num),
-				"json": f.JSONName,
+				"json": jsonNameTag(f.JSONName),
 			})
 		}
 		g.Line()

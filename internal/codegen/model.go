@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -353,9 +355,7 @@ func (b *builder) constGroup(gd *ast.GenDecl) *ConstGroup {
 			}
 			c := Const{Name: id.Name, Doc: vs.Doc.Text()}
 			typ := obj.Type()
-			if bt, ok := typ.(*types.Basic); ok && bt.Info()&types.IsUntyped != 0 {
-				c.Value = obj.Val().ExactString()
-			} else {
+			if bt, ok := typ.(*types.Basic); !ok || bt.Info()&types.IsUntyped == 0 {
 				switch tt := typ.(type) {
 				case *types.Named:
 					if tt.Obj().Pkg() != b.pkg.Types {
@@ -369,11 +369,8 @@ func (b *builder) constGroup(gd *ast.GenDecl) *ConstGroup {
 					b.errorf(id.Pos(), "constant %s: unsupported type %s", id.Name, typ)
 					continue
 				}
-				c.Value = obj.Val().ExactString()
-				if obj.Val().Kind() == constant.String {
-					c.Value = strconv.Quote(constant.StringVal(obj.Val()))
-				}
 			}
+			c.Value = constLiteral(obj)
 			g.Consts = append(g.Consts, c)
 		}
 	}
@@ -381,6 +378,109 @@ func (b *builder) constGroup(gd *ast.GenDecl) *ConstGroup {
 		return nil
 	}
 	return g
+}
+
+// constLiteral is Go source for the value of c that, declared with c's
+// type (or untyped, for an untyped constant), gives c's exact value and,
+// untyped, its kind: constant.Value.ExactString alone writes 0.5 as 1/2,
+// which Go reads as the integer 0, 2.0 as the untyped integer 2, and 'a'
+// as 97.
+func constLiteral(c *types.Const) string {
+	v := c.Val()
+	bt, _ := c.Type().Underlying().(*types.Basic)
+	typed := bt != nil && bt.Info()&types.IsUntyped == 0
+	switch v.Kind() {
+	case constant.String:
+		return strconv.Quote(constant.StringVal(v))
+	case constant.Int:
+		if bt != nil && bt.Kind() == types.UntypedRune {
+			if r, ok := constant.Int64Val(v); ok && r >= 0 && utf8.ValidRune(rune(r)) {
+				return strconv.QuoteRune(rune(r))
+			}
+			return "'\\x00' + " + v.ExactString()
+		}
+	case constant.Float:
+		return floatText(v, typed, bt)
+	case constant.Complex:
+		re, im := constant.ToFloat(constant.Real(v)), constant.ToFloat(constant.Imag(v))
+		return "complex(" + floatText(re, typed, bt) + ", " + floatText(im, typed, bt) + ")"
+	}
+	return v.ExactString()
+}
+
+// floatText is a literal for the float constant v. A typed constant's value
+// is already rounded to its type: the shortest text that rounds back to it
+// will do.
+func floatText(v constant.Value, typed bool, bt *types.Basic) string {
+	if !typed {
+		return floatLiteral(v)
+	}
+	f, _ := constant.Float64Val(v)
+	bits := 64
+	if bt.Kind() == types.Float32 || bt.Kind() == types.Complex64 {
+		bits = 32
+	}
+	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+// floatLiteral is an untyped float constant expression for the exact value
+// of v (a Float constant): a decimal literal when v has one, 1.0 / 3 for
+// other fractions, and the exact hexadecimal form for values beyond the
+// range go/constant keeps as fractions.
+func floatLiteral(v constant.Value) string {
+	r, ok := constant.Val(v).(*big.Rat)
+	if !ok {
+		return v.ExactString() // *big.Float: a hexadecimal float literal
+	}
+	if s, ok := decimalLiteral(r); ok {
+		return s
+	}
+	return r.Num().String() + ".0 / " + r.Denom().String()
+}
+
+// decimalLiteral writes r as a Go float literal, when it has a finite
+// decimal expansion (its denominator is 2^a 5^b): plain for moderate
+// exponents, otherwise in e notation.
+func decimalLiteral(r *big.Rat) (string, bool) {
+	den := new(big.Int).Set(r.Denom())
+	twos := den.TrailingZeroBits()
+	den.Rsh(den, twos)
+	fives := uint(0)
+	five, rem := big.NewInt(5), new(big.Int)
+	for den.Cmp(big.NewInt(1)) != 0 {
+		q, m := new(big.Int).QuoRem(den, five, rem)
+		if m.Sign() != 0 {
+			return "", false
+		}
+		den, fives = q, fives+1
+	}
+	s := r.FloatString(int(max(twos, fives))) // exact
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	// The value is digits * 10^exp.
+	digits, exp := strings.TrimLeft(intPart+frac, "0"), -len(frac)
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits, exp = digits[:len(digits)-1], exp+1
+	}
+	n := len(digits)
+	switch {
+	case n == 0:
+		return "0.0", true
+	case exp >= 0 && n+exp <= 21:
+		return sign + digits + strings.Repeat("0", exp) + ".0", true
+	case exp < 0 && -exp < n:
+		return sign + digits[:n+exp] + "." + digits[n+exp:], true
+	case exp < 0 && -exp-n <= 6:
+		return sign + "0." + strings.Repeat("0", -exp-n) + digits, true
+	}
+	mant := digits[:1]
+	if n > 1 {
+		mant += "." + digits[1:]
+	}
+	return sign + mant + "e" + strconv.Itoa(exp+n-1), true
 }
 
 // message builds a //crdt:message struct, reporting every field error.

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,39 +12,73 @@ type outFile struct {
 	Data []byte
 }
 
-// writeAll writes each file atomically: a temporary file in the same
-// directory, then a rename over the target.
-func writeAll(files []outFile) error {
+// writeAll writes every file, or, as far as the file system allows, none:
+// each file is first written to a temporary file next to its target, and
+// only when all of them are written are they renamed over their targets.
+// On failure the temporary files, and the directories writeAll created, are
+// removed, so a failure at the second package leaves the first one as it
+// was.
+func writeAll(files []outFile) (err error) {
+	var tmps, dirs []string
+	defer func() {
+		for _, t := range tmps {
+			os.Remove(t) // already renamed on success
+		}
+		if err != nil {
+			for i := len(dirs) - 1; i >= 0; i-- {
+				os.Remove(dirs[i]) // only when empty
+			}
+		}
+	}()
 	for _, f := range files {
-		if err := writeAtomic(f.Path, f.Data); err != nil {
-			return err
+		dir := filepath.Dir(f.Path)
+		created, err := mkdirAll(dir)
+		dirs = append(dirs, created...)
+		if err != nil {
+			return fmt.Errorf("crdtgen: write %s: %w", f.Path, err)
+		}
+		tmp, err := writeTemp(dir, f.Data)
+		if tmp != "" {
+			tmps = append(tmps, tmp)
+		}
+		if err != nil {
+			return fmt.Errorf("crdtgen: write %s: %w", f.Path, err)
+		}
+	}
+	for i, f := range files {
+		if err := os.Rename(tmps[i], f.Path); err != nil {
+			return fmt.Errorf("crdtgen: write %s: %w", f.Path, err)
 		}
 	}
 	return nil
 }
 
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
+// mkdirAll is os.MkdirAll that returns the directories it created, outermost
+// first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || !errors.Is(err, os.ErrNotExist) || filepath.Dir(d) == d {
+			break
+		}
+		missing = append([]string{d}, missing...)
 	}
+	return missing, os.MkdirAll(dir, 0o755)
+}
+
+// writeTemp writes data to a new temporary file in dir and returns its name
+// (also on a failure after creating it, so the caller can remove it).
+func writeTemp(dir string, data []byte) (string, error) {
 	tmp, err := os.CreateTemp(dir, ".crdtgen-*")
 	if err != nil {
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
+		return "", err
 	}
-	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
+		return tmp.Name(), err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
+		return tmp.Name(), err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("crdtgen: write %s: %w", path, err)
-	}
-	return nil
+	return tmp.Name(), os.Chmod(tmp.Name(), 0o644)
 }

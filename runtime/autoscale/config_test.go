@@ -165,3 +165,22 @@ func FuzzParseConfig(f *testing.F) {
 		require.NoError(t, c.Validate(), "ParseConfig returned an invalid config")
 	})
 }
+
+// TestMarshalConfigKeepsDisabledCustomMetrics: a custom metric switched
+// off in Go stays off through the JSON form, like the built-in ones.
+func TestMarshalConfigKeepsDisabledCustomMetrics(t *testing.T) {
+	c := DefaultConfig()
+	c.Custom = []CustomMetric{
+		{Name: "p99_ms", Thresholds: Thresholds{Up: 250, Down: 50, Disabled: true}},
+		{Name: "errors", Thresholds: Thresholds{Up: 5, Down: 1}},
+	}
+	data, err := MarshalConfig(c)
+	require.NoError(t, err)
+	back, err := ParseConfig(data)
+	require.NoError(t, err)
+	require.Equal(t, c, back, "JSON: %s", data)
+
+	c, err = ParseConfig([]byte(`{"custom": [{"name": "p99_ms", "disabled": true}]}`))
+	require.NoError(t, err)
+	require.Equal(t, []CustomMetric{{Name: "p99_ms", Thresholds: Thresholds{Disabled: true}}}, c.Custom)
+}

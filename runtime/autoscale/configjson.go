@@ -57,7 +57,7 @@ func ConfigFromWire(w *autoscalewire.Config) (Config, error) {
 		c.QueueDepth = thresholdsFromWire(*w.QueueDepth)
 	}
 	for _, m := range w.Custom {
-		c.Custom = append(c.Custom, CustomMetric{Name: m.Name, Thresholds: Thresholds{Up: m.Up, Down: m.Down}})
+		c.Custom = append(c.Custom, CustomMetric{Name: m.Name, Thresholds: Thresholds{Up: m.Up, Down: m.Down, Disabled: m.Disabled}})
 	}
 	var err error
 	if c.Cooldown, err = durationField("cooldown", w.Cooldown, c.Cooldown); err != nil {
@@ -107,7 +107,7 @@ func ConfigToWire(c Config) *autoscalewire.Config {
 		Nodes:      &autoscalewire.NodeBounds{Min: int32(c.MinNodes), Max: int32(c.MaxNodes)},
 	}
 	for _, m := range c.Custom {
-		w.Custom = append(w.Custom, autoscalewire.CustomMetric{Name: m.Name, Up: m.Up, Down: m.Down})
+		w.Custom = append(w.Custom, autoscalewire.CustomMetric{Name: m.Name, Up: m.Up, Down: m.Down, Disabled: m.Disabled})
 	}
 	if p := c.Predictive; p != nil {
 		w.Predictive = &autoscalewire.Predictive{Horizon: p.Horizon.String(), Window: p.Window.String(), Target: p.Target}

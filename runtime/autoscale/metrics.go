@@ -12,8 +12,9 @@ import (
 // MetricProvider reads a metric by name. The scaler asks for MetricCPU and
 // MetricMemory (percent), MetricQueueDepth (total queued items) and the names
 // of the configured custom metrics. An error makes the metric unreadable for
-// that evaluation: it cannot cause a scale-down. Implementations must be safe
-// for concurrent use.
+// that evaluation: it cannot cause a scale-down. So does a value that is not
+// a finite number, or a negative CPU, memory or queue depth. Implementations
+// must be safe for concurrent use.
 type MetricProvider interface {
 	Metric(ctx context.Context, name string) (float64, error)
 }

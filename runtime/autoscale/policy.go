@@ -12,7 +12,10 @@ type metricSpec struct {
 	name    string // the name in readings
 	source  string // the name asked of the MetricProvider
 	perNode bool   // divide by the node count
-	t       Thresholds
+	// nonNegative is a quantity that cannot be below 0 (a utilisation, a
+	// queue length): a negative reading is a broken one, not a low one.
+	nonNegative bool
+	t           Thresholds
 }
 
 // specs lists the enabled metrics in a fixed order: cpu, memory, queue depth
@@ -20,13 +23,13 @@ type metricSpec struct {
 func (c *Config) specs() []metricSpec {
 	var out []metricSpec
 	if !c.CPU.Disabled {
-		out = append(out, metricSpec{name: MetricCPU, source: MetricCPU, t: c.CPU})
+		out = append(out, metricSpec{name: MetricCPU, source: MetricCPU, nonNegative: true, t: c.CPU})
 	}
 	if !c.Memory.Disabled {
-		out = append(out, metricSpec{name: MetricMemory, source: MetricMemory, t: c.Memory})
+		out = append(out, metricSpec{name: MetricMemory, source: MetricMemory, nonNegative: true, t: c.Memory})
 	}
 	if !c.QueueDepth.Disabled {
-		out = append(out, metricSpec{name: MetricQueueDepthPerNode, source: MetricQueueDepth, perNode: true, t: c.QueueDepth})
+		out = append(out, metricSpec{name: MetricQueueDepthPerNode, source: MetricQueueDepth, perNode: true, nonNegative: true, t: c.QueueDepth})
 	}
 	for _, m := range c.Custom {
 		if !m.Disabled {

@@ -123,6 +123,12 @@ func TestRules(t *testing.T) {
 			votes: map[string]autoscalewire.Vote{MetricMemory: VoteUnreadable, MetricCPU: VoteDown}},
 		{name: "unreadable metric does not stop another scaling up", nodes: 4, metrics: with(quiet, MetricCPU, 95.0),
 			fail: []string{MetricMemory}, action: ActionScaleUp, delta: 2},
+		{name: "negative cpu is unreadable, not low", nodes: 4, metrics: with(low, MetricCPU, -1.0),
+			action: ActionNone, blocked: []autoscalewire.BlockKind{BlockUnreadable},
+			votes: map[string]autoscalewire.Vote{MetricCPU: VoteUnreadable}},
+		{name: "negative queue depth is unreadable, not low", nodes: 4, metrics: with(low, MetricQueueDepth, -8.0),
+			action: ActionNone, blocked: []autoscalewire.BlockKind{BlockUnreadable},
+			votes: map[string]autoscalewire.Vote{MetricQueueDepthPerNode: VoteUnreadable}},
 		{name: "all metrics unreadable holds", nodes: 4, metrics: low, fail: []string{MetricCPU, MetricMemory, MetricQueueDepth},
 			action: ActionNone},
 

@@ -138,6 +138,9 @@ func (m *ORMap[K, V]) DecodeFrom(d *Decoder, kc *Codec[K], vc *Codec[V]) {
 		return v
 	})
 	hw := decodeVV(d, "hw")
+	if err := checkCounters(hw); err != nil {
+		d.Fail("hw", err)
+	}
 	for x := range k.pruned {
 		if _, ok := hw[x]; ok && d.err == nil {
 			d.Failf("hw", "entry of pruned replica %q", x)
@@ -185,6 +188,9 @@ func (m *ORMap[K, V]) DecodeJSON(r *wire.JSONReader, kc *Codec[K], vc *Codec[V])
 	})
 	for x := range k.pruned {
 		delete(hw, x)
+	}
+	if err := checkCounters(hw); err != nil {
+		j.do(&wire.Error{Field: "hw", Offset: r.Offset(), Err: err})
 	}
 	if j.err == nil {
 		*m = ORMap[K, V]{k: k, hw: nonEmpty(hw), auto: m.auto}

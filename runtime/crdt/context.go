@@ -1,7 +1,9 @@
 package crdt
 
 import (
+	"fmt"
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -134,6 +136,40 @@ func (c *CausalContext) Merge(o *CausalContext) {
 	}
 }
 
+// maxDotCounter bounds the dot counters a decoded context or high-water
+// vector may claim. No replica makes 2^63 updates, and the room above keeps
+// Next from wrapping to the invalid counter 0: a state claiming a replica's
+// counter at 2^64-1 once made that replica's next add an element no remove
+// could reach.
+const maxDotCounter = 1 << 63
+
+// checkCounters returns an error wrapping ErrInvalid when v holds a counter
+// above maxDotCounter.
+func checkCounters(v VersionVector) error {
+	for r, n := range v {
+		if n > maxDotCounter {
+			return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, n, uint64(maxDotCounter))
+		}
+	}
+	return nil
+}
+
+// checkCounters returns an error wrapping ErrInvalid when the context holds
+// a dot counter above maxDotCounter.
+func (c *CausalContext) checkCounters() error {
+	if err := checkCounters(c.vv); err != nil {
+		return err
+	}
+	for r, m := range c.cloud {
+		for k := range m {
+			if k > maxDotCounter {
+				return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, k, uint64(maxDotCounter))
+			}
+		}
+	}
+	return nil
+}
+
 // Version returns a copy of the context's version vector (its compact part).
 func (c *CausalContext) Version() VersionVector { return c.vv.Clone() }
 
@@ -203,13 +239,17 @@ func (c *CausalContext) forget(r ReplicaID) int {
 	return n
 }
 
-// dotCost estimates how many dots iterating the context would visit.
+// dotCost estimates how many dots iterating the context would visit. The
+// sum saturates: a context of a few huge entries (as a decoded delta may
+// claim) must not wrap around to a small cost and be walked dot by dot.
 func (c *CausalContext) dotCost() uint64 {
-	var n uint64
+	n := uint64(c.nCloud)
 	for _, k := range c.vv {
-		n += k
+		if n += k; n < k {
+			return math.MaxUint64
+		}
 	}
-	return n + uint64(c.nCloud)
+	return n
 }
 
 // eachDot calls fn for every dot of the context (vector ranges, then cloud).

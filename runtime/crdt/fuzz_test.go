@@ -4,6 +4,7 @@ import (
 	"github.com/dwsdk/distributed/runtime/wire"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +14,8 @@ import (
 // encodes to the same bytes.
 func fuzzDecoder[S any](f *testing.F, h harness[S], json bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range randomStates(rng, h, 3, 25) {
+	peers := randomStates(rng, h, 3, 25)
+	for _, s := range peers {
 		if json {
 			f.Add(h.toJSON(s))
 		} else {
@@ -37,6 +39,16 @@ func fuzzDecoder[S any](f *testing.F, h harness[S], json bool) {
 		require.NoError(t, err, "re-decoding our own encoding")
 		require.True(t, h.equal(s, back))
 		require.Equal(t, b, enc(back))
+		// whatever decodes merges both ways without panicking or hanging,
+		// and the merge stays idempotent
+		for _, p := range peers {
+			into := h.clone(p)
+			h.merge(into, s)
+			again := h.clone(into)
+			h.merge(again, s)
+			require.True(t, h.equal(into, again), "merging the decoded value twice")
+			h.merge(h.clone(s), p)
+		}
 	})
 }
 
@@ -76,4 +88,68 @@ func TestDecodeErrorsNameTypeFieldAndOffset(t *testing.T) {
 	js := []byte(`{"context":{"vv":{"a":1}},"entries":[{"element":"x","dot":["b",9]}]}`)
 	r := wire.NewJSONReader(js, false)
 	require.ErrorIs(t, out.DecodeJSON(&r, StringCodec), ErrInvalid)
+}
+
+// A decodable delta whose context claims a few huge vector entries must not
+// make a merge walk its dots one by one: the cost estimate that picks the
+// walk once wrapped around to 0 for two entries of 2^63 and the merge ran
+// for ever.
+func TestMergeOfHugeContextDoesNotWalkIt(t *testing.T) {
+	var bad ORSet[string]
+	bad.SeedDots("a", 1<<63)
+	bad.SeedDots("b", 1<<63)
+	d, err := orsetHarness().decode(bad.AppendTo(nil, StringCodec))
+	require.NoError(t, err)
+	var s ORSet[string]
+	s.Add("c", "x")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Merge(d)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("merging a delta with a huge context did not finish")
+	}
+	require.True(t, s.Contains("x"))
+	require.Equal(t, uint64(1<<63), s.Context().Get("a"))
+}
+
+// A state claiming a dot counter near 2^64 is refused, in binary and JSON:
+// a replica whose counter sits at 2^64-1 would give its next add the dot
+// counter 0, an element no remove can reach.
+func TestDecodeRefusesDotCountersNearTheTop(t *testing.T) {
+	set := orsetHarness()
+	for name, seed := range map[string]func(*ORSet[string]){
+		"vector": func(s *ORSet[string]) { s.SeedDots("a", 1<<63+1) },
+		"cloud":  func(s *ORSet[string]) { s.k.ctx.Add(Dot{Replica: "a", Counter: 1<<64 - 1}) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var bad ORSet[string]
+			seed(&bad)
+			_, err := set.decode(set.encode(&bad))
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, "dot counter a:")
+			_, err = set.fromJS(set.toJSON(&bad))
+			require.ErrorIs(t, err, ErrInvalid)
+		})
+	}
+	t.Run("map high-water", func(t *testing.T) {
+		h := ormapSetHarness()
+		var bad ORMap[string, ORSet[string]]
+		bad.raiseHW("a", 1<<64-1)
+		_, err := h.decode(h.encode(&bad))
+		require.ErrorIs(t, err, ErrInvalid)
+		_, err = h.fromJS(h.toJSON(&bad))
+		require.ErrorIs(t, err, ErrInvalid)
+	})
+	// the largest counter accepted still leaves room for the next dot
+	var top ORSet[string]
+	top.SeedDots("a", 1<<63)
+	back, err := set.decode(set.encode(&top))
+	require.NoError(t, err)
+	back.Add("a", "x")
+	require.NotNil(t, back.Remove("x"))
+	require.False(t, back.Contains("x"))
 }

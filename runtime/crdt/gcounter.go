@@ -1,10 +1,16 @@
 package crdt
 
-import "maps"
+import (
+	"maps"
+	"math"
+)
 
 // GCounter is a grow-only counter: one entry per replica, merged by maximum,
 // valued as the sum. Deltas carry the changed entries only; they are
-// idempotent and need no causal delivery.
+// idempotent and need no causal delivery. An entry saturates at
+// math.MaxUint64 instead of wrapping (a wrapped entry would be smaller, so
+// the increment would be lost on merge and replicas would disagree), and so
+// does Value.
 //
 // The zero value is a counter at 0. Not safe for concurrent use.
 type GCounter struct {
@@ -21,7 +27,7 @@ func (c *GCounter) Inc(r ReplicaID, n uint64) *GCounter {
 	if c.n == nil {
 		c.n = map[ReplicaID]uint64{}
 	}
-	c.n[r] += n
+	c.n[r] = addSat(c.n[r], n)
 	delta := &GCounter{n: map[ReplicaID]uint64{r: c.n[r]}}
 	c.record(delta)
 	return delta
@@ -35,13 +41,31 @@ func (c *GCounter) record(delta *GCounter) {
 	}
 }
 
-// Value returns the sum of all entries.
+// Value returns the sum of all entries, or math.MaxUint64 when the sum
+// does not fit.
 func (c *GCounter) Value() uint64 {
+	var s uint64
+	for _, v := range c.n {
+		s = addSat(s, v)
+	}
+	return s
+}
+
+// sum returns the sum of all entries modulo 2^64.
+func (c *GCounter) sum() uint64 {
 	var s uint64
 	for _, v := range c.n {
 		s += v
 	}
 	return s
+}
+
+// addSat returns a+b, or math.MaxUint64 when that does not fit.
+func addSat(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint64
 }
 
 // Entry returns replica r's contribution.
@@ -124,7 +148,7 @@ func (c *GCounter) GarbageCollect(opts GCOptions) GCStats {
 			c.n = map[ReplicaID]uint64{}
 		}
 		if v, ok := c.n[x]; ok {
-			c.n[opts.Self] += v
+			c.n[opts.Self] = addSat(c.n[opts.Self], v)
 			delete(c.n, x)
 			st.Pruned++
 		}

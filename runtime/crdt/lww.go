@@ -15,14 +15,17 @@ type LWWRegister[T comparable] struct {
 }
 
 // Set writes v at timestamp ts on behalf of replica r and returns the delta.
-// A write older than the current one changes nothing (the delta is still the
-// write, harmless to merge).
+// A write that does not win over the current one (older, or with the same
+// timestamp and writer) changes nothing, and its delta is the current
+// write: shipping the losing value under the winner's timestamp and writer
+// would make a peer that merged only that delta keep it for ever.
 func (l *LWWRegister[T]) Set(r ReplicaID, ts Timestamp, v T) *LWWRegister[T] {
 	d := &LWWRegister[T]{val: v, ts: ts, writer: r}
-	if d.newer(l) {
-		l.val, l.ts, l.writer = v, ts, r
-		l.delta = true
+	if !d.newer(l) {
+		return l.Clone()
 	}
+	l.val, l.ts, l.writer = v, ts, r
+	l.delta = true
 	return d
 }
 

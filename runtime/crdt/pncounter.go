@@ -23,8 +23,11 @@ func (c *PNCounter) Add(r ReplicaID, n int64) *PNCounter {
 	return delta
 }
 
-// Value returns increments minus decrements.
-func (c *PNCounter) Value() int64 { return int64(c.P.Value() - c.N.Value()) }
+// Value returns increments minus decrements, modulo 2^64 like int64
+// arithmetic, so it is exact whenever the result fits an int64 and no
+// replica's increments or decrements reached math.MaxUint64 (where its
+// entry saturates, see GCounter).
+func (c *PNCounter) Value() int64 { return int64(c.P.sum() - c.N.sum()) }
 
 // Merge joins another replica's state or a delta.
 func (c *PNCounter) Merge(o *PNCounter) {

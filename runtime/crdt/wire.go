@@ -82,6 +82,9 @@ func decodeContext(d *Decoder) CausalContext {
 			c.Add(Dot{Replica: r, Counter: prev})
 		}
 	}
+	if err := c.checkCounters(); err != nil {
+		d.Fail("context", err)
+	}
 	return c
 }
 

@@ -161,6 +161,9 @@ func readContextJSON(j *jsonIn) CausalContext {
 			j.skip(key)
 		}
 	})
+	if err := c.checkCounters(); err != nil {
+		j.do(&wire.Error{Field: "context", Offset: j.r.Offset(), Err: err})
+	}
 	return c
 }
 

@@ -1,6 +1,8 @@
 package swim
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -66,17 +68,24 @@ func TestQueueEveryMemberBeforeAnyTwice(t *testing.T) {
 	require.Zero(t, q.len(), "5 transmissions: at the retransmit limit")
 }
 
-func TestPiggybackUserNotStarved(t *testing.T) {
+// newsyNode returns a node of a 1,000-member cluster with far more
+// membership news queued than fits a packet; the caller holds its lock
+// until the cleanup.
+func newsyNode(t *testing.T) *Node {
 	s := NewSim(1)
 	n, err := s.AddNode(func() Config { c := DefaultLANConfig(); c.Name = "a"; return c }())
 	require.NoError(t, err)
-	defer n.Shutdown()
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	t.Cleanup(func() { n.mu.Unlock(); n.Shutdown() })
 	n.live = 1000
-	for i := 0; i < 500; i++ { // far more membership news than fits a packet
-		n.sys.push(string(rune('a'+i%26))+string(rune(i)), make([]byte, 50), nil)
+	for i := 0; i < 500; i++ {
+		n.sys.push(fmt.Sprint("m", i), make([]byte, 50), nil)
 	}
+	return n
+}
+
+func TestPiggybackUserNotStarved(t *testing.T) {
+	n := newsyNode(t)
 	n.user.push("", []byte("user-news"), nil)
 	msgs := n.piggyback(nil, "10.0.0.9:7946", 1300)
 	require.Contains(t, msgs, []byte("user-news"))
@@ -86,4 +95,28 @@ func TestPiggybackUserNotStarved(t *testing.T) {
 	}
 	require.LessOrEqual(t, size, 1300)
 	require.Greater(t, size, 1200, "the room left by user news goes to membership news")
+}
+
+// TestPiggybackLargeUserNotStarved: a user broadcast larger than half a
+// packet gets in while membership news keeps every packet full. It used to
+// be skipped by the users' half and crowded out by the news until the
+// news ran dry (hundreds of packets in a 1,000-member cluster after a
+// burst of changes).
+func TestPiggybackLargeUserNotStarved(t *testing.T) {
+	n := newsyNode(t)
+	big := bytes.Repeat([]byte("U"), 900)
+	n.user.push("", big, nil)
+	var withBig, withNews int
+	for i := 0; i < 10; i++ {
+		msgs := n.piggyback(nil, fmt.Sprintf("10.0.0.%d:7946", i), 1300)
+		for _, m := range msgs {
+			if bytes.Equal(m, big) {
+				withBig++
+			} else {
+				withNews++
+			}
+		}
+	}
+	require.Equal(t, 5, withBig, "every other packet")
+	require.Greater(t, withNews, 5*1300/50, "the news still fills the other packets")
 }

@@ -272,6 +272,9 @@ func TestClusterMessagesAndMeta(t *testing.T) {
 	})
 	require.Equal(t, 3, log.count(func(e loggedEvent) bool { return e.Type == EventUpdate && e.Member.Name == "n02" }))
 	require.ErrorIs(t, nodes[0].SendTo(ctx, "nobody", small), ErrUnknownNode)
+	// Over what a stream carries: said up front, not a connection reset
+	// by the receiver that refuses the frame.
+	require.ErrorIs(t, nodes[0].SendTo(ctx, "n03", make([]byte, MaxStreamSize)), ErrTooLarge)
 }
 
 func TestWrongKeyCannotJoin(t *testing.T) {

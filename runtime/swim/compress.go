@@ -14,7 +14,8 @@ import (
 // compound deflated (RFC 1951, fastest level), when that is smaller. Join
 // and failure news compound dozens of similar messages (names, addresses)
 // into a packet, which deflate shrinks three- to fourfold. The receiver
-// inflates at most maxInflated bytes and never a compressed message inside
+// inflates at most maxInflated bytes per packet (or stream message), all
+// its compressed messages together, and never a compressed message inside
 // another. A member without compression skips the message type as unknown,
 // so a cluster mixing it in must set Config.DisableCompression until every
 // member supports it.
@@ -64,8 +65,9 @@ func compressCompound(compound []byte) []byte {
 	return framed
 }
 
-// inflate decompresses the body of a msgCompressed message.
-func inflate(body []byte) ([]byte, error) {
+// inflate decompresses the body of a msgCompressed message, at most limit
+// bytes of it.
+func inflate(body []byte, limit int) ([]byte, error) {
 	src := bytes.NewReader(body)
 	var r io.ReadCloser
 	if v := inflaters.Get(); v != nil {
@@ -77,17 +79,20 @@ func inflate(body []byte) ([]byte, error) {
 		r = flate.NewReader(src)
 	}
 	defer inflaters.Put(r)
-	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	switch {
 	case err != nil:
 		return nil, err
-	case len(out) > maxInflated:
-		return nil, fmt.Errorf("inflates to more than %d bytes", maxInflated)
+	case len(out) > limit:
+		return nil, fmt.Errorf("inflates past %d bytes, the limit for all compressed messages of a packet", maxInflated)
 	}
 	return out, nil
 }
 
 // expandFrames replaces each msgCompressed frame by the messages it holds.
+// Members send at most one per packet; the inflation limit is shared by
+// all, or a packet of many small bombs (a stream message may be 32 MiB)
+// would inflate to gigabytes.
 func expandFrames(frames []frame) ([]frame, error) {
 	i := 0
 	for i < len(frames) && frames[i].t != msgCompressed {
@@ -97,15 +102,17 @@ func expandFrames(frames []frame) ([]frame, error) {
 		return frames, nil
 	}
 	out := append([]frame(nil), frames[:i]...)
+	budget := maxInflated
 	for _, f := range frames[i:] {
 		if f.t != msgCompressed {
 			out = append(out, f)
 			continue
 		}
-		plain, err := inflate(f.body)
+		plain, err := inflate(f.body, budget)
 		if err != nil {
 			return nil, fmt.Errorf("%w: compressed message at offset %d: %v", ErrMalformed, f.off, err)
 		}
+		budget -= len(plain)
 		inner, err := splitFrames(plain)
 		if err != nil {
 			return nil, fmt.Errorf("%w: in compressed message at offset %d: %v", ErrMalformed, f.off, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/dwsdk/distributed/gen/swimwire"
@@ -65,12 +66,16 @@ func TestCompressSkipsWhatDoesNotShrink(t *testing.T) {
 func TestExpandFramesRejects(t *testing.T) {
 	ping := mustEncode(msgPing, &swimwire.Ping{SeqNo: 1, SourceNode: "a", SourceAddr: "x"})
 	bomb := deflated(t, make([]byte, maxInflated+1))
+	// Each under the limit, together over it: the limit is per packet.
+	third := deflated(t, make([]byte, maxInflated/3+1))
+	bombs := slices.Concat(third, third, third)
 	for _, tc := range []struct {
 		name, want string
 		packet     []byte
 	}{
 		{"not deflate", "compressed message at offset 0", []byte{byte(msgCompressed), 3, 0xff, 0xff, 0xff}},
-		{"bomb", fmt.Sprintf("more than %d bytes", maxInflated), bomb},
+		{"bomb", fmt.Sprintf("inflates past %d bytes", maxInflated), bomb},
+		{"small bombs", fmt.Sprintf("compressed message at offset %d: inflates past %d bytes", 2*len(third), maxInflated), bombs},
 		{"nested", "holds another", deflated(t, append(deflated(t, ping), ping...))},
 		{"bad inner frame", "in compressed message at offset", deflated(t, []byte{byte(msgPing), 9, 1})},
 		{"after a plain message", fmt.Sprintf("compressed message at offset %d", len(ping)), append(append([]byte(nil), ping...), byte(msgCompressed), 1, 0xff)},

@@ -14,7 +14,10 @@ type Config struct {
 	// Name is the member's unique name in the cluster. Required.
 	Name string
 	// BindAddr is the host:port the UDP and TCP listeners bind when Transport
-	// is nil ("127.0.0.1:0" picks a free port).
+	// is nil ("127.0.0.1:0" picks a free port). The member advertises it to
+	// the others, except that an unspecified host (0.0.0.0, ::, the LAN
+	// default) is replaced by an interface address, private IPv4 preferred:
+	// bind a specific IP to choose which.
 	BindAddr string
 	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize bytes.
 	Meta []byte
@@ -72,7 +75,8 @@ type Config struct {
 	// support drop the compressed ones: set it while such members remain.
 	DisableCompression bool
 
-	// Keyring enables AES-GCM encryption when it holds a key.
+	// Keyring, when set, enables AES-GCM encryption; it must hold a key
+	// (NewKeyring), or Create fails.
 	Keyring *Keyring
 	// Label is the cluster label: authenticated as AES-GCM additional data
 	// when encrypting, a plain prefix otherwise. Packets with another label
@@ -198,6 +202,8 @@ func (c *Config) validate() error {
 		return bad("MTU %d outside [576, 65000]", c.MTU)
 	case len(c.Label) > 255:
 		return bad("Label is %d bytes, at most 255", len(c.Label))
+	case c.Keyring != nil && c.Keyring.empty():
+		return bad("Keyring holds no key: build it with NewKeyring")
 	}
 	return nil
 }

@@ -69,7 +69,9 @@ func (n *Node) sendCompound(addr string, msgs [][]byte) {
 
 // piggyback appends queued broadcasts for a packet to addr within avail
 // bytes. User broadcasts may take half the room first, then membership
-// news, then users again: neither queue can starve the other. Each message
+// news, then users again: neither queue can starve the other. A user
+// broadcast larger than half the room may take all of it in every other
+// packet, or it would wait for membership news to run dry. Each message
 // goes to every other member once before any of them twice (see take).
 func (n *Node) piggyback(msgs [][]byte, addr string, avail int) [][]byte {
 	others := n.live
@@ -81,6 +83,9 @@ func (n *Node) piggyback(msgs [][]byte, addr string, avail int) [][]byte {
 	n.stamp++
 	var u, s int
 	msgs, u = n.user.take(msgs, avail/2, limit, others, addr, n.stamp)
+	if u == 0 && n.stamp%2 == 1 {
+		msgs, u = n.user.take(msgs, avail, limit, others, addr, n.stamp)
+	}
 	msgs, s = n.sys.take(msgs, avail-u, limit, others, addr, n.stamp)
 	msgs, _ = n.user.take(msgs, avail-u-s, limit, others, addr, n.stamp)
 	return msgs

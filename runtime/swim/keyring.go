@@ -13,7 +13,8 @@ import (
 // Keyring holds the AES keys a Node encrypts with (the primary) and
 // decrypts with (all of them), so keys can be rotated without downtime:
 // install the new key on every member, make it primary on every member,
-// then remove the old one. Safe for concurrent use.
+// then remove the old one. Build it with NewKeyring: a Node needs a primary
+// key. Safe for concurrent use.
 type Keyring struct {
 	mu    sync.RWMutex
 	keys  [][]byte // keys[0] is the primary
@@ -105,6 +106,12 @@ func (k *Keyring) Keys() [][]byte {
 		out[i] = slices.Clone(key)
 	}
 	return out
+}
+
+func (k *Keyring) empty() bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return len(k.aeads) == 0
 }
 
 func (k *Keyring) find(key []byte) int {

@@ -21,10 +21,11 @@ import (
 // the sealed message; a reply starts with a status byte (0 ok, 1 error
 // text).
 type NetTransport struct {
-	udp *net.UDPConn
-	tcp *net.TCPListener
-	log *slog.Logger
-	h   Handler
+	udp  *net.UDPConn
+	tcp  *net.TCPListener
+	addr string // advertised, see advertiseAddr
+	log  *slog.Logger
+	h    Handler
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -67,15 +68,103 @@ func NewNetTransport(bind string, log *slog.Logger) (*NetTransport, error) {
 			}
 			continue // the UDP port was taken: try another
 		}
+		addr, err := advertiseAddr(tcpAddr.IP, bound)
+		if err != nil {
+			tl.Close()
+			ul.Close()
+			return nil, fmt.Errorf("swim: transport: %s: %w", bind, err)
+		}
 		_ = ul.SetReadBuffer(2 << 20)
 		ctx, cancel := context.WithCancel(context.Background())
-		return &NetTransport{udp: ul, tcp: tl, log: log, ctx: ctx, cancel: cancel}, nil
+		return &NetTransport{udp: ul, tcp: tl, addr: addr, log: log, ctx: ctx, cancel: cancel}, nil
 	}
 	return nil, fmt.Errorf("swim: transport: listen udp %s: %w", bind, lastErr)
 }
 
-// LocalAddr implements Transport.
-func (t *NetTransport) LocalAddr() string { return t.tcp.Addr().String() }
+// LocalAddr implements Transport: the bound address, or, when bound to an
+// unspecified IP (0.0.0.0, ::), an address of one of the host's
+// interfaces, since the unspecified one means "this host" to every member
+// that dials it. Bind a specific IP to choose it yourself.
+func (t *NetTransport) LocalAddr() string { return t.addr }
+
+// advertiseAddr is the address members reach a listener at that was asked
+// to bind IP asked (nil: any) and is bound to bound.
+func advertiseAddr(asked net.IP, bound *net.TCPAddr) (string, error) {
+	ip, ok := netip.AddrFromSlice(asked)
+	if ok && !ip.Unmap().IsUnspecified() {
+		return bound.String(), nil
+	}
+	addrs, err := upInterfaceAddrs()
+	if err != nil {
+		return "", fmt.Errorf("list interface addresses: %w", err)
+	}
+	// Go listens dual-stack on "0.0.0.0" as on "::", but someone who asked
+	// for 0.0.0.0 wants to be reached over IPv4.
+	v4only := ok && ip.Is4() || ok && ip.Is4In6()
+	best, ok := pickAdvertiseIP(addrs, v4only)
+	if !ok {
+		return "", errors.New("bound to an unspecified address and no interface has a usable one: bind a specific IP")
+	}
+	return netip.AddrPortFrom(best, uint16(bound.Port)).String(), nil
+}
+
+func upInterfaceAddrs() ([]netip.Addr, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		as, err := ifc.Addrs()
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if ipn, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
+					out = append(out, ip.Unmap())
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// pickAdvertiseIP prefers, as memberlist does, a private IPv4 address,
+// then any routable IPv4, then (unless v4only) private and routable IPv6,
+// and loopback last (a host with no other interface is a cluster of one
+// host). Link-local addresses need a zone and are never picked.
+func pickAdvertiseIP(addrs []netip.Addr, v4only bool) (netip.Addr, bool) {
+	rank := func(ip netip.Addr) int {
+		v6 := 0
+		if !ip.Is4() {
+			if v4only {
+				return -1
+			}
+			v6 = 1
+		}
+		switch {
+		case ip.IsPrivate():
+			return 0 + 2*v6
+		case ip.IsGlobalUnicast():
+			return 1 + 2*v6
+		case ip.IsLoopback():
+			return 4 + v6
+		}
+		return -1
+	}
+	var best netip.Addr
+	bestRank := -1
+	for _, ip := range addrs {
+		if r := rank(ip); r >= 0 && (bestRank < 0 || r < bestRank) {
+			best, bestRank = ip, r
+		}
+	}
+	return best, bestRank >= 0
+}
 
 // Start implements Transport.
 func (t *NetTransport) Start(h Handler) error {
@@ -103,7 +192,9 @@ func (t *NetTransport) readPackets() {
 		}
 		p := make([]byte, n)
 		copy(p, buf[:n])
-		t.h.HandlePacket(from.String(), p)
+		// A dual-stack socket (bound to an unspecified IP) reports IPv4
+		// senders as ::ffff:a.b.c.d: name them as they name themselves.
+		t.h.HandlePacket(netip.AddrPortFrom(from.Addr().Unmap(), from.Port()).String(), p)
 	}
 }
 
@@ -215,9 +306,14 @@ func readFrame(r io.Reader) ([]byte, error) {
 	if n > MaxStreamSize {
 		return nil, fmt.Errorf("%w: stream frame of %d bytes, at most %d", ErrMalformed, n, MaxStreamSize)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
+	// Grow with what arrives, not with what the prefix claims: a peer that
+	// announces 32 MiB and sends nothing must not cost 32 MiB.
+	b, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
 		return nil, err
+	}
+	if len(b) < int(n) {
+		return nil, fmt.Errorf("stream frame of %d bytes ends after %d: %w", n, len(b), io.ErrUnexpectedEOF)
 	}
 	return b, nil
 }

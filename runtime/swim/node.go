@@ -53,6 +53,8 @@ type Node struct {
 	seen  seenBroadcasts // user broadcasts delivered recently
 
 	eagerPending bool
+	leaveDone    chan struct{} // the leave broadcast's; see Leave
+	leaveUnsent  bool          // Shutdown dropped it before it was gossiped
 
 	seq  uint32
 	acks map[uint32]*ackHandler
@@ -86,6 +88,8 @@ var (
 	ErrNoSeeds     = errors.New("swim: no seed could be reached")
 	ErrTooLarge    = errors.New("swim: message larger than the MTU allows")
 	ErrUnknownNode = errors.New("swim: unknown member")
+	// ErrLeft is returned by the calls that would undo a Leave.
+	ErrLeft = errors.New("swim: node has left the cluster")
 )
 
 // Create validates cfg, starts the node's transport and timers, and
@@ -192,6 +196,13 @@ func (n *Node) Shutdown() error {
 	for _, h := range n.acks {
 		h.timer.Stop()
 	}
+	if n.leaveDone != nil {
+		select {
+		case <-n.leaveDone:
+		default:
+			n.leaveUnsent = true // reset closes it: Leave must not report success
+		}
+	}
 	n.sys.reset()
 	n.user.reset()
 	n.mu.Unlock()
@@ -264,7 +275,8 @@ func (n *Node) snapshot(m *member) Member {
 }
 
 // UpdateMeta replaces this member's metadata and gossips it with a new
-// incarnation; members report EventUpdate.
+// incarnation; members report EventUpdate. After Leave it returns ErrLeft:
+// the news of a higher incarnation would bring the member back to life.
 func (n *Node) UpdateMeta(meta []byte) error {
 	if len(meta) > MetaMaxSize {
 		return fmt.Errorf("swim: update meta: %d bytes, at most %d: %w", len(meta), MetaMaxSize, ErrTooLarge)
@@ -274,6 +286,9 @@ func (n *Node) UpdateMeta(meta []byte) error {
 	if n.closed.Load() {
 		return ErrShutdown
 	}
+	if n.leaving {
+		return fmt.Errorf("swim: update meta: %w", ErrLeft)
+	}
 	self := n.get(n.self)
 	self.inc++
 	self.info = &nodeInfo{addr: self.info.addr, meta: slices.Clone(meta)}
@@ -282,7 +297,8 @@ func (n *Node) UpdateMeta(meta []byte) error {
 }
 
 // Join contacts each seed address with a push-pull state exchange and
-// returns how many answered. It fails only if none did.
+// returns how many answered. It fails only if none did. A node that left
+// cannot join again (ErrLeft): create a new one.
 func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 	if n.closed.Load() {
 		return 0, ErrShutdown
@@ -290,6 +306,10 @@ func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 	type result struct{ err error }
 	results := make(chan result, len(seeds))
 	n.mu.Lock()
+	if n.leaving {
+		n.mu.Unlock()
+		return 0, fmt.Errorf("swim: join: %w", ErrLeft)
+	}
 	for _, seed := range seeds {
 		n.pushPull(seed, true, func(err error) { results <- result{err} })
 	}
@@ -315,31 +335,38 @@ func (n *Node) Join(ctx context.Context, seeds ...string) (int, error) {
 }
 
 // Leave announces a graceful departure and waits until the announcement
-// has been gossiped (or ctx ends). The node keeps answering probes until
-// Shutdown, so nobody mistakes it for failed meanwhile; members report
-// EventLeave, not EventFailed.
+// has been gossiped (or ctx ends; or Shutdown drops it first, ErrShutdown).
+// The node keeps answering probes until Shutdown, so nobody mistakes it
+// for failed meanwhile; members report EventLeave, not EventFailed.
+// UpdateMeta and Join then fail with ErrLeft. A second Leave waits for the
+// same announcement.
 func (n *Node) Leave(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closed.Load() {
 		n.mu.Unlock()
 		return ErrShutdown
 	}
-	if n.leaving {
-		n.mu.Unlock()
-		return nil
+	if !n.leaving {
+		n.leaving = true
+		self := n.get(n.self)
+		n.setState(self, StateLeft)
+		n.leaveDone = make(chan struct{})
+		wait := n.leaveDone
+		if n.live == 0 {
+			close(n.leaveDone) // nobody to wait for
+			wait = nil
+		}
+		n.sys.push(n.cfg.Name, mustEncode(msgDead, &swimwire.Dead{Incarnation: self.inc, Node: n.cfg.Name, From: n.cfg.Name}), wait)
 	}
-	n.leaving = true
-	self := n.get(n.self)
-	n.setState(self, StateLeft)
-	done := make(chan struct{})
-	others := n.live > 0
-	n.sys.push(n.cfg.Name, mustEncode(msgDead, &swimwire.Dead{Incarnation: self.inc, Node: n.cfg.Name, From: n.cfg.Name}), done)
+	done := n.leaveDone
 	n.mu.Unlock()
-	if !others {
-		return nil
-	}
 	select {
 	case <-done:
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.leaveUnsent {
+			return fmt.Errorf("swim: leave: not gossiped before Shutdown: %w", ErrShutdown)
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("swim: leave: %w", ctx.Err())
@@ -369,9 +396,14 @@ func (n *Node) Broadcast(key string, payload []byte) error {
 }
 
 // SendTo sends payload to the named member: in one packet when it fits the
-// MTU (best effort), otherwise over a stream, waiting for the receipt.
+// MTU (best effort), otherwise over a stream, waiting for the receipt. A
+// payload the stream cannot carry (MaxStreamSize, framing and security
+// layer included) fails with ErrTooLarge.
 func (n *Node) SendTo(ctx context.Context, name string, payload []byte) error {
 	msg := mustEncode(msgUserDirect, &swimwire.UserMsg{Payload: slices.Clone(payload)})
+	if size := len(msg) + overhead(n.kr, n.cfg.Label); size > MaxStreamSize {
+		return fmt.Errorf("swim: send to %q: %d bytes, a stream carries at most %d: %w", name, size, MaxStreamSize, ErrTooLarge)
+	}
 	n.mu.Lock()
 	if n.closed.Load() {
 		n.mu.Unlock()

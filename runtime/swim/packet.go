@@ -114,10 +114,57 @@ func decodeFrame(f frame) (any, error) {
 	default:
 		return nil, nil // unknown: skipped
 	}
-	if err := unmarshalBody(f.body, m); err != nil {
+	err := unmarshalBody(f.body, m)
+	if err == nil {
+		err = checkBody(m)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v at offset %d: %v", ErrMalformed, f.t, f.off, err)
 	}
 	return m, nil
+}
+
+// checkBody rejects member news that no member sends: a name Create would
+// refuse, no address, or metadata over MetaMaxSize (such an alive message
+// could never be gossiped on: it does not fit a packet).
+func checkBody(m any) error {
+	switch m := m.(type) {
+	case *swimwire.Alive:
+		return checkMember(m.Node, m.Addr, m.Meta)
+	case *swimwire.Suspect:
+		return checkName(m.Node)
+	case *swimwire.Dead:
+		return checkName(m.Node)
+	case *swimwire.PushPull:
+		for i := range m.Nodes {
+			if err := checkMember(m.Nodes[i].Name, m.Nodes[i].Addr, m.Nodes[i].Meta); err != nil {
+				return fmt.Errorf("member %d: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+func checkMember(name, addr string, meta []byte) error {
+	switch err := checkName(name); {
+	case err != nil:
+		return err
+	case addr == "":
+		return fmt.Errorf("no address for %q", name)
+	case len(meta) > MetaMaxSize:
+		return fmt.Errorf("metadata of %d bytes for %q, at most %d", len(meta), name, MetaMaxSize)
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty member name")
+	case len(name) > 255:
+		return fmt.Errorf("member name of %d bytes, at most 255", len(name))
+	}
+	return nil
 }
 
 // compound concatenates framed messages.

@@ -2,6 +2,7 @@ package swim
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,4 +177,36 @@ func FuzzHandlePacket(f *testing.F) {
 		s.Run(3 * time.Second)
 		require.NoError(t, n.Shutdown())
 	})
+}
+
+// TestDecodeRejectsImpossibleNews: member news no member sends (Create
+// refuses such names and metadata) is malformed, with what and where. An
+// alive message with no name used to add a member called "", and one with
+// 5,000 bytes of metadata a member whose news never fit a packet again.
+func TestDecodeRejectsImpossibleNews(t *testing.T) {
+	long := strings.Repeat("n", 256)
+	for _, tc := range []struct {
+		name, want string
+		t          msgType
+		m          any
+	}{
+		{"alive without name", "alive at offset 0: empty member name", msgAlive, &swimwire.Alive{Addr: "a:1"}},
+		{"alive without address", `no address for "x"`, msgAlive, &swimwire.Alive{Node: "x"}},
+		{"alive with huge meta", `metadata of 513 bytes for "x", at most 512`, msgAlive, &swimwire.Alive{Node: "x", Addr: "a:1", Meta: make([]byte, MetaMaxSize+1)}},
+		{"suspect with long name", "member name of 256 bytes", msgSuspect, &swimwire.Suspect{Node: long, From: "y"}},
+		{"dead without name", "dead at offset 0: empty member name", msgDead, &swimwire.Dead{From: "y"}},
+		{"push-pull entry", "push-pull at offset 0: member 1: empty member name", msgPushPull, &swimwire.PushPull{Nodes: []swimwire.PushNodeState{{Name: "x", Addr: "a:1"}, {Addr: "b:1"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames, err := splitFrames(mustEncode(tc.t, tc.m))
+			require.NoError(t, err)
+			_, err = decodeFrame(frames[0])
+			require.ErrorIs(t, err, ErrMalformed)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	frames, err := splitFrames(mustEncode(msgAlive, &swimwire.Alive{Node: long[:255], Addr: "a:1", Meta: make([]byte, MetaMaxSize)}))
+	require.NoError(t, err)
+	_, err = decodeFrame(frames[0])
+	require.NoError(t, err, "at the limits")
 }

@@ -83,7 +83,10 @@ func (n *Node) probeNode(target *member) {
 		case refused:
 			delta = 0 // the target's host answered: not our health at fault
 		case expectedNacks > 0:
-			delta = expectedNacks - nacks
+			// One point per relay that did not nack (Lifeguard); a
+			// duplicated or stray nack must not make a failed probe
+			// count as evidence of our own health.
+			delta = max(expectedNacks-nacks, 0)
 		}
 		n.aware.apply(delta)
 		n.m.probeFailures.Add(1)

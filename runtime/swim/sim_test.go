@@ -1,8 +1,10 @@
 package swim
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -379,4 +381,109 @@ func broadcastRun(t *testing.T, size int, seed uint64) []string {
 	// nobody gets back its own.
 	s.Run(20 * time.Second)
 	return check(true)
+}
+
+// TestSimNothingUndoesLeave: after Leave, UpdateMeta and Join fail with
+// ErrLeft. UpdateMeta used to gossip an alive message at a higher
+// incarnation that replaced the queued leave (same key) and brought the
+// member back to life everywhere, while the leaving node no longer probed;
+// Join pushed a state saying the node had left and reported success.
+func TestSimNothingUndoesLeave(t *testing.T) {
+	s := NewSim(testSeed(t, 7))
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+	a, b := nodes[0], nodes[1]
+	for _, n := range nodes[1:] {
+		s.Join(n, a.LocalNode().Addr)
+	}
+	require.True(t, s.RunUntil(5*time.Second, allSee(nodes, 3)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the Sim runs on this goroutine: do not wait for the gossip
+	require.ErrorIs(t, a.Leave(ctx), context.Canceled)
+	require.ErrorIs(t, a.UpdateMeta([]byte("late")), ErrLeft)
+	_, err := a.Join(context.Background(), b.LocalNode().Addr)
+	require.ErrorIs(t, err, ErrLeft)
+	require.True(t, s.RunUntil(10*time.Second, func() bool {
+		return stateOf(b, a.cfg.Name) == StateLeft && stateOf(nodes[2], a.cfg.Name) == StateLeft
+	}), "b sees %v", stateOf(b, a.cfg.Name))
+	s.Run(5 * time.Second)
+	require.Equal(t, StateLeft, stateOf(b, a.cfg.Name), "the leave stands")
+	m, _ := b.Member(a.cfg.Name)
+	require.Zero(t, m.Incarnation, "no alive news of a later life")
+}
+
+// TestSimExtraNacksDoNotLowerScore: a failed probe raises the health score
+// by the number of relays that did not nack, and never lowers it. A
+// duplicated nack (UDP may deliver a datagram twice) or a stray one used
+// to make the count negative, so a failed probe made the prober look
+// healthier.
+func TestSimExtraNacksDoNotLowerScore(t *testing.T) {
+	s := NewSim(testSeed(t, 8))
+	cfg := DefaultLANConfig()
+	cfg.DisableTCPPings = true
+	nodes := simCluster(t, s, 3, cfg, nil)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	s.Bootstrap(nodes...)
+	s.Kill(c)
+	a.mu.Lock()
+	a.probeTimer.Stop() // only the probe below
+	a.aware.score = 2
+	timeout := a.aware.scale(cfg.ProbeTimeout)
+	seq := a.seq + 1
+	_, target := a.lookupName(c.cfg.Name)
+	a.probeNode(target)
+	a.mu.Unlock()
+	s.Run(timeout + time.Millisecond) // the indirect ping went to b
+	nack, err := seal(nil, "", mustEncode(msgNack, &swimwire.Nack{SeqNo: seq}))
+	require.NoError(t, err)
+	a.HandlePacket(b.LocalNode().Addr, nack) // b's nack, delivered twice
+	a.HandlePacket(b.LocalNode().Addr, nack)
+	require.True(t, s.RunUntil(10*time.Second, func() bool { return a.Metrics().ProbeFailures == 1 }))
+	require.Equal(t, 2, a.HealthScore(), "every relay nacked: the failure leaves the score as it was")
+}
+
+// TestSimLeaveInterruptedByShutdown: a Leave still waiting for its
+// announcement to be gossiped when Shutdown drops it reports ErrShutdown;
+// it used to report success, as if the cluster had been told.
+func TestSimLeaveInterruptedByShutdown(t *testing.T) {
+	s := NewSim(testSeed(t, 9))
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a := nodes[0]
+	errs := make(chan error, 2)
+	for range 2 { // a second Leave waits for the same announcement
+		go func() { errs <- a.Leave(context.Background()) }()
+	}
+	// The Sim is not run: nothing is gossiped while both wait.
+	deadline := time.Now().Add(10 * time.Second)
+	for a.LocalNode().State != StateLeft {
+		require.True(t, time.Now().Before(deadline), "Leave did not start")
+		runtime.Gosched()
+	}
+	require.NoError(t, a.Shutdown())
+	for range 2 {
+		select {
+		case err := <-errs:
+			require.ErrorIs(t, err, ErrShutdown)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Leave did not return after Shutdown")
+		}
+	}
+}
+
+// TestSimUnknownStateInPushPullSkipped: a push-pull entry in a state this
+// version does not know (a newer member's) is skipped, as unknown message
+// types are. It used to be taken as a suspicion of a healthy member.
+func TestSimUnknownStateInPushPullSkipped(t *testing.T) {
+	s := NewSim(testSeed(t, 10))
+	nodes := simCluster(t, s, 2, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	a, b := nodes[0], nodes[1]
+	req, err := seal(nil, "", mustEncode(msgPushPull, &swimwire.PushPull{Nodes: []swimwire.PushNodeState{
+		{Name: b.cfg.Name, Addr: b.LocalNode().Addr, Incarnation: 5, State: swimwire.StateLeft + 1}}}))
+	require.NoError(t, err)
+	_, err = a.HandleRequest("10.9.9.9:1", req)
+	require.NoError(t, err)
+	m, _ := a.Member(b.cfg.Name)
+	require.Equal(t, StateAlive, m.State)
+	require.Zero(t, m.Incarnation)
 }

@@ -263,7 +263,8 @@ func (n *Node) localState() []swimwire.PushNodeState {
 }
 
 // mergeState applies a remote member table. A remote death is only taken
-// as a suspicion: this node gives the member its own chance to refute.
+// as a suspicion: this node gives the member its own chance to refute. A
+// state this version does not know (a newer member's) is skipped.
 // from is fromState, or fromJoinState to take alive members in quietly.
 func (n *Node) mergeState(nodes []swimwire.PushNodeState, from source) {
 	for i := range nodes {
@@ -273,7 +274,7 @@ func (n *Node) mergeState(nodes []swimwire.PushNodeState, from source) {
 			n.aliveNode(&swimwire.Alive{Incarnation: r.Incarnation, Node: r.Name, Addr: r.Addr, Meta: r.Meta}, from)
 		case StateLeft:
 			n.deadNode(&swimwire.Dead{Incarnation: r.Incarnation, Node: r.Name, From: r.Name})
-		default:
+		case StateSuspect, StateDead:
 			if _, m := n.lookupName(r.Name); m == nil {
 				continue // do not learn of members only as dead
 			}

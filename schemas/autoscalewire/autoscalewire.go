@@ -137,6 +137,8 @@ type CustomMetric struct {
 	Name string  `wire:"1" json:"name"`
 	Up   float64 `wire:"2" json:"up"`
 	Down float64 `wire:"3" json:"down"`
+	// Disabled leaves the metric out of every decision.
+	Disabled bool `wire:"4" json:"disabled"`
 }
 
 // ScaleUpPolicy sizes a scale-up: ceil(Percent% of the current nodes), at

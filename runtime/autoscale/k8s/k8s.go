@@ -100,6 +100,8 @@ func New(cfg Config) (*Executor, error) {
 	return e, nil
 }
 
+// String names the workload ("Deployment dw/dwnode"), as logs and errors
+// do.
 func (e *Executor) String() string {
 	return fmt.Sprintf("%s %s/%s", e.cfg.Kind, e.cfg.Namespace, e.cfg.Name)
 }

@@ -365,6 +365,11 @@ func (e *Engine) handle(env *replicawire.Envelope) error {
 	if env.To != "" && env.To != e.cfg.ID {
 		return fmt.Errorf("%w: envelope from %q is addressed to %q, not %q", ErrInvalidMessage, env.From, env.To, e.cfg.ID)
 	}
+	current := env.ToEpoch == e.cfg.Epoch
+	if env.Ack != nil && current && env.Ack.Seq > e.seq {
+		// checked before anything of env is applied (announcements, peer)
+		return errorf("ack from %q for sequence number %d, beyond our last %d", env.From, env.Ack.Seq, e.seq)
+	}
 	if len(env.Pruned) > 0 || len(env.Forget) > 0 {
 		e.onAnnounce(env.Pruned, env.Forget)
 		if e.fenced {
@@ -375,11 +380,8 @@ func (e *Engine) handle(env *replicawire.Envelope) error {
 	if p == nil {
 		return nil // stale incarnation
 	}
-	current := env.ToEpoch == e.cfg.Epoch
 	if env.Ack != nil && current {
-		if err := e.onAck(p, env.Ack); err != nil {
-			return err
-		}
+		e.onAck(p, env.Ack)
 	}
 	if env.Deltas != nil && len(env.Deltas.Items) > 0 {
 		if err := e.onDeltas(p, env.Deltas.Items); err != nil {

@@ -352,10 +352,15 @@ func TestInvalidEnvelopes(t *testing.T) {
 			st := newCounterState("b")
 			e, err := New(Config{ID: "b", Epoch: 1, State: st, Transport: NewMemNetwork(1, Faults{}).Transport("b"), Logger: quietLogger()})
 			require.NoError(t, err)
+			if tc.env != nil {
+				tc.env.Pruned = []string{"gone-1"} // an announcement is applied only with the rest
+			}
 			err = e.Handle(tc.env)
 			require.ErrorIs(t, err, ErrInvalidMessage)
 			require.ErrorContains(t, err, tc.want)
 			require.Empty(t, st.snapshotMap())
+			require.Empty(t, e.Departed(), "the refused envelope's pruning announcement was applied")
+			require.Empty(t, e.Peers(), "the refused envelope's sender became a peer")
 			require.Equal(t, uint64(1), e.Stats().InvalidMessages)
 		})
 	}

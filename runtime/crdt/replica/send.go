@@ -177,11 +177,9 @@ func (e *Engine) reclaim() {
 	}
 }
 
-// onAck records how far p applied our stream.
-func (e *Engine) onAck(p *peer, a *replicawire.Ack) error {
-	if a.Seq > e.seq {
-		return errorf("ack from %q for sequence number %d, beyond our last %d", p.id, a.Seq, e.seq)
-	}
+// onAck records how far p applied our stream (handle refused an ack beyond
+// it).
+func (e *Engine) onAck(p *peer, a *replicawire.Ack) {
 	if a.Seq > p.acked {
 		p.acked = a.Seq
 		p.progressTick = e.now
@@ -194,5 +192,4 @@ func (e *Engine) onAck(p *peer, a *replicawire.Ack) error {
 	if a.Missing && p.acked+1 >= e.base() {
 		p.sent = p.acked // the gap is resent on the next tick
 	}
-	return nil
 }

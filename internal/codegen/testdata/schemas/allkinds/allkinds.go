@@ -113,6 +113,7 @@ type Tagged struct {
 	OmitTime  time.Time         `wire:"10" json:"omit_time,omitempty"`
 	OmitLeaf  Leaf              `wire:"11" json:"omit_leaf,omitempty"`
 	Hidden    string            `wire:"12" json:"-"`
+	Dash      string            `wire:"13" json:"-,"`
 	HTTPAddr  string            `wire:"200000"`
 	Big       uint64            `wire:"536870911"`
 }
