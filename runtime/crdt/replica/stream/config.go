@@ -30,8 +30,8 @@ type Config struct {
 	InboundQueue int
 	// DialTimeout bounds connecting plus the hello. Default 2s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds one flush to a peer; a peer that stops reading is
-	// disconnected after it. Default 10s.
+	// WriteTimeout bounds writing one frame, and each flush, to a peer; a
+	// peer that stops reading is disconnected after it. Default 10s.
 	WriteTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the exponential backoff between
 	// failed connection attempts to one peer. Default 20ms and 2s.

@@ -109,11 +109,16 @@ func (p *peer) dial() (net.Conn, error) {
 
 // pump writes b and then everything queued, batching whatever is queued at
 // the moment into one flush, until a write fails or the transport stops.
+// The write deadline is armed before every frame, not only before the
+// flush: a frame larger than the buffer goes to the connection inside
+// Write, and after an idle spell the deadline of the last flush is long
+// past.
 func (p *peer) pump(c net.Conn, b []byte) error {
 	t := p.t
 	bw := bufio.NewWriterSize(c, 64<<10)
 	for {
 		for b != nil {
+			c.SetWriteDeadline(time.Now().Add(t.cfg.WriteTimeout))
 			if _, err := bw.Write(b); err != nil {
 				return err
 			}

@@ -126,6 +126,25 @@ func TestFramesFlowBothWays(t *testing.T) {
 	require.Equal(t, uint64(50), b.Stats().FramesReceived)
 }
 
+// A frame larger than the write buffer, sent after the connection was idle
+// longer than WriteTimeout, once ran into the deadline armed for the last
+// flush: the write failed at once, the frame was lost and the connection
+// redialled. The idle spell is the test's input, not a synchronisation.
+func TestLargeFrameAfterIdleConnection(t *testing.T) {
+	f := newFixture(t)
+	a := f.start("a", func(c *stream.Config) { c.WriteTimeout = 200 * time.Millisecond })
+	b := f.start("b", nil)
+	state := func(seq uint64) *replicawire.Envelope {
+		return &replicawire.Envelope{From: "a", Epoch: 1, State: &replicawire.State{Seq: seq, Data: bytes.Repeat([]byte{7}, 256<<10)}}
+	}
+	require.NoError(t, a.Send("b", state(1)))
+	require.Equal(t, uint64(1), recv(t, b).State.Seq)
+	time.Sleep(500 * time.Millisecond) // idle past the last flush's deadline
+	require.NoError(t, a.Send("b", state(2)))
+	require.Equal(t, uint64(2), recv(t, b).State.Seq)
+	require.Equal(t, uint64(1), a.Stats().Dials, "the idle connection was dropped")
+}
+
 func TestPeerRestartReconnects(t *testing.T) {
 	f := newFixture(t)
 	a := f.start("a", nil)
