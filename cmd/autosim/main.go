@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -41,6 +42,18 @@ func run(args []string, out io.Writer) error {
 	sampleEvery := fs.Int64("plot-every", 120, "plot one sample per this many simulated seconds")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	switch {
+	case !(*factor > 0) || math.IsInf(*factor, 0):
+		return fmt.Errorf("-scale %v: want a positive finite factor", *factor)
+	case *compress < 1:
+		return fmt.Errorf("-compress %d: want at least 1", *compress)
+	case *smooth < 0:
+		return fmt.Errorf("-smooth %d: want 0 or more seconds", *smooth)
+	case !(*hpaTarget > 0) || math.IsInf(*hpaTarget, 0):
+		return fmt.Errorf("-hpa-target %v: want a positive finite percentage", *hpaTarget)
+	case *sampleEvery < 1:
+		return fmt.Errorf("-plot-every %d: want at least 1 second", *sampleEvery)
 	}
 	raw, err := sim.LoadTraceFile(*trace)
 	if err != nil {

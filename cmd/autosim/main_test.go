@@ -38,6 +38,15 @@ func TestRunErrors(t *testing.T) {
 	require.ErrorContains(t, err, "capacity must be a positive number")
 	err = run([]string{"-trace", fixture, "-svg", filepath.Join(t.TempDir(), "p.svg"), "-plot-from", "1000h"}, &out)
 	require.ErrorContains(t, err, "no samples")
+	// Flags that would replay garbage (negative or NaN loads, an HPA
+	// aiming at 0 %) are refused, naming the flag.
+	for _, tc := range []struct{ flag, value string }{
+		{"-scale", "-1"}, {"-scale", "NaN"}, {"-scale", "0"}, {"-compress", "0"}, {"-compress", "-3"},
+		{"-smooth", "-1"}, {"-hpa-target", "0"}, {"-hpa-target", "-5"}, {"-hpa-target", "+Inf"}, {"-plot-every", "0"},
+	} {
+		err = run([]string{"-trace", fixture, tc.flag, tc.value}, &out)
+		require.ErrorContains(t, err, tc.flag+" "+tc.value, "%s %s", tc.flag, tc.value)
+	}
 	err = run([]string{"-no-such-flag"}, &out)
 	require.Error(t, err)
 }

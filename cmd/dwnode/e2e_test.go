@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -334,4 +339,34 @@ func TestE2EKVLinearizableWhileLeaderKilled(t *testing.T) {
 		require.GreaterOrEqual(t, got, seq, "acknowledged write %s=%d lost", own, seq)
 	}
 	t.Logf("%d operations, %d acknowledged writes, linearizable; new leader %s", len(history), puts, newLeader)
+}
+
+// TestSIGTERMWhileJoiningStopsCleanly: a node told to stop while it still
+// retries its seeds (a supervisor giving up on a node that cannot join)
+// exits 0 saying it was stopped, not 1 with the last join error.
+func TestSIGTERMWhileJoiningStopsCleanly(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0") // a port nobody answers on once closed
+	require.NoError(t, err)
+	seed := dead.Addr().String()
+	require.NoError(t, dead.Close())
+	dir := t.TempDir()
+	cmd := exec.Command(dwnodeBinary(t), "-name", "lonely", "-data", filepath.Join(dir, "lonely"), "-join", seed,
+		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var log []string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() { // EOF if the node exits: the Wait below reports it
+		log = append(log, sc.Text())
+		if strings.Contains(sc.Text(), "join failed, retrying") {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			break
+		}
+	}
+	for sc.Scan() {
+		log = append(log, sc.Text())
+	}
+	require.NoError(t, cmd.Wait(), "exit status; log:\n%s", strings.Join(log, "\n"))
+	require.Contains(t, log[len(log)-1], "stopped before serving", strings.Join(log, "\n"))
 }

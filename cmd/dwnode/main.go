@@ -61,6 +61,10 @@ func run(args []string, getenv func(string) string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := Start(ctx, cfg, log)
+	if err != nil && ctx.Err() != nil { // SIGTERM or SIGINT while starting
+		log.Info("dwnode: stopped before serving", "err", err)
+		return 0
+	}
 	if err != nil {
 		log.Error("dwnode: start failed", "err", err)
 		return 1

@@ -200,7 +200,7 @@ func (n *Node) join(ctx context.Context) error {
 		n.log.Warn("dwnode: join failed, retrying", "seeds", n.cfg.Join, "err", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("dwnode: join %v: %w", n.cfg.Join, err)
+			return fmt.Errorf("dwnode: join %v: gave up (%w); last attempt: %w", n.cfg.Join, ctx.Err(), err)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

@@ -15,6 +15,9 @@ type metricSpec struct {
 	// nonNegative is a quantity that cannot be below 0 (a utilisation, a
 	// queue length): a negative reading is a broken one, not a low one.
 	nonNegative bool
+	// utilisation is a share of the nodes' capacity (CPU, memory): it
+	// spreads inversely with the node count.
+	utilisation bool
 	t           Thresholds
 }
 
@@ -23,10 +26,10 @@ type metricSpec struct {
 func (c *Config) specs() []metricSpec {
 	var out []metricSpec
 	if !c.CPU.Disabled {
-		out = append(out, metricSpec{name: MetricCPU, source: MetricCPU, nonNegative: true, t: c.CPU})
+		out = append(out, metricSpec{name: MetricCPU, source: MetricCPU, nonNegative: true, utilisation: true, t: c.CPU})
 	}
 	if !c.Memory.Disabled {
-		out = append(out, metricSpec{name: MetricMemory, source: MetricMemory, nonNegative: true, t: c.Memory})
+		out = append(out, metricSpec{name: MetricMemory, source: MetricMemory, nonNegative: true, utilisation: true, t: c.Memory})
 	}
 	if !c.QueueDepth.Disabled {
 		out = append(out, metricSpec{name: MetricQueueDepthPerNode, source: MetricQueueDepth, perNode: true, nonNegative: true, t: c.QueueDepth})
@@ -206,7 +209,7 @@ func (c *Config) scaleUpStep(current int, up []sample) int {
 		return step
 	}
 	for _, s := range up {
-		if s.spec.name != MetricCPU && s.spec.name != MetricMemory {
+		if !s.spec.utilisation {
 			continue // only utilisations scale inversely with the node count
 		}
 		// A utilisation spreads over the nodes: current*v/goal nodes bring
@@ -229,7 +232,7 @@ func (c *Config) scaleDownStep(current int, samples []sample) int {
 	}
 	keep := 0
 	for _, s := range samples {
-		if s.spec.name != MetricCPU && s.spec.name != MetricMemory {
+		if !s.spec.utilisation {
 			continue
 		}
 		goal := c.Predictive.Target * s.spec.t.Up

@@ -184,7 +184,7 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 		if s.err != nil {
 			a.log.Warn("autoscale: metric unreadable", "metric", spec.name, "err", s.err)
 		}
-		if p := a.cfg.Predictive; p != nil && s.err == nil && !spec.perNode && a.starting(now) {
+		if p := a.cfg.Predictive; p != nil && s.err == nil && spec.utilisation && a.starting(now) {
 			// Utilisation measured before the nodes of the last scale-up
 			// were ready: spread it over the capacity that is coming.
 			s.value *= float64(a.lastUp.before) / float64(a.lastUp.after)

@@ -217,6 +217,35 @@ func TestPredictiveCountsStartingNodes(t *testing.T) {
 	require.Equal(t, ActionScaleUp, d.Action)
 }
 
+// TestPredictiveSpreadsOnlyUtilisations: while new nodes start, CPU and
+// memory are spread over them, but a custom metric (a latency) is not a
+// utilisation: it is judged as read.
+func TestPredictiveSpreadsOnlyUtilisations(t *testing.T) {
+	s, clock := newTestScaler(t, 10, func(c *Config) {
+		c.Cooldown = 0
+		c.Predictive = &Predictive{Horizon: time.Minute, Window: 10 * time.Minute, Target: 1}
+		c.Custom = []CustomMetric{{Name: "p99_ms", Thresholds: Thresholds{Up: 250, Down: 50}}}
+	})
+	s.Metrics.Set(MetricMemory, 50)
+	s.Metrics.Set(MetricCPU, 90)
+	s.Metrics.Set("p99_ms", 100)
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int32(5), d.Delta)
+
+	clock.Advance(15 * time.Second)
+	s.Metrics.Set(MetricCPU, 60)
+	s.Metrics.Set("p99_ms", 300)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	p99 := d.Readings[3]
+	require.Equal(t, "p99_ms", p99.Name)
+	require.InDelta(t, 300, p99.Value, 1e-9, p99.Reason)
+	require.NotContains(t, p99.Reason, "starting nodes")
+	require.Equal(t, VoteUp, p99.Vote, p99.Reason)
+	require.Contains(t, d.Readings[0].Reason, "counting 5 starting nodes", "cpu is still spread")
+}
+
 // blockingExecutor is a Recorder whose ScaleUp waits for release.
 type blockingExecutor struct {
 	*Recorder
