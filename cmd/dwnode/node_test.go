@@ -100,6 +100,9 @@ func TestNodeAPI(t *testing.T) {
 		{"wrong token", "POST", "/v1/records/tables/a", `{"ops":[]}`, "nope", 401, "Authorization: Bearer"},
 		{"bad json", "PUT", "/v1/kv/a", `{"value":`, "tok", 400, "KVWrite"},
 		{"empty body", "PUT", "/v1/kv/a", ``, "tok", 400, "empty body"},
+		{"misspelt field", "PUT", "/v1/kv/a", `{"valeu":"x"}`, "tok", 400, "unknown field"},
+		{"null body", "PUT", "/v1/kv/a", `null`, "tok", 400, "want a JSON object"},
+		{"unknown op field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"owner","valeu":"ann"}]}`, "tok", 400, "unknown field"},
 		{"unknown record type", "POST", "/v1/records/nope/a", `{"ops":[{"op":"inc","field":"row_count","by":1}]}`, "tok", 404, `no record type \"nope\"`},
 		{"no ops", "POST", "/v1/records/tables/a", `{"ops":[]}`, "tok", 400, "no ops"},
 		{"bad op", "POST", "/v1/records/tables/a", `{"ops":[{"op":"mul","field":"row_count","by":2}]}`, "tok", 400, "row_count takes inc, dec"},
@@ -133,6 +136,8 @@ func TestNodeAPI(t *testing.T) {
 		})
 	}
 	// No failed request changed anything or created a record.
+	_, err = cli.KVGet(ctx, addr, "a")
+	require.ErrorContains(t, err, "404", "a refused PUT wrote the key")
 	keys, err := n.records.keys("tables")
 	require.NoError(t, err)
 	require.Equal(t, []string{"orders"}, keys)
