@@ -108,7 +108,7 @@ func (x *MetricReading) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *MetricReading) jsonSize() int {
-	n := 126
+	n := 129
 	n += len(x.Name)
 	n += wire.UintLen(uint64(x.Vote))
 	n += len(x.Reason)
@@ -984,7 +984,7 @@ func (x *Thresholds) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Thresholds) jsonSize() int {
-	n := 80
+	n := 82
 	return n
 }
 
@@ -1141,7 +1141,7 @@ func (x *CustomMetric) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *CustomMetric) jsonSize() int {
-	n := 90
+	n := 92
 	n += len(x.Name)
 	return n
 }
@@ -1302,7 +1302,7 @@ func (x *ScaleUpPolicy) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *ScaleUpPolicy) jsonSize() int {
-	n := 43
+	n := 44
 	n += wire.IntLen(int64(x.Min))
 	return n
 }
@@ -1708,7 +1708,7 @@ func (x *Predictive) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Predictive) jsonSize() int {
-	n := 60
+	n := 61
 	n += len(x.Horizon)
 	n += len(x.Window)
 	return n

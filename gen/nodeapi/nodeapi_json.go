@@ -2307,7 +2307,7 @@ func (x *Health) appendJSON(b []byte) ([]byte, error) {
 }
 
 func (x *Health) jsonSize() int {
-	n := 128
+	n := 129
 	n += len(x.Status)
 	n += len(x.Node)
 	n += wire.UintLen(uint64(x.Members))

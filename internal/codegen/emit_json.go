@@ -163,7 +163,7 @@ func jsonFixedLen(t *Type) int {
 	case KindBool:
 		return 5
 	case KindFloat:
-		return 24
+		return 25 // -0.0000012345678901234567
 	case KindTime:
 		return 37
 	}

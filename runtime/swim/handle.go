@@ -186,7 +186,23 @@ func (n *Node) HandlePacket(from string, p []byte) {
 	if n.closed.Load() {
 		return
 	}
+	// A member puts at most one ping and one indirect ping in a packet.
+	// Answering every one would make each (spoofable) datagram a
+	// reflector: a deflated packet of a few hundred bytes holds thousands.
+	var pinged, relayed bool
 	for _, d := range msgs {
+		switch d.t {
+		case msgPing:
+			if pinged {
+				continue
+			}
+			pinged = true
+		case msgIndirectPing:
+			if relayed {
+				continue
+			}
+			relayed = true
+		}
 		n.handleMsg(from, d)
 	}
 }

@@ -210,3 +210,37 @@ func TestDecodeRejectsImpossibleNews(t *testing.T) {
 	_, err = decodeFrame(frames[0])
 	require.NoError(t, err, "at the limits")
 }
+
+// TestHandlePacketAnswersOnePingPerPacket: a packet of thousands of pings
+// (deflated, a few hundred bytes) or indirect pings gets one answer, not
+// one packet per ping: no member sends more than one of each per packet,
+// and the source address of a datagram can be forged.
+func TestHandlePacketAnswersOnePingPerPacket(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		msg  func() []byte
+	}{
+		{"ping", func() []byte { return mustEncode(msgPing, &swimwire.Ping{SeqNo: 7}) }},
+		{"indirect ping", func() []byte {
+			return mustEncode(msgIndirectPing, &swimwire.IndirectPing{SeqNo: 7, Target: "v", TargetAddr: "10.9.9.9:1"})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSim(1)
+			c := DefaultLANConfig()
+			c.Name = "a"
+			n, err := s.AddNode(c)
+			require.NoError(t, err)
+			defer n.Shutdown()
+			var msgs [][]byte
+			for range 2000 {
+				msgs = append(msgs, tc.msg())
+			}
+			p, err := seal(nil, "", compressCompound(compound(nil, msgs)))
+			require.NoError(t, err)
+			require.Less(t, len(p), 1000, "deflated")
+			n.HandlePacket("10.9.9.8:1", p)
+			require.Equal(t, uint64(1), n.Metrics().PacketsSent)
+		})
+	}
+}

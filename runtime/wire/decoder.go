@@ -250,11 +250,28 @@ func (d *Decoder) Time(typ int) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	p := d.buf[d.pos : d.pos+n]
 	var t time.Time
-	if err := t.UnmarshalBinary(d.buf[d.pos : d.pos+n]); err != nil {
+	if err := t.UnmarshalBinary(p); err != nil {
 		return time.Time{}, d.errAt(start, ErrSyntax, err.Error())
 	}
 	d.pos += n
+	if len(p) == 16 && p[0] == 2 && int8(p[15]) < 0 {
+		// Version 2 ends with the seconds of the zone offset as a signed
+		// byte, which Time.UnmarshalBinary (Go 1.26) reads unsigned: a
+		// negative offset with seconds (local mean time west of Greenwich)
+		// comes back 256 seconds off (golang/go#78528). Put the zone right
+		// as Time.UnmarshalBinary would have (Local when it matches), unless
+		// the bytes are ones Time.AppendBinary cannot have written and the
+		// offset they mean could not be encoded again.
+		off := int(int16(binary.BigEndian.Uint16(p[13:])))*60 + int(int8(p[15]))
+		if m := off / 60; m >= math.MinInt16 && m != -1 {
+			if _, local := t.In(time.Local).Zone(); local == off {
+				return t.In(time.Local), nil
+			}
+			return t.In(time.FixedZone("", off)), nil
+		}
+	}
 	return t, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -425,4 +426,46 @@ func TestIntKeyErrorOffset(t *testing.T) {
 		}
 	}
 	require.EqualError(t, err, `offset 9: invalid map key "00000"`)
+}
+
+// TestTimeKeepsZoneOffset: a time decodes to the instant and the zone
+// offset it was encoded with, including offsets with seconds on either side
+// of UTC (local mean time: New York's was -4:56:02), which the standard
+// library's Time.UnmarshalBinary reads 256 seconds off when negative.
+func TestTimeKeepsZoneOffset(t *testing.T) {
+	at := time.Date(1850, 6, 1, 12, 30, 45, 123456789, time.UTC)
+	for _, loc := range []*time.Location{
+		time.UTC, time.Local,
+		time.FixedZone("", 5*3600+30*60), time.FixedZone("", -3*3600),
+		time.FixedZone("LMT", -(4*3600 + 56*60 + 2)), time.FixedZone("", 19*60+32),
+		time.FixedZone("", -15), time.FixedZone("", -(23*3600 + 59*60 + 59)),
+	} {
+		want := at.In(loc)
+		b, err := AppendTime([]byte{9}, want)
+		require.NoError(t, err, loc)
+		require.Equal(t, SizeTime(want), len(b)-1)
+		d := NewDecoder(b)
+		d.pos = 1
+		got, err := d.Time(TypeLen)
+		require.NoError(t, err, loc)
+		require.True(t, got.Equal(want), "%v: got %v, want %v", loc, got, want)
+		_, gotOff := got.Zone()
+		_, wantOff := want.Zone()
+		require.Equal(t, wantOff, gotOff, "%v: zone offset of %v", loc, got)
+		require.Equal(t, len(b), d.Offset())
+	}
+}
+
+// TestTimeOddZoneBytesReencode: version-2 zone bytes Time.AppendBinary
+// never writes (a minute part of -1, or of the other sign than the
+// seconds) still decode to a time that encodes again.
+func TestTimeOddZoneBytesReencode(t *testing.T) {
+	for _, zone := range [][3]byte{{0xff, 0xff, 0xf1}, {0x00, 0x05, 0xf1}, {0xff, 0xfb, 0x0f}, {0x7f, 0xff, 0x80}, {0x80, 0x00, 0x80}} {
+		p := []byte{2, 0, 0, 0, 14, 0, 0, 0, 0, 0, 0, 0, 7, zone[0], zone[1], zone[2]}
+		d := NewDecoder(append([]byte{byte(len(p))}, p...))
+		got, err := d.Time(TypeLen)
+		require.NoError(t, err, "%x", zone)
+		_, err = AppendTime(nil, got)
+		require.NoError(t, err, "%x: %v", zone, got)
+	}
 }
