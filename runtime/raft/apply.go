@@ -39,6 +39,22 @@ func (a *applier) run() {
 		if !a.applyCommitted() {
 			return
 		}
+		if err := n.err(); err != nil && len(a.pending) > 0 {
+			a.failAll(err)
+		}
+	}
+}
+
+// failAll resolves every pending future once a storage failure stopped the
+// node: what was committed has been applied, and nothing more commits
+// here, though another leader may still commit these entries.
+func (a *applier) failAll(err error) {
+	err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	for idx, fs := range a.pending {
+		for _, f := range fs {
+			f.resolve(nil, err)
+		}
+		delete(a.pending, idx)
 	}
 }
 

@@ -41,6 +41,16 @@ func newRaftLog(store LogStore, snap raftwire.SnapshotMeta, hasSnap bool) (*raft
 	if err != nil {
 		return nil, fmt.Errorf("raft: log last index: %w", err)
 	}
+	var covered uint64 // the snapshot covers the log up to here
+	if hasSnap {
+		covered = snap.Index
+	}
+	if first-1 > covered {
+		// Compaction only follows a durable snapshot: the snapshot that
+		// covered these entries is lost or unreadable.
+		return nil, fmt.Errorf("%w: log starts at index %d but the snapshot covers only up to %d: entries %d to %d are missing",
+			ErrStorage, first, covered, covered+1, first-1)
+	}
 	l := &raftLog{store: store, prevIndex: first - 1, persisted: last, tailStart: last + 1, maxTailCache: 16384}
 	lastTerm := uint64(0)
 	if last >= first {

@@ -277,15 +277,7 @@ func (n *Node) run() {
 	for {
 		select {
 		case <-n.stopCh:
-			n.stopReplicators()
-			n.failReads(ErrClosed)
-			if n.transfer != nil {
-				n.endTransfer(ErrClosed)
-			}
-			if n.inSnap != nil {
-				n.inSnap.sink.Cancel()
-				n.inSnap = nil
-			}
+			n.stopCore(ErrClosed)
 			return
 		case m, ok := <-inbound:
 			if !ok {
@@ -307,13 +299,48 @@ func (n *Node) run() {
 		case <-ticker.C:
 			n.tick()
 		}
-		if n.failed.Load() != nil {
-			n.stopReplicators()
-			n.failReads(ErrStorage)
+		if err := n.err(); err != nil {
+			if !errors.Is(err, ErrStorage) {
+				err = fmt.Errorf("%w: %w", ErrStorage, err)
+			}
+			n.stopCore(err)
 			n.role.Store(uint32(Shutdown))
-			<-n.stopCh
+			n.signalCommit() // the applier resolves what can no longer commit
+			n.runFailed(err)
 			return
 		}
+	}
+}
+
+// runFailed answers, until Close, what still reaches a core stopped by a
+// storage failure: queued proposals fail with err, and control requests
+// run (they find the node in the Shutdown role), so no caller waits for a
+// core that no longer runs.
+func (n *Node) runFailed(err error) {
+	for {
+		select {
+		case <-n.stopCh:
+			return
+		case f := <-n.proposeCh:
+			f.fail(err)
+		case fn := <-n.ctrlCh:
+			fn()
+		}
+	}
+}
+
+// stopCore ends what the core goroutine owns when it stops, with err:
+// replication, pending reads, a leadership transfer and a snapshot being
+// received.
+func (n *Node) stopCore(err error) {
+	n.stopReplicators()
+	n.failReads(err)
+	if n.transfer != nil {
+		n.endTransfer(err)
+	}
+	if n.inSnap != nil {
+		n.inSnap.sink.Cancel()
+		n.inSnap = nil
 	}
 }
 
@@ -331,6 +358,9 @@ func (n *Node) fail(err error) {
 
 // doCtrl runs fn on the core goroutine and waits for it.
 func (n *Node) doCtrl(ctx context.Context, fn func()) error {
+	if err := n.err(); err != nil {
+		return err
+	}
 	done := make(chan struct{})
 	wrapped := func() { fn(); close(done) }
 	select {

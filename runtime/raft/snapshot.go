@@ -17,6 +17,10 @@ type snapReceive struct {
 	meta   raftwire.SnapshotMeta
 	sink   SnapshotSink
 	offset uint64
+	// term is the sending leader's term: another leader's snapshot of the
+	// same index and term need not have the same bytes, so its chunks are
+	// never spliced onto this stream.
+	term uint64
 }
 
 type snapResult struct {
@@ -244,7 +248,7 @@ func (n *Node) handleInstallSnapshot(m *raftwire.Message, is *raftwire.InstallSn
 		return
 	}
 	in := n.inSnap
-	if in == nil || in.meta.Index != is.LastIncludedIndex || in.meta.Term != is.LastIncludedTerm {
+	if in == nil || in.meta.Index != is.LastIncludedIndex || in.meta.Term != is.LastIncludedTerm || in.term != is.Term {
 		if is.Offset != 0 {
 			resp.Success = false
 			reply()
@@ -264,7 +268,7 @@ func (n *Node) handleInstallSnapshot(m *raftwire.Message, is *raftwire.InstallSn
 			reply()
 			return
 		}
-		in = &snapReceive{meta: meta, sink: sink}
+		in = &snapReceive{meta: meta, sink: sink, term: is.Term}
 		n.inSnap = in
 	}
 	switch {

@@ -113,3 +113,27 @@ func TestOversizedProposalDoesNotWedgeCluster(t *testing.T) {
 	require.Eventually(t, func() bool { return len(f.fsm.list()) == want }, 20*time.Second, 5*time.Millisecond,
 		"the restarted follower applies every entry")
 }
+
+// TestLargeMessageAfterIdleConnection sends a message larger than the
+// writer's buffer over a connection that has been idle for longer than
+// WriteTimeout. The write must get a fresh deadline: the one left by the
+// last flush has expired, and a write under it fails at once, losing the
+// message and the connection.
+func TestLargeMessageAfterIdleConnection(t *testing.T) {
+	const writeTimeout = 20 * time.Millisecond
+	a := newTransport(t, "a", func(c *tcp.Config) { c.WriteTimeout = writeTimeout })
+	b := newTransport(t, "b", nil)
+	require.NoError(t, a.Send(b.LocalAddr(), appendMsg("a", "b", 1)))
+	recv(t, b)
+	// Let the deadline of that flush expire: the idle time is the point
+	// of the test, not a wait for something to happen.
+	time.Sleep(5 * writeTimeout)
+	big := &raftwire.Message{From: "a", To: "b", InstallSnapshot: &raftwire.InstallSnapshot{
+		Term: 1, LeaderID: "a", LastIncludedIndex: 10, Data: make([]byte, 256<<10),
+	}}
+	require.NoError(t, a.Send(b.LocalAddr(), big))
+	m := recv(t, b)
+	require.NotNil(t, m.InstallSnapshot)
+	require.Len(t, m.InstallSnapshot.Data, 256<<10)
+	require.EqualValues(t, 1, a.Stats().Dials, "the connection survived")
+}

@@ -140,7 +140,7 @@ func (p *peer) pump(c net.Conn, m *raftwire.Message) error {
 				// Send checked the size, so this is an encoder failure.
 				t.stats.dropped.Add(1)
 				t.log.Error("tcp: dropping message", "to", m.To, "err", err)
-			} else if _, err := bw.Write(buf); err != nil {
+			} else if err := p.write(c, bw, buf); err != nil {
 				return err
 			} else {
 				t.stats.sent.Add(1)
@@ -165,4 +165,16 @@ func (p *peer) pump(c net.Conn, m *raftwire.Message) error {
 			return t.ctx.Err()
 		}
 	}
+}
+
+// write buffers one frame. When it does not fit in the buffer, bufio
+// writes to the connection at once: give that write its own deadline, as
+// the one left by the last flush may have long expired on an idle
+// connection.
+func (p *peer) write(c net.Conn, bw *bufio.Writer, frame []byte) error {
+	if len(frame) > bw.Available() {
+		c.SetWriteDeadline(time.Now().Add(p.t.cfg.WriteTimeout))
+	}
+	_, err := bw.Write(frame)
+	return err
 }
