@@ -84,7 +84,10 @@ func (s GCStats) Add(o GCStats) GCStats {
 
 // AutoGC makes Merge and MergeDelta run GarbageCollect once TombstoneCount
 // passes Threshold. It is shared by pointer, so one policy can serve many
-// objects; Options is called on the merging goroutine.
+// objects; Options is called on the merging goroutine. A merge that
+// collects increments Runs without synchronisation: share one policy only
+// among objects merged under one lock (or from one goroutine), and read
+// Runs under that lock.
 type AutoGC struct {
 	// Threshold is the TombstoneCount above which a merge collects;
 	// 0 means DefaultGCThreshold.

@@ -49,7 +49,9 @@ func (k *Keyed) Update(key string, f func(State) error) error {
 	return f(r)
 }
 
-// Get returns the record of key.
+// Get returns the record of key, for reading. Change it only through
+// Update: a change made directly is not marked, so its delta is not taken
+// until the next Update of that key.
 func (k *Keyed) Get(key string) (State, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -448,6 +448,7 @@ func (e *Engine) fence() {
 	}
 	e.fenced, e.fenceNotify = true, true
 	e.out = nil
+	e.ackProgress() // wake Sync callers: no acknowledgement comes any more
 	e.cfg.Logger.Error("replica: this node's replica id was pruned by the cluster (it was declared dead); "+
 		"it must stop writing and rejoin under a new epoch", "node", e.cfg.ID, "replica", e.cfg.Replica)
 }

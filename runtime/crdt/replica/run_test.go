@@ -140,3 +140,34 @@ func TestSync(t *testing.T) {
 	require.NoError(t, a.Sync(context.Background()))
 	require.Equal(t, uint64(7), sb.snapshotMap()["a"], "Sync returned before the peer had the change")
 }
+
+// TestSyncReturnsWhenFenced: a Sync waiting for an acknowledgement returns
+// ErrFenced as soon as the node learns that its replica id was pruned; no
+// acknowledgement can come any more (a fenced engine sends and applies
+// nothing), so it once waited until its context ended, for ever without a
+// deadline.
+func TestSyncReturnsWhenFenced(t *testing.T) {
+	net := NewMemNetwork(3, Faults{})
+	sa := newCounterState("a")
+	a, err := New(Config{ID: "a", Replica: "a@1", Epoch: 1, State: sa, Transport: net.Transport("a"), Logger: quietLogger()})
+	require.NoError(t, err)
+	net.Transport("b")
+	a.AddPeer("b")
+	sa.Inc(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// what a waiting Sync selects on: fencing must close it
+	a.mu.Lock()
+	waiting := a.ackCh
+	a.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- a.Sync(ctx) }()
+	require.NoError(t, a.Handle(&replicawire.Envelope{From: "b", Epoch: 2, Replica: "b@2", To: "a", Pruned: []string{"a@1"}}))
+	require.True(t, a.Fenced())
+	select {
+	case <-waiting:
+	default:
+		t.Fatal("fencing did not wake the Sync callers")
+	}
+	require.ErrorIs(t, <-done, ErrFenced)
+}
