@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/dwsdk/distributed/gen/swimwire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -119,4 +120,29 @@ func TestPiggybackLargeUserNotStarved(t *testing.T) {
 	}
 	require.Equal(t, 5, withBig, "every other packet")
 	require.Greater(t, withNews, 5*1300/50, "the news still fills the other packets")
+}
+
+// TestRelayOnlyWhatFits: a member with a smaller MTU than the originator's
+// delivers a broadcast too large for its own packets without queueing it
+// for relay; queued, it could never be taken, so it stayed in the queue
+// for good, one more for every such broadcast.
+func TestRelayOnlyWhatFits(t *testing.T) {
+	s := NewSim(1)
+	c := DefaultLANConfig()
+	c.Name, c.MTU = "a", 600
+	var got []Message
+	c.OnMessage = func(m Message) { got = append(got, m) }
+	n, err := s.AddNode(c)
+	require.NoError(t, err)
+	defer n.Shutdown()
+	for i, size := range []int{500, 1000} {
+		msg := mustEncode(msgUser, &swimwire.UserMsg{Payload: make([]byte, size), Origin: "big-mtu", Seq: uint64(i + 1)})
+		p, err := seal(nil, "", msg)
+		require.NoError(t, err)
+		n.HandlePacket("10.9.9.9:1", p)
+	}
+	require.Len(t, got, 2, "both delivered")
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	require.Equal(t, 1, n.user.len(), "only the one that fits is relayed")
 }

@@ -98,8 +98,11 @@ type Config struct {
 	Transport Transport
 	// Clock schedules timers. nil means the wall clock.
 	Clock Clock
-	// Rand is the random source for probe order, target selection and
-	// nonces' counterpart; nil seeds one from the runtime.
+	// Rand is the random source for probe order, member insertion, target
+	// selection and timer staggering (AES-GCM nonces always come from
+	// crypto/rand); nil seeds one from the runtime. The Node uses it under
+	// its lock only: do not share one Source between Nodes running
+	// concurrently.
 	Rand rand.Source
 
 	// names lets a simulation intern member names once for all its nodes.

@@ -244,3 +244,35 @@ func TestHandlePacketAnswersOnePingPerPacket(t *testing.T) {
 		})
 	}
 }
+
+// FuzzHandleRequest drives a live member of a small cluster with arbitrary
+// stream requests (push-pull states above all): nothing may panic, and a
+// request is either answered or refused with an error.
+func FuzzHandleRequest(f *testing.F) {
+	pp := func(nodes ...swimwire.PushNodeState) []byte {
+		p, _ := seal(nil, "", mustEncode(msgPushPull, &swimwire.PushPull{Join: true, Nodes: nodes}))
+		return p
+	}
+	f.Add(pp(swimwire.PushNodeState{Name: "node-0001", Addr: "10.0.0.1:7946", Incarnation: 3, State: swimwire.StateDead}))
+	f.Add(pp(swimwire.PushNodeState{Name: "node-0000", Addr: "10.0.0.0:7946", Incarnation: 9, State: swimwire.StateLeft},
+		swimwire.PushNodeState{Name: "new", Addr: "10.0.0.9:7946", Meta: []byte("m")}))
+	ping, _ := seal(nil, "", mustEncode(msgPing, &swimwire.Ping{SeqNo: 1, Target: "node-0000"}))
+	f.Add(ping)
+	user, _ := seal(nil, "", mustEncode(msgUserDirect, &swimwire.UserMsg{Payload: []byte("x")}))
+	f.Add(user)
+	f.Add([]byte{0, byte(msgPushPull), 3, 0x12, 0x01, 0x0a})
+	f.Fuzz(func(t *testing.T, req []byte) {
+		s := NewSim(1)
+		nodes := simCluster(t, s, 3, DefaultLANConfig(), nil)
+		s.Bootstrap(nodes...)
+		reply, err := nodes[0].HandleRequest("10.0.0.9:1", req)
+		if err == nil {
+			_, err = nodes[1].open(reply)
+			require.NoError(t, err, "the reply opens")
+		}
+		s.Run(2 * time.Second)
+		for _, n := range nodes {
+			require.NoError(t, n.Shutdown())
+		}
+	})
+}

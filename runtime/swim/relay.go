@@ -71,7 +71,9 @@ func (n *Node) userBroadcast(m *swimwire.UserMsg) {
 	if !n.seen.first(bcastID{origin: n.names.id(m.Origin), seq: m.Seq}, n.now()) {
 		return
 	}
-	if msg := mustEncode(msgUser, m); msg != nil {
+	// A broadcast from a member with a larger MTU may not fit this one's
+	// packets: queued, it would never be sent nor leave the queue.
+	if msg := mustEncode(msgUser, m); msg != nil && len(msg) <= n.cfg.MTU-overhead(n.kr, n.cfg.Label) {
 		n.user.push("", msg, nil)
 	}
 	if n.cfg.OnMessage != nil {
