@@ -43,7 +43,9 @@ func (r Role) String() string {
 }
 
 // Deps are the parts a Node is built from. The Node uses but does not close
-// the stores (a test may restart a node from them); it closes the Transport.
+// the stores (a test may restart a node from them); its Close closes the
+// Transport. When NewNode fails, nothing was started and the caller still
+// owns the Transport.
 type Deps struct {
 	FSM       FSM
 	Logs      LogStore

@@ -33,9 +33,12 @@ type Transport struct {
 	inbound chan *raftwire.Message
 	peers   atomic.Pointer[map[string]bool] // allowed server IDs; nil allows all
 
+	// out holds the outbound peers by address, replaced (copy on write)
+	// under mu when a peer is added: Send finds a known peer without a
+	// lock, so heartbeats take none.
+	out    atomic.Pointer[map[string]*peer]
 	mu     sync.Mutex
-	out    map[string]*peer // by address
-	conns  frame.ConnSet    // open incoming connections
+	conns  frame.ConnSet // open incoming connections
 	closed bool
 
 	stats counters
@@ -60,9 +63,9 @@ func New(ctx context.Context, cfg Config) (*Transport, error) {
 		log:     cfg.Logger.With("raft_tcp", cfg.ID),
 		ln:      ln,
 		inbound: make(chan *raftwire.Message, cfg.InboundQueue),
-		out:     make(map[string]*peer),
 		done:    make(chan struct{}),
 	}
+	t.out.Store(&map[string]*peer{})
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	t.wg.Add(1)
 	go func() {
@@ -143,20 +146,33 @@ func (t *Transport) Send(addr string, m *raftwire.Message) error {
 	}
 }
 
-// peer returns the outbound peer for addr, starting its writer if new.
+// peer returns the outbound peer for addr, starting its writer if new. A
+// known peer is found without a lock.
 func (t *Transport) peer(addr string) (*peer, error) {
+	if t.ctx.Err() != nil {
+		return nil, raft.ErrClosed
+	}
+	if p := (*t.out.Load())[addr]; p != nil {
+		return p, nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return nil, raft.ErrClosed
 	}
-	p := t.out[addr]
-	if p == nil {
-		p = &peer{t: t, addr: addr, q: make(chan *raftwire.Message, t.cfg.SendQueue)}
-		t.out[addr] = p
-		t.wg.Add(1)
-		go p.run()
+	old := *t.out.Load()
+	if p := old[addr]; p != nil {
+		return p, nil
 	}
+	p := &peer{t: t, addr: addr, q: make(chan *raftwire.Message, t.cfg.SendQueue)}
+	m := make(map[string]*peer, len(old)+1)
+	for a, q := range old {
+		m[a] = q
+	}
+	m[addr] = p
+	t.out.Store(&m)
+	t.wg.Add(1)
+	go p.run()
 	return p, nil
 }
 
