@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -101,8 +102,10 @@ func (n *Node) writeErr(w http.ResponseWriter, err error) {
 	}
 }
 
-// readJSON decodes a bounded request body with the generated codec.
-func readJSON(r *http.Request, v interface{ UnmarshalJSON([]byte) error }) error {
+// readJSON decodes a bounded request body with the generated codec. The
+// body must be a JSON object without unknown fields: a misspelt field
+// would otherwise be dropped and its value written as empty.
+func readJSON(r *http.Request, v interface{ UnmarshalJSONStrict([]byte) error }) error {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		return fmt.Errorf("%w: more than %d bytes", errTooLarge, tooLarge.Limit)
@@ -113,7 +116,10 @@ func readJSON(r *http.Request, v interface{ UnmarshalJSON([]byte) error }) error
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty body, want JSON", errBadRequest)
 	}
-	if err := v.UnmarshalJSON(b); err != nil {
+	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return fmt.Errorf("%w: body: want a JSON object, got %q", errBadRequest, t[:min(len(t), 20)])
+	}
+	if err := v.UnmarshalJSONStrict(b); err != nil {
 		return fmt.Errorf("%w: body: %v", errBadRequest, err)
 	}
 	return nil

@@ -100,12 +100,18 @@ func TestNodeAPI(t *testing.T) {
 		{"wrong token", "POST", "/v1/records/tables/a", `{"ops":[]}`, "nope", 401, "Authorization: Bearer"},
 		{"bad json", "PUT", "/v1/kv/a", `{"value":`, "tok", 400, "KVWrite"},
 		{"empty body", "PUT", "/v1/kv/a", ``, "tok", 400, "empty body"},
+		{"misspelt field", "PUT", "/v1/kv/a", `{"valeu":"x"}`, "tok", 400, "unknown field"},
+		{"null body", "PUT", "/v1/kv/a", `null`, "tok", 400, "want a JSON object"},
+		{"unknown op field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"owner","valeu":"ann"}]}`, "tok", 400, "unknown field"},
 		{"unknown record type", "POST", "/v1/records/nope/a", `{"ops":[{"op":"inc","field":"row_count","by":1}]}`, "tok", 404, `no record type \"nope\"`},
 		{"no ops", "POST", "/v1/records/tables/a", `{"ops":[]}`, "tok", 400, "no ops"},
 		{"bad op", "POST", "/v1/records/tables/a", `{"ops":[{"op":"mul","field":"row_count","by":2}]}`, "tok", 400, "row_count takes inc, dec"},
 		{"bad field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"colour","value":"x"}]}`, "tok", 400, "no such field"},
 		{"negative by", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"row_count","by":-2}]}`, "tok", 400, "by must be positive"},
 		{"bad value", "POST", "/v1/records/nodes/a", `{"ops":[{"op":"set","field":"healthy","value":"perhaps"}]}`, "tok", 400, "not a boolean"},
+		{"key on an unkeyed field", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"row_count","key":"2026-11","by":1}]}`, "tok", 400, "row_count takes no key"},
+		{"value on a counter", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"row_count","by":1,"value":"5"}]}`, "tok", 400, "inc takes no value"},
+		{"by on a set", "POST", "/v1/records/tables/a", `{"ops":[{"op":"set","field":"owner","value":"ann","by":3}]}`, "tok", 400, "by is only for inc and dec"},
 		{"partition without key", "POST", "/v1/records/tables/a", `{"ops":[{"op":"inc","field":"partitions","by":1}]}`, "tok", 400, "key is empty"},
 		{"missing record", "GET", "/v1/records/tables/missing", ``, "", 404, "record tables/missing"},
 		{"unknown view", "GET", "/v1/records/tables/orders?view=State", ``, "", 400, `view \"State\"`},
@@ -133,6 +139,8 @@ func TestNodeAPI(t *testing.T) {
 		})
 	}
 	// No failed request changed anything or created a record.
+	_, err = cli.KVGet(ctx, addr, "a")
+	require.ErrorContains(t, err, "404", "a refused PUT wrote the key")
 	keys, err := n.records.keys("tables")
 	require.NoError(t, err)
 	require.Equal(t, []string{"orders"}, keys)

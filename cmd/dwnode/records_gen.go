@@ -155,11 +155,20 @@ func validateOps(typ string, fields map[string]fieldSpec) func([]nodeapi.RecordO
 			if !slices.Contains(f.ops, op.Op) {
 				return bad("%s takes %s", op.Field, strings.Join(f.ops, ", "))
 			}
-			if f.key && op.Key == "" {
+			counter := op.Op == "inc" || op.Op == "dec"
+			// A stray key, value or by is a mistake (row_count with the key
+			// meant for partitions), not something to ignore.
+			switch {
+			case f.key && op.Key == "":
 				return bad("key is empty")
-			}
-			if (op.Op == "inc" || op.Op == "dec") && op.By <= 0 {
+			case !f.key && op.Key != "":
+				return bad("%s takes no key", op.Field)
+			case counter && op.By <= 0:
 				return bad("by must be positive")
+			case !counter && op.By != 0:
+				return bad("by is only for inc and dec")
+			case op.Value != "" && (f.value == "" || counter || op.Op == "delete"):
+				return bad("%s takes no value", op.Op)
 			}
 			switch {
 			case op.Op == "delete":

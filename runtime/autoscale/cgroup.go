@@ -147,7 +147,11 @@ func (c cgroupV2) memory() (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	used -= inactiveFile(filepath.Join(c.dir, "memory.stat"), "inactive_file", used)
+	cache, err := inactiveFile(filepath.Join(c.dir, "memory.stat"), "inactive_file", used)
+	if err != nil {
+		return 0, 0, err
+	}
+	used -= cache
 	p := filepath.Join(c.dir, "memory.max")
 	b, err := readFile(p)
 	if errors.Is(err, errMissing) {
@@ -164,17 +168,22 @@ func (c cgroupV2) memory() (float64, float64, error) {
 }
 
 // inactiveFile returns the reclaimable page cache to subtract from usage
-// (the working set, as the kubelet computes it), or 0 if unknown.
-func inactiveFile(path, key string, used float64) float64 {
+// (the working set, as the kubelet computes it): 0 when the file or its
+// line is absent, an error naming the file when it is unreadable or
+// malformed.
+func inactiveFile(path, key string, used float64) (float64, error) {
 	b, err := readFile(path)
+	if errors.Is(err, errMissing) {
+		return 0, nil
+	}
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	v, ok, err := parseKeyed(path, b, key)
 	if err != nil || !ok || v > used {
-		return 0
+		return 0, err
 	}
-	return v
+	return v, nil
 }
 
 // cgroupV1CPU reads the cpu and cpuacct controllers of cgroup v1.
@@ -223,7 +232,11 @@ func (c cgroupV1Memory) memory() (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	used -= inactiveFile(filepath.Join(c.dir, "memory.stat"), "total_inactive_file", used)
+	cache, err := inactiveFile(filepath.Join(c.dir, "memory.stat"), "total_inactive_file", used)
+	if err != nil {
+		return 0, 0, err
+	}
+	used -= cache
 	limit, err := readUint(filepath.Join(c.dir, "memory.limit_in_bytes"))
 	if err != nil {
 		return 0, 0, err

@@ -217,3 +217,38 @@ func FuzzCgroupParsers(f *testing.F) {
 		}
 	})
 }
+
+// TestContainerMetricsMalformedMemoryStat: the page cache subtracted from
+// usage comes from memory.stat; a malformed one is reported like every
+// other cgroup file, not silently read as no cache (which would inflate
+// the working set and scale up for nothing). A memory.stat that is absent
+// or lacks the line still means no cache to subtract.
+func TestContainerMetricsMalformedMemoryStat(t *testing.T) {
+	for _, tc := range []struct{ tree, stat, line string }{
+		{"v2", "memory.stat", "inactive_file lots\n"},
+		{"v1", "memory/memory.stat", "total_inactive_file -5\n"},
+	} {
+		t.Run(tc.tree, func(t *testing.T) {
+			root := copyTree(t, filepath.Join("testdata", "cgroup", tc.tree))
+			m, err := NewContainerMetrics(ContainerConfig{CgroupRoot: root,
+				SelfCgroup: filepath.Join("testdata", "self-cgroup-root"), MemInfo: filepath.Join("testdata", "meminfo")})
+			require.NoError(t, err)
+			good, err := m.MemoryPercent()
+			require.NoError(t, err)
+
+			writeFile(t, filepath.Join(root, tc.stat), "anon 4096\n"+tc.line)
+			_, err = m.MemoryPercent()
+			require.ErrorContains(t, err, tc.stat)
+			require.ErrorContains(t, err, "want an unsigned integer")
+
+			writeFile(t, filepath.Join(root, tc.stat), "anon 4096\n")
+			noCache, err := m.MemoryPercent()
+			require.NoError(t, err)
+			require.GreaterOrEqual(t, noCache, good)
+			require.NoError(t, os.Remove(filepath.Join(root, tc.stat)))
+			absent, err := m.MemoryPercent()
+			require.NoError(t, err)
+			require.Equal(t, noCache, absent)
+		})
+	}
+}
