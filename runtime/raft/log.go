@@ -66,7 +66,15 @@ func newRaftLog(store LogStore, snap raftwire.SnapshotMeta, hasSnap bool) (*raft
 			t, err := store.Term(snap.Index)
 			keep = err == nil && t == snap.Term
 		}
-		if snap.Index > l.prevIndex {
+		switch {
+		case !keep:
+			// The log conflicts with the snapshot, or ends before it (a
+			// crash between installing a snapshot and cutting the log):
+			// none of it is kept (Figure 13, rule 7).
+			if err := store.Reset(snap.Index); err != nil {
+				return nil, fmt.Errorf("raft: discard log conflicting with snapshot %d: %w", snap.Index, err)
+			}
+		case snap.Index > l.prevIndex:
 			// The snapshot covers entries the store still holds (a crash
 			// between installing a snapshot and compacting): drop them now.
 			if err := store.TruncatePrefix(snap.Index); err != nil {
@@ -268,24 +276,28 @@ func (l *raftLog) compact(index, term uint64) {
 }
 
 // restore resets the log to a snapshot's position, keeping the entries after
-// it when the log holds the snapshot's last entry. Core only.
-func (l *raftLog) restore(index, term uint64) {
-	keep := false
+// it when the log holds the snapshot's last entry (it reports whether it
+// did). Otherwise the whole log is discarded; seq is the write sequence of
+// the LogStore.Reset that discards it in the store, so that writes queued
+// before it cannot mark the discarded entries persisted. Core only.
+func (l *raftLog) restore(index, term, seq uint64) (kept bool) {
 	if index <= l.last.Load() {
 		if t, err := l.term(index); err == nil && t == term {
-			keep = true
+			kept = true
 		}
 	}
-	if keep {
+	if kept {
 		l.compact(index, term)
-		return
+		return true
 	}
 	l.mu.Lock()
 	l.prevIndex, l.prevTerm, l.prevTermOK = index, term, true
 	l.tail = nil
 	l.tailStart = index + 1
 	l.persisted = index
+	l.truncSeq = seq
 	l.lastTerm.Store(term)
 	l.last.Store(index)
 	l.mu.Unlock()
+	return false
 }

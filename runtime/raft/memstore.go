@@ -129,6 +129,18 @@ func (s *MemLogStore) TruncatePrefix(index uint64) error {
 	return nil
 }
 
+// Reset implements LogStore.
+func (s *MemLogStore) Reset(index uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.entries = nil
+	s.first = index + 1
+	return nil
+}
+
 // Close implements LogStore.
 func (s *MemLogStore) Close() error {
 	s.mu.Lock()

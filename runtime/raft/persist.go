@@ -7,11 +7,13 @@ import (
 )
 
 // writeOp is one request to the log writer: append entries (deleting any
-// conflicting suffix) or, with compactTo set, drop the prefix up to it.
+// conflicting suffix) or, with compactTo set, drop the prefix up to it, or
+// with reset also set, the whole log (LogStore.Reset).
 type writeOp struct {
 	seq       uint64
 	entries   []raftwire.Entry
 	compactTo uint64
+	reset     bool
 }
 
 // writeDone reports that every write up to seq is durable.
@@ -38,7 +40,11 @@ func (n *Node) runWriter() {
 			}
 		}
 		var err error
-		if op.compactTo > 0 {
+		if op.reset {
+			if err = n.log.store.Reset(op.compactTo); err != nil {
+				err = fmt.Errorf("%w: discard log for snapshot %d: %v", ErrStorage, op.compactTo, err)
+			}
+		} else if op.compactTo > 0 {
 			if err = n.log.store.TruncatePrefix(op.compactTo); err != nil {
 				err = fmt.Errorf("%w: compact log to %d: %v", ErrStorage, op.compactTo, err)
 			}

@@ -307,7 +307,10 @@ func (n *Node) handleInstallSnapshot(m *raftwire.Message, is *raftwire.InstallSn
 // installSnapshot switches this follower to a snapshot received in full.
 func (n *Node) installSnapshot(meta raftwire.SnapshotMeta) {
 	n.logger.Info("raft: installing snapshot", "index", meta.Index, "term", meta.Term)
-	n.log.restore(meta.Index, meta.Term)
+	// The write below gets sequence writeSeq+1. When the log conflicts
+	// with the snapshot, the store must lose all of it, not only the
+	// prefix: a stale suffix would come back on a restart.
+	keptLog := n.log.restore(meta.Index, meta.Term, n.writeSeq+1)
 	kept := n.configs.entries
 	n.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
 	if n.log.lastIndex() > meta.Index {
@@ -318,7 +321,7 @@ func (n *Node) installSnapshot(meta raftwire.SnapshotMeta) {
 		}
 	}
 	n.onConfigChange()
-	n.queueWrite(&writeOp{compactTo: meta.Index})
+	n.queueWrite(&writeOp{compactTo: meta.Index, reset: !keptLog})
 	if meta.Index > n.lastSnap.Index {
 		n.lastSnap = meta
 	}

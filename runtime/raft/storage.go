@@ -36,6 +36,14 @@ type LogStore interface {
 	// index >= LastIndex the store is empty and the next Append starts at
 	// index+1.
 	TruncatePrefix(index uint64) error
+	// Reset deletes every entry, whatever the store holds: afterwards it
+	// is empty, FirstIndex is index+1 and the next Append starts at
+	// index+1. Raft calls it when a snapshot ending at index conflicts
+	// with the log (Figure 13, rule 7: discard the entire log), where
+	// TruncatePrefix would keep the stale entries after index. It is
+	// durable before it returns and atomic: after a crash the store
+	// holds either everything it held before or nothing.
+	Reset(index uint64) error
 	// Close releases the store. Later calls return ErrClosed.
 	Close() error
 }

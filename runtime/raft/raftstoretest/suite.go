@@ -1,5 +1,7 @@
 // Package raftstoretest holds the conformance suite every raft.LogStore must
-// pass: run it from the tests of an implementation.
+// pass (appends, conflicts, TruncatePrefix, Reset, bounds, concurrency and,
+// for durable stores, all of it across a reopen): run it from the tests of
+// an implementation.
 //
 //	func TestConformance(t *testing.T) {
 //		raftstoretest.RunLogStore(t, raftstoretest.Harness{
@@ -51,6 +53,8 @@ func Data(index, term uint64) []byte {
 type step struct {
 	append   []raftwire.Entry
 	prefix   uint64 // TruncatePrefix(prefix) when > 0
+	reset    bool   // Reset(resetTo)
+	resetTo  uint64
 	reopen   bool
 	wantErr  error // errors.Is target for this step's operation
 	anyError bool  // the operation must fail, with any error
@@ -117,6 +121,18 @@ var scenarios = []scenario{
 		steps: []step{{append: Ents(1, 3, 1)}, {prefix: 7}, {append: Ents(7, 7, 1), anyError: true}, {append: Ents(8, 9, 2)}},
 		want:  want{8, 9, terms(2, 2)}},
 
+	{name: "reset discards every entry", steps: []step{{append: Ents(1, 10, 1)}, {reset: true, resetTo: 4}},
+		want: want{5, 4, nil}},
+	{name: "after reset the next index is index+1",
+		steps: []step{{append: Ents(1, 10, 1)}, {reset: true, resetTo: 4}, {append: Ents(4, 4, 2), anyError: true}, {append: Ents(6, 6, 2), anyError: true}, {append: Ents(5, 7, 2)}},
+		want:  want{5, 7, terms(3, 2)}},
+	{name: "reset beyond last", steps: []step{{append: Ents(1, 3, 1)}, {reset: true, resetTo: 7}, {append: Ents(8, 9, 2)}},
+		want: want{8, 9, terms(2, 2)}},
+	{name: "reset below first", steps: []step{{append: Ents(1, 10, 1)}, {prefix: 6}, {reset: true, resetTo: 3}, {append: Ents(4, 5, 2)}},
+		want: want{4, 5, terms(2, 2)}},
+	{name: "reset of an empty store", steps: []step{{reset: true, resetTo: 0}, {append: Ents(1, 2, 1)}},
+		want: want{1, 2, terms(2, 1)}},
+
 	{name: "reopen keeps entries", durable: true, steps: []step{{append: Ents(1, 10, 1)}, {reopen: true}, {append: Ents(11, 12, 2)}},
 		want: want{1, 12, cat(terms(10, 1), terms(2, 2))}},
 	{name: "reopen empty", durable: true, steps: []step{{reopen: true}}, want: want{1, 0, nil}},
@@ -132,6 +148,12 @@ var scenarios = []scenario{
 	{name: "reopen twice", durable: true,
 		steps: []step{{append: Ents(1, 5, 1)}, {reopen: true}, {append: Ents(3, 8, 2)}, {reopen: true}, {prefix: 3}, {reopen: true}},
 		want:  want{4, 8, terms(5, 2)}},
+	{name: "reopen after reset", durable: true,
+		steps: []step{{append: Ents(1, 10, 1)}, {reset: true, resetTo: 4}, {reopen: true}},
+		want:  want{5, 4, nil}},
+	{name: "reopen after reset and append", durable: true,
+		steps: []step{{append: Ents(1, 10, 1)}, {reset: true, resetTo: 4}, {append: Ents(5, 6, 2)}, {reopen: true}, {append: Ents(7, 7, 2)}, {reopen: true}},
+		want:  want{5, 7, terms(3, 2)}},
 }
 
 // RunLogStore runs the conformance suite against the stores h makes.
@@ -152,6 +174,8 @@ func RunLogStore(t *testing.T, h Harness) {
 					continue
 				case st.prefix > 0:
 					err = s.TruncatePrefix(st.prefix)
+				case st.reset:
+					err = s.Reset(st.resetTo)
 				default:
 					err = s.Append(st.append)
 				}
@@ -259,6 +283,7 @@ func testClosed(t *testing.T, h Harness) {
 	require.ErrorIs(t, err, raft.ErrClosed)
 	require.ErrorIs(t, s.Append(Ents(4, 4, 1)), raft.ErrClosed)
 	require.ErrorIs(t, s.TruncatePrefix(1), raft.ErrClosed)
+	require.ErrorIs(t, s.Reset(1), raft.ErrClosed)
 }
 
 // testConcurrent appends from one goroutine (Raft's order) while others read.

@@ -18,8 +18,10 @@
 // naming the file and offset (errors.Is(err, ErrCorrupt)), so no
 // acknowledged entry is ever dropped silently. Conflicting suffixes are
 // truncated in place; TruncatePrefix records the new first index durably and
-// deletes only whole segments. Segment creation and removal fsync the
-// directory.
+// deletes only whole segments; Reset (a snapshot conflicting with the log)
+// records the new first index with a flag that every segment is stale,
+// deletes them all, then clears the flag, and Open finishes a Reset a crash
+// interrupted. Segment creation and removal fsync the directory.
 //
 // Usage:
 //

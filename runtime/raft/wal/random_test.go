@@ -14,7 +14,7 @@ import (
 )
 
 // TestRandomOpsAgainstModel drives the WAL with random appends (many of them
-// conflicting), prefix truncations and restarts, in small segments with a
+// conflicting), prefix truncations, resets and restarts, in small segments with a
 // small cache, and compares every read with a plain in-memory model. Replay
 // one seed with WAL_SEED=n; SOAK=1 runs more seeds.
 func TestRandomOpsAgainstModel(t *testing.T) {
@@ -88,6 +88,10 @@ func runRandomOps(t *testing.T, seed uint64, ops int) {
 			default:
 				log, first = log[idx+1-first:], idx+1
 			}
+		case k < 16 && r.IntN(3) == 0: // reset somewhere around the log
+			idx := first - 1 + uint64(r.IntN(len(log)+3))
+			require.NoError(t, w.Reset(idx), "op %d: reset %d", op, idx)
+			log, first = nil, idx+1
 		case k < 17: // restart
 			require.NoError(t, w.Close())
 			w = openWAL(t, dir, cfg)

@@ -1,7 +1,8 @@
 package wal
 
 import (
-	"encoding/binary"
+	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -22,8 +23,7 @@ func (w *WAL) TruncatePrefix(index uint64) error {
 		return nil
 	}
 	newFirst := index + 1
-	if err := writeStateFile(filepath.Join(w.dir, firstIndexFile), firstIndexMagic,
-		binary.LittleEndian.AppendUint64(nil, newFirst)); err != nil {
+	if err := w.writeFirstIndex(newFirst, false); err != nil {
 		w.err = err
 		return err
 	}
@@ -57,6 +57,54 @@ func (w *WAL) TruncatePrefix(index uint64) error {
 	w.cache.truncateTo(index)
 	w.first, w.next = newFirst, w.last+1
 	return nil
+}
+
+// Reset deletes every entry; afterwards the log is empty and the next
+// Append starts at index+1. See raft.LogStore. Crash safety: the new first
+// index is recorded together with a flag saying every segment on disk is
+// stale, then the segments are deleted, then the flag is cleared. A crash
+// before the first step leaves the old log; after it, Open finishes the
+// deletion (see recover), so no stale entry is ever read back.
+func (w *WAL) Reset(index uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.waitQuietLocked(); err != nil { // also refuses a closed or failed log
+		return err
+	}
+	newFirst := index + 1
+	if err := w.writeFirstIndex(newFirst, true); err != nil {
+		w.err = err
+		return err
+	}
+	idxs := make([]uint64, len(w.segs))
+	for i, s := range w.segs {
+		s.f.Close()
+		idxs[i] = s.index
+	}
+	w.segs, w.pos = nil, nil
+	w.cache.truncateFrom(0)
+	w.first, w.last, w.next = newFirst, index, newFirst
+	if err := w.discardSegments(idxs, newFirst); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+// discardSegments deletes the segment files starting at idxs, syncs the
+// directory and then records first as the first index with the reset flag
+// cleared.
+func (w *WAL) discardSegments(idxs []uint64, first uint64) error {
+	for _, si := range idxs {
+		path := filepath.Join(w.dir, segmentName(si))
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("wal: remove %s: %w", path, err)
+		}
+	}
+	if err := syncDir(w.dir); err != nil {
+		return err
+	}
+	return w.writeFirstIndex(first, false)
 }
 
 // truncateSuffixLocked deletes the entries at and above index, which lies in

@@ -56,8 +56,22 @@ type recordPos struct {
 	term uint64
 }
 
+// The first-index file records the first index durably (TruncatePrefix,
+// Reset). Its payload is the index (8 bytes, little endian), followed, only
+// while a Reset is under way, by one byte 1: every segment file is stale
+// and recovery deletes them all before loading anything.
 const firstIndexFile = "first-index"
 const firstIndexMagic = "DWWALFI\n"
+
+// writeFirstIndex durably records first and whether every segment on disk
+// is to be discarded.
+func (w *WAL) writeFirstIndex(first uint64, discardSegments bool) error {
+	p := binary.LittleEndian.AppendUint64(nil, first)
+	if discardSegments {
+		p = append(p, 1)
+	}
+	return writeStateFile(filepath.Join(w.dir, firstIndexFile), firstIndexMagic, p)
+}
 
 // Open opens the WAL in dir, creating the directory if needed, locks it
 // against a second opener (ErrLocked) and recovers its contents. A record torn by a crash at the end of the last segment is
@@ -102,7 +116,8 @@ func Open(dir string, cfg Config) (*WAL, error) {
 func (w *WAL) Dir() string { return w.dir }
 
 // recover loads every segment, truncates a torn tail and applies the
-// durable first index left by TruncatePrefix.
+// durable first index left by TruncatePrefix or Reset, finishing a Reset
+// that a crash interrupted.
 func (w *WAL) recover() error {
 	os.Remove(filepath.Join(w.dir, firstIndexFile+".tmp"))
 	idxs, err := listSegments(w.dir)
@@ -118,8 +133,15 @@ func (w *WAL) recover() error {
 		}
 	case err != nil:
 		return err
+	case len(p) == 9 && p[8] == 1:
+		// Reset crashed after recording its intent: finish it.
+		first = binary.LittleEndian.Uint64(p)
+		if err := w.discardSegments(idxs, first); err != nil {
+			return err
+		}
+		idxs = nil
 	case len(p) != 8:
-		return corruptf(filepath.Join(w.dir, firstIndexFile), stateHeaderSize, "payload is %d bytes, want 8", len(p))
+		return corruptf(filepath.Join(w.dir, firstIndexFile), stateHeaderSize, "payload is %d bytes, want 8 (or 9 with the reset flag)", len(p))
 	default:
 		first = binary.LittleEndian.Uint64(p)
 	}
