@@ -52,9 +52,11 @@ func (n *Node) Snapshot(ctx context.Context) (raftwire.SnapshotMeta, error) {
 // CreateSnapshot stores data as the snapshot of the state after applying
 // index (etcd's style: the application made it) and compacts the log,
 // keeping TrailingLogs entries. index must be applied and newer than the
-// last snapshot.
+// last snapshot; one whose write failed does not count, so the same index
+// may be retried.
 func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (raftwire.SnapshotMeta, error) {
 	var meta raftwire.SnapshotMeta
+	var prev uint64 // the last snapshot index before this one
 	errc := make(chan error, 1)
 	req := func(a *applier) {
 		if index > n.appliedIdx.Load() || index <= a.lastSnapIndex {
@@ -68,7 +70,7 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 		}
 		c := a.configs.at(index)
 		meta = raftwire.SnapshotMeta{Index: index, Term: term, Configuration: cloneConfiguration(c.cfg), ConfigIndex: c.index}
-		a.lastSnapIndex = index
+		prev, a.lastSnapIndex = a.lastSnapIndex, index
 		errc <- nil
 	}
 	select {
@@ -89,6 +91,7 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 	select {
 	case n.snapSem <- struct{}{}:
 	case <-ctx.Done():
+		n.unreserveSnapshot(index, prev)
 		return meta, ctx.Err()
 	case <-n.stopCh:
 		return meta, ErrClosed
@@ -99,6 +102,7 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 		return err
 	})
 	if err != nil {
+		n.unreserveSnapshot(index, prev)
 		return meta, err
 	}
 	select {
@@ -107,6 +111,23 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 		return meta, ErrClosed
 	}
 	return meta, nil
+}
+
+// unreserveSnapshot hands back the snapshot index that a snapshot which was
+// not stored took as the last one (its write failed or its caller gave
+// up), so that a retry at that index is accepted and the automatic
+// snapshot counts its threshold from the last stored one again. A newer
+// reservation made meanwhile is kept. The request is queued before the
+// caller reports the failure, so a retry finds it done.
+func (n *Node) unreserveSnapshot(index, prev uint64) {
+	select {
+	case n.applierReq <- func(a *applier) {
+		if a.lastSnapIndex == index {
+			a.lastSnapIndex = prev
+		}
+	}:
+	case <-n.stopCh:
+	}
 }
 
 // writeSnapshot stores one snapshot through the SnapshotStore.
@@ -176,6 +197,7 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 	}
 	c := a.configs.at(applied)
 	meta := raftwire.SnapshotMeta{Index: applied, Term: term, Configuration: cloneConfiguration(c.cfg), ConfigIndex: c.index}
+	prev := a.lastSnapIndex
 	a.lastSnapIndex = applied
 	n.wg.Add(1)
 	go func() {
@@ -183,7 +205,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 		defer fs.Release()
 		meta, err := n.writeSnapshot(meta, func(s SnapshotSink) error { return fs.Persist(s) })
 		<-n.snapSem
-		if err == nil {
+		if err != nil {
+			n.unreserveSnapshot(applied, prev)
+		} else {
 			select {
 			case n.snapTaken <- meta:
 			case <-n.stopCh:

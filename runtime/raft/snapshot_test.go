@@ -1,6 +1,10 @@
 package raft
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,5 +130,113 @@ func TestSnapshotInstallOverConflictingLog(t *testing.T) {
 			require.NoError(t, logs.Close())
 			restart(t, tc.wantLast, tc.wantConf)
 		})
+	}
+}
+
+// failOnceSnaps fails the next snapshot written through it, at its Write or
+// at its Close, once armed; failed receives each failure.
+type failOnceSnaps struct {
+	SnapshotStore
+	armed   atomic.Bool
+	atClose bool
+	failed  chan struct{}
+}
+
+func (s *failOnceSnaps) Create(meta raftwire.SnapshotMeta) (SnapshotSink, error) {
+	sink, err := s.SnapshotStore.Create(meta)
+	if err != nil || !s.armed.Swap(false) {
+		return sink, err
+	}
+	return &failingSink{SnapshotSink: sink, store: s}, nil
+}
+
+type failingSink struct {
+	SnapshotSink
+	store *failOnceSnaps
+}
+
+func (k *failingSink) Write(p []byte) (int, error) {
+	if k.store.atClose {
+		return k.SnapshotSink.Write(p)
+	}
+	k.store.failed <- struct{}{}
+	return 0, errors.New("disk full")
+}
+
+func (k *failingSink) Close() error {
+	if !k.store.atClose {
+		return k.SnapshotSink.Close()
+	}
+	k.SnapshotSink.Cancel()
+	k.store.failed <- struct{}{}
+	return errors.New("disk full")
+}
+
+// TestSnapshotRetryAfterFailedWrite makes one snapshot write fail (its
+// Write, or its Close) and retries. A failed write used to count as the
+// last snapshot anyway: CreateSnapshot at the same index then failed with
+// ErrSnapshotIndex for good, and the automatic snapshot waited for another
+// SnapshotThreshold entries.
+func TestSnapshotRetryAfterFailedWrite(t *testing.T) {
+	for _, atClose := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail at close %v", atClose), func(t *testing.T) {
+			snaps := &failOnceSnaps{atClose: atClose, failed: make(chan struct{}, 4)}
+			const threshold = 10
+			c := newClusterWith(t, 1, 21, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
+				func(_ string, s *testStores) {
+					snaps.SnapshotStore = s.snaps
+					s.snaps = snaps
+				})
+			l := c.leader(5 * time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			propose := func() Result {
+				r, err := l.Propose(ctx, putCmd("k", "v"))
+				require.NoError(t, err)
+				return r
+			}
+
+			// etcd style: CreateSnapshot at the same index again.
+			r := propose()
+			snaps.armed.Store(true)
+			_, err := l.CreateSnapshot(ctx, r.Index, []byte("x"))
+			require.ErrorContains(t, err, "disk full")
+			<-snaps.failed
+			meta, err := l.CreateSnapshot(ctx, r.Index, []byte("x"))
+			require.NoError(t, err, "retry at the same index")
+			require.Equal(t, r.Index, meta.Index)
+			taken := l.Metrics().SnapshotsTaken
+
+			// Automatic: the failed snapshot is retried with the next
+			// applied entries, not after another threshold of them.
+			snaps.armed.Store(true)
+			for range threshold {
+				r = propose()
+			}
+			<-snaps.failed
+			waitFor(t, 5*time.Second, "the failed snapshot no longer counted", func() bool {
+				return lastSnapIndex(l) == meta.Index
+			})
+			propose()
+			waitFor(t, 5*time.Second, "an automatic snapshot after the failed one", func() bool {
+				return l.Metrics().SnapshotsTaken > taken
+			})
+		})
+	}
+}
+
+// lastSnapIndex reads the applier's last snapshot index.
+func lastSnapIndex(n *Node) uint64 {
+	c := make(chan uint64, 1)
+	select {
+	case n.applierReq <- func(a *applier) { c <- a.lastSnapIndex }:
+	case <-n.stopCh:
+		return 0
+	}
+	select {
+	case i := <-c:
+		return i
+	case <-n.stopCh:
+		return 0
 	}
 }
