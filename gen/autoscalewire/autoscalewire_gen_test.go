@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -177,7 +177,7 @@ func genMetricReading(r *wiretest.Rand, depth int) MetricReading {
 	return x
 }
 
-func genPtrMetricReading(r *wiretest.Rand, depth int) *MetricReading {
+func genptrMetricReading(r *wiretest.Rand, depth int) *MetricReading {
 	v := genMetricReading(r, depth)
 	return &v
 }
@@ -202,7 +202,7 @@ func (x MetricReading) jsonMirror() jsonMirrorMetricReading {
 	return y
 }
 
-func jsonMirrorPtrMetricReading(p *MetricReading) *jsonMirrorMetricReading {
+func jsonMirrorptrMetricReading(p *MetricReading) *jsonMirrorMetricReading {
 	if p == nil {
 		return nil
 	}
@@ -215,7 +215,7 @@ func TestGeneratedMetricReading(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMetricReading(r, 0)
-		genCheck[MetricReading](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[MetricReading](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -226,7 +226,7 @@ func genBlock(r *wiretest.Rand, depth int) Block {
 	return x
 }
 
-func genPtrBlock(r *wiretest.Rand, depth int) *Block {
+func genptrBlock(r *wiretest.Rand, depth int) *Block {
 	v := genBlock(r, depth)
 	return &v
 }
@@ -243,7 +243,7 @@ func (x Block) jsonMirror() jsonMirrorBlock {
 	return y
 }
 
-func jsonMirrorPtrBlock(p *Block) *jsonMirrorBlock {
+func jsonMirrorptrBlock(p *Block) *jsonMirrorBlock {
 	if p == nil {
 		return nil
 	}
@@ -256,7 +256,7 @@ func TestGeneratedBlock(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genBlock(r, 0)
-		genCheck[Block](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Block](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -281,12 +281,12 @@ func genDecision(r *wiretest.Rand, depth int) Decision {
 	}
 	x.Reason = r.String()
 	if r.Maybe(depth) {
-		x.Event = genPtrScaleEvent(r, depth+1)
+		x.Event = genptrScaleEvent(r, depth+1)
 	}
 	return x
 }
 
-func genPtrDecision(r *wiretest.Rand, depth int) *Decision {
+func genptrDecision(r *wiretest.Rand, depth int) *Decision {
 	v := genDecision(r, depth)
 	return &v
 }
@@ -323,11 +323,11 @@ func (x Decision) jsonMirror() jsonMirrorDecision {
 		}
 	}
 	y.Reason = x.Reason
-	y.Event = jsonMirrorPtrScaleEvent(x.Event)
+	y.Event = jsonMirrorptrScaleEvent(x.Event)
 	return y
 }
 
-func jsonMirrorPtrDecision(p *Decision) *jsonMirrorDecision {
+func jsonMirrorptrDecision(p *Decision) *jsonMirrorDecision {
 	if p == nil {
 		return nil
 	}
@@ -340,7 +340,7 @@ func TestGeneratedDecision(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDecision(r, 0)
-		genCheck[Decision](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Decision](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -361,7 +361,7 @@ func genScaleEvent(r *wiretest.Rand, depth int) ScaleEvent {
 	return x
 }
 
-func genPtrScaleEvent(r *wiretest.Rand, depth int) *ScaleEvent {
+func genptrScaleEvent(r *wiretest.Rand, depth int) *ScaleEvent {
 	v := genScaleEvent(r, depth)
 	return &v
 }
@@ -388,7 +388,7 @@ func (x ScaleEvent) jsonMirror() jsonMirrorScaleEvent {
 	return y
 }
 
-func jsonMirrorPtrScaleEvent(p *ScaleEvent) *jsonMirrorScaleEvent {
+func jsonMirrorptrScaleEvent(p *ScaleEvent) *jsonMirrorScaleEvent {
 	if p == nil {
 		return nil
 	}
@@ -401,7 +401,7 @@ func TestGeneratedScaleEvent(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleEvent(r, 0)
-		genCheck[ScaleEvent](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[ScaleEvent](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -413,7 +413,7 @@ func genThresholds(r *wiretest.Rand, depth int) Thresholds {
 	return x
 }
 
-func genPtrThresholds(r *wiretest.Rand, depth int) *Thresholds {
+func genptrThresholds(r *wiretest.Rand, depth int) *Thresholds {
 	v := genThresholds(r, depth)
 	return &v
 }
@@ -432,7 +432,7 @@ func (x Thresholds) jsonMirror() jsonMirrorThresholds {
 	return y
 }
 
-func jsonMirrorPtrThresholds(p *Thresholds) *jsonMirrorThresholds {
+func jsonMirrorptrThresholds(p *Thresholds) *jsonMirrorThresholds {
 	if p == nil {
 		return nil
 	}
@@ -445,7 +445,7 @@ func TestGeneratedThresholds(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genThresholds(r, 0)
-		genCheck[Thresholds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Thresholds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -458,7 +458,7 @@ func genCustomMetric(r *wiretest.Rand, depth int) CustomMetric {
 	return x
 }
 
-func genPtrCustomMetric(r *wiretest.Rand, depth int) *CustomMetric {
+func genptrCustomMetric(r *wiretest.Rand, depth int) *CustomMetric {
 	v := genCustomMetric(r, depth)
 	return &v
 }
@@ -479,7 +479,7 @@ func (x CustomMetric) jsonMirror() jsonMirrorCustomMetric {
 	return y
 }
 
-func jsonMirrorPtrCustomMetric(p *CustomMetric) *jsonMirrorCustomMetric {
+func jsonMirrorptrCustomMetric(p *CustomMetric) *jsonMirrorCustomMetric {
 	if p == nil {
 		return nil
 	}
@@ -492,7 +492,7 @@ func TestGeneratedCustomMetric(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genCustomMetric(r, 0)
-		genCheck[CustomMetric](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[CustomMetric](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -503,7 +503,7 @@ func genScaleUpPolicy(r *wiretest.Rand, depth int) ScaleUpPolicy {
 	return x
 }
 
-func genPtrScaleUpPolicy(r *wiretest.Rand, depth int) *ScaleUpPolicy {
+func genptrScaleUpPolicy(r *wiretest.Rand, depth int) *ScaleUpPolicy {
 	v := genScaleUpPolicy(r, depth)
 	return &v
 }
@@ -520,7 +520,7 @@ func (x ScaleUpPolicy) jsonMirror() jsonMirrorScaleUpPolicy {
 	return y
 }
 
-func jsonMirrorPtrScaleUpPolicy(p *ScaleUpPolicy) *jsonMirrorScaleUpPolicy {
+func jsonMirrorptrScaleUpPolicy(p *ScaleUpPolicy) *jsonMirrorScaleUpPolicy {
 	if p == nil {
 		return nil
 	}
@@ -533,7 +533,7 @@ func TestGeneratedScaleUpPolicy(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleUpPolicy(r, 0)
-		genCheck[ScaleUpPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[ScaleUpPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -543,7 +543,7 @@ func genScaleDownPolicy(r *wiretest.Rand, depth int) ScaleDownPolicy {
 	return x
 }
 
-func genPtrScaleDownPolicy(r *wiretest.Rand, depth int) *ScaleDownPolicy {
+func genptrScaleDownPolicy(r *wiretest.Rand, depth int) *ScaleDownPolicy {
 	v := genScaleDownPolicy(r, depth)
 	return &v
 }
@@ -558,7 +558,7 @@ func (x ScaleDownPolicy) jsonMirror() jsonMirrorScaleDownPolicy {
 	return y
 }
 
-func jsonMirrorPtrScaleDownPolicy(p *ScaleDownPolicy) *jsonMirrorScaleDownPolicy {
+func jsonMirrorptrScaleDownPolicy(p *ScaleDownPolicy) *jsonMirrorScaleDownPolicy {
 	if p == nil {
 		return nil
 	}
@@ -571,7 +571,7 @@ func TestGeneratedScaleDownPolicy(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genScaleDownPolicy(r, 0)
-		genCheck[ScaleDownPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[ScaleDownPolicy](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -582,7 +582,7 @@ func genNodeBounds(r *wiretest.Rand, depth int) NodeBounds {
 	return x
 }
 
-func genPtrNodeBounds(r *wiretest.Rand, depth int) *NodeBounds {
+func genptrNodeBounds(r *wiretest.Rand, depth int) *NodeBounds {
 	v := genNodeBounds(r, depth)
 	return &v
 }
@@ -599,7 +599,7 @@ func (x NodeBounds) jsonMirror() jsonMirrorNodeBounds {
 	return y
 }
 
-func jsonMirrorPtrNodeBounds(p *NodeBounds) *jsonMirrorNodeBounds {
+func jsonMirrorptrNodeBounds(p *NodeBounds) *jsonMirrorNodeBounds {
 	if p == nil {
 		return nil
 	}
@@ -612,7 +612,7 @@ func TestGeneratedNodeBounds(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNodeBounds(r, 0)
-		genCheck[NodeBounds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[NodeBounds](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -624,7 +624,7 @@ func genPredictive(r *wiretest.Rand, depth int) Predictive {
 	return x
 }
 
-func genPtrPredictive(r *wiretest.Rand, depth int) *Predictive {
+func genptrPredictive(r *wiretest.Rand, depth int) *Predictive {
 	v := genPredictive(r, depth)
 	return &v
 }
@@ -643,7 +643,7 @@ func (x Predictive) jsonMirror() jsonMirrorPredictive {
 	return y
 }
 
-func jsonMirrorPtrPredictive(p *Predictive) *jsonMirrorPredictive {
+func jsonMirrorptrPredictive(p *Predictive) *jsonMirrorPredictive {
 	if p == nil {
 		return nil
 	}
@@ -656,20 +656,20 @@ func TestGeneratedPredictive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPredictive(r, 0)
-		genCheck[Predictive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Predictive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
 func genConfig(r *wiretest.Rand, depth int) Config {
 	var x Config
 	if r.Maybe(depth) {
-		x.CPU = genPtrThresholds(r, depth+1)
+		x.CPU = genptrThresholds(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.Memory = genPtrThresholds(r, depth+1)
+		x.Memory = genptrThresholds(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.QueueDepth = genPtrThresholds(r, depth+1)
+		x.QueueDepth = genptrThresholds(r, depth+1)
 	}
 	if n := r.Len(depth); n >= 0 {
 		x.Custom = make([]CustomMetric, n)
@@ -680,21 +680,21 @@ func genConfig(r *wiretest.Rand, depth int) Config {
 	x.Cooldown = r.String()
 	x.Interval = r.String()
 	if r.Maybe(depth) {
-		x.ScaleUp = genPtrScaleUpPolicy(r, depth+1)
+		x.ScaleUp = genptrScaleUpPolicy(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.ScaleDown = genPtrScaleDownPolicy(r, depth+1)
+		x.ScaleDown = genptrScaleDownPolicy(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.Nodes = genPtrNodeBounds(r, depth+1)
+		x.Nodes = genptrNodeBounds(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.Predictive = genPtrPredictive(r, depth+1)
+		x.Predictive = genptrPredictive(r, depth+1)
 	}
 	return x
 }
 
-func genPtrConfig(r *wiretest.Rand, depth int) *Config {
+func genptrConfig(r *wiretest.Rand, depth int) *Config {
 	v := genConfig(r, depth)
 	return &v
 }
@@ -714,9 +714,9 @@ type jsonMirrorConfig struct {
 
 func (x Config) jsonMirror() jsonMirrorConfig {
 	var y jsonMirrorConfig
-	y.CPU = jsonMirrorPtrThresholds(x.CPU)
-	y.Memory = jsonMirrorPtrThresholds(x.Memory)
-	y.QueueDepth = jsonMirrorPtrThresholds(x.QueueDepth)
+	y.CPU = jsonMirrorptrThresholds(x.CPU)
+	y.Memory = jsonMirrorptrThresholds(x.Memory)
+	y.QueueDepth = jsonMirrorptrThresholds(x.QueueDepth)
 	if x.Custom != nil {
 		y.Custom = make([]jsonMirrorCustomMetric, len(x.Custom))
 		for i := range x.Custom {
@@ -725,14 +725,14 @@ func (x Config) jsonMirror() jsonMirrorConfig {
 	}
 	y.Cooldown = x.Cooldown
 	y.Interval = x.Interval
-	y.ScaleUp = jsonMirrorPtrScaleUpPolicy(x.ScaleUp)
-	y.ScaleDown = jsonMirrorPtrScaleDownPolicy(x.ScaleDown)
-	y.Nodes = jsonMirrorPtrNodeBounds(x.Nodes)
-	y.Predictive = jsonMirrorPtrPredictive(x.Predictive)
+	y.ScaleUp = jsonMirrorptrScaleUpPolicy(x.ScaleUp)
+	y.ScaleDown = jsonMirrorptrScaleDownPolicy(x.ScaleDown)
+	y.Nodes = jsonMirrorptrNodeBounds(x.Nodes)
+	y.Predictive = jsonMirrorptrPredictive(x.Predictive)
 	return y
 }
 
-func jsonMirrorPtrConfig(p *Config) *jsonMirrorConfig {
+func jsonMirrorptrConfig(p *Config) *jsonMirrorConfig {
 	if p == nil {
 		return nil
 	}
@@ -745,7 +745,7 @@ func TestGeneratedConfig(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genConfig(r, 0)
-		genCheck[Config](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Config](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -831,27 +831,27 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 11 {
 		case 0:
-			genFuzzBinary[MetricReading](t, data[1:])
+			fuzzBinaryValue[MetricReading](t, data[1:])
 		case 1:
-			genFuzzBinary[Block](t, data[1:])
+			fuzzBinaryValue[Block](t, data[1:])
 		case 2:
-			genFuzzBinary[Decision](t, data[1:])
+			fuzzBinaryValue[Decision](t, data[1:])
 		case 3:
-			genFuzzBinary[ScaleEvent](t, data[1:])
+			fuzzBinaryValue[ScaleEvent](t, data[1:])
 		case 4:
-			genFuzzBinary[Thresholds](t, data[1:])
+			fuzzBinaryValue[Thresholds](t, data[1:])
 		case 5:
-			genFuzzBinary[CustomMetric](t, data[1:])
+			fuzzBinaryValue[CustomMetric](t, data[1:])
 		case 6:
-			genFuzzBinary[ScaleUpPolicy](t, data[1:])
+			fuzzBinaryValue[ScaleUpPolicy](t, data[1:])
 		case 7:
-			genFuzzBinary[ScaleDownPolicy](t, data[1:])
+			fuzzBinaryValue[ScaleDownPolicy](t, data[1:])
 		case 8:
-			genFuzzBinary[NodeBounds](t, data[1:])
+			fuzzBinaryValue[NodeBounds](t, data[1:])
 		case 9:
-			genFuzzBinary[Predictive](t, data[1:])
+			fuzzBinaryValue[Predictive](t, data[1:])
 		case 10:
-			genFuzzBinary[Config](t, data[1:])
+			fuzzBinaryValue[Config](t, data[1:])
 		}
 	})
 }
@@ -993,27 +993,27 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 11 {
 		case 0:
-			genFuzzJSON[MetricReading](t, data[1:])
+			fuzzJSONValue[MetricReading](t, data[1:])
 		case 1:
-			genFuzzJSON[Block](t, data[1:])
+			fuzzJSONValue[Block](t, data[1:])
 		case 2:
-			genFuzzJSON[Decision](t, data[1:])
+			fuzzJSONValue[Decision](t, data[1:])
 		case 3:
-			genFuzzJSON[ScaleEvent](t, data[1:])
+			fuzzJSONValue[ScaleEvent](t, data[1:])
 		case 4:
-			genFuzzJSON[Thresholds](t, data[1:])
+			fuzzJSONValue[Thresholds](t, data[1:])
 		case 5:
-			genFuzzJSON[CustomMetric](t, data[1:])
+			fuzzJSONValue[CustomMetric](t, data[1:])
 		case 6:
-			genFuzzJSON[ScaleUpPolicy](t, data[1:])
+			fuzzJSONValue[ScaleUpPolicy](t, data[1:])
 		case 7:
-			genFuzzJSON[ScaleDownPolicy](t, data[1:])
+			fuzzJSONValue[ScaleDownPolicy](t, data[1:])
 		case 8:
-			genFuzzJSON[NodeBounds](t, data[1:])
+			fuzzJSONValue[NodeBounds](t, data[1:])
 		case 9:
-			genFuzzJSON[Predictive](t, data[1:])
+			fuzzJSONValue[Predictive](t, data[1:])
 		case 10:
-			genFuzzJSON[Config](t, data[1:])
+			fuzzJSONValue[Config](t, data[1:])
 		}
 	})
 }

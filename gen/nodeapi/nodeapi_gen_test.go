@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -173,7 +173,7 @@ func genError(r *wiretest.Rand, depth int) Error {
 	return x
 }
 
-func genPtrError(r *wiretest.Rand, depth int) *Error {
+func genptrError(r *wiretest.Rand, depth int) *Error {
 	v := genError(r, depth)
 	return &v
 }
@@ -190,7 +190,7 @@ func (x Error) jsonMirror() jsonMirrorError {
 	return y
 }
 
-func jsonMirrorPtrError(p *Error) *jsonMirrorError {
+func jsonMirrorptrError(p *Error) *jsonMirrorError {
 	if p == nil {
 		return nil
 	}
@@ -203,7 +203,7 @@ func TestGeneratedError(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genError(r, 0)
-		genCheck[Error](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Error](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -216,7 +216,7 @@ func genNodeMeta(r *wiretest.Rand, depth int) NodeMeta {
 	return x
 }
 
-func genPtrNodeMeta(r *wiretest.Rand, depth int) *NodeMeta {
+func genptrNodeMeta(r *wiretest.Rand, depth int) *NodeMeta {
 	v := genNodeMeta(r, depth)
 	return &v
 }
@@ -237,7 +237,7 @@ func (x NodeMeta) jsonMirror() jsonMirrorNodeMeta {
 	return y
 }
 
-func jsonMirrorPtrNodeMeta(p *NodeMeta) *jsonMirrorNodeMeta {
+func jsonMirrorptrNodeMeta(p *NodeMeta) *jsonMirrorNodeMeta {
 	if p == nil {
 		return nil
 	}
@@ -250,7 +250,7 @@ func TestGeneratedNodeMeta(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNodeMeta(r, 0)
-		genCheck[NodeMeta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[NodeMeta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -265,7 +265,7 @@ func genMember(r *wiretest.Rand, depth int) Member {
 	return x
 }
 
-func genPtrMember(r *wiretest.Rand, depth int) *Member {
+func genptrMember(r *wiretest.Rand, depth int) *Member {
 	v := genMember(r, depth)
 	return &v
 }
@@ -290,7 +290,7 @@ func (x Member) jsonMirror() jsonMirrorMember {
 	return y
 }
 
-func jsonMirrorPtrMember(p *Member) *jsonMirrorMember {
+func jsonMirrorptrMember(p *Member) *jsonMirrorMember {
 	if p == nil {
 		return nil
 	}
@@ -303,7 +303,7 @@ func TestGeneratedMember(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMember(r, 0)
-		genCheck[Member](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Member](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -319,7 +319,7 @@ func genMembers(r *wiretest.Rand, depth int) Members {
 	return x
 }
 
-func genPtrMembers(r *wiretest.Rand, depth int) *Members {
+func genptrMembers(r *wiretest.Rand, depth int) *Members {
 	v := genMembers(r, depth)
 	return &v
 }
@@ -341,7 +341,7 @@ func (x Members) jsonMirror() jsonMirrorMembers {
 	return y
 }
 
-func jsonMirrorPtrMembers(p *Members) *jsonMirrorMembers {
+func jsonMirrorptrMembers(p *Members) *jsonMirrorMembers {
 	if p == nil {
 		return nil
 	}
@@ -354,7 +354,7 @@ func TestGeneratedMembers(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMembers(r, 0)
-		genCheck[Members](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Members](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -367,7 +367,7 @@ func genRaftPeer(r *wiretest.Rand, depth int) RaftPeer {
 	return x
 }
 
-func genPtrRaftPeer(r *wiretest.Rand, depth int) *RaftPeer {
+func genptrRaftPeer(r *wiretest.Rand, depth int) *RaftPeer {
 	v := genRaftPeer(r, depth)
 	return &v
 }
@@ -388,7 +388,7 @@ func (x RaftPeer) jsonMirror() jsonMirrorRaftPeer {
 	return y
 }
 
-func jsonMirrorPtrRaftPeer(p *RaftPeer) *jsonMirrorRaftPeer {
+func jsonMirrorptrRaftPeer(p *RaftPeer) *jsonMirrorRaftPeer {
 	if p == nil {
 		return nil
 	}
@@ -401,7 +401,7 @@ func TestGeneratedRaftPeer(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRaftPeer(r, 0)
-		genCheck[RaftPeer](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[RaftPeer](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -423,7 +423,7 @@ func genRaftStatus(r *wiretest.Rand, depth int) RaftStatus {
 	return x
 }
 
-func genPtrRaftStatus(r *wiretest.Rand, depth int) *RaftStatus {
+func genptrRaftStatus(r *wiretest.Rand, depth int) *RaftStatus {
 	v := genRaftStatus(r, depth)
 	return &v
 }
@@ -457,7 +457,7 @@ func (x RaftStatus) jsonMirror() jsonMirrorRaftStatus {
 	return y
 }
 
-func jsonMirrorPtrRaftStatus(p *RaftStatus) *jsonMirrorRaftStatus {
+func jsonMirrorptrRaftStatus(p *RaftStatus) *jsonMirrorRaftStatus {
 	if p == nil {
 		return nil
 	}
@@ -470,7 +470,7 @@ func TestGeneratedRaftStatus(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRaftStatus(r, 0)
-		genCheck[RaftStatus](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[RaftStatus](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -482,7 +482,7 @@ func genKVCommand(r *wiretest.Rand, depth int) KVCommand {
 	return x
 }
 
-func genPtrKVCommand(r *wiretest.Rand, depth int) *KVCommand {
+func genptrKVCommand(r *wiretest.Rand, depth int) *KVCommand {
 	v := genKVCommand(r, depth)
 	return &v
 }
@@ -501,7 +501,7 @@ func (x KVCommand) jsonMirror() jsonMirrorKVCommand {
 	return y
 }
 
-func jsonMirrorPtrKVCommand(p *KVCommand) *jsonMirrorKVCommand {
+func jsonMirrorptrKVCommand(p *KVCommand) *jsonMirrorKVCommand {
 	if p == nil {
 		return nil
 	}
@@ -514,7 +514,7 @@ func TestGeneratedKVCommand(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVCommand(r, 0)
-		genCheck[KVCommand](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[KVCommand](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -529,7 +529,7 @@ func genKVSnapshot(r *wiretest.Rand, depth int) KVSnapshot {
 	return x
 }
 
-func genPtrKVSnapshot(r *wiretest.Rand, depth int) *KVSnapshot {
+func genptrKVSnapshot(r *wiretest.Rand, depth int) *KVSnapshot {
 	v := genKVSnapshot(r, depth)
 	return &v
 }
@@ -544,7 +544,7 @@ func (x KVSnapshot) jsonMirror() jsonMirrorKVSnapshot {
 	return y
 }
 
-func jsonMirrorPtrKVSnapshot(p *KVSnapshot) *jsonMirrorKVSnapshot {
+func jsonMirrorptrKVSnapshot(p *KVSnapshot) *jsonMirrorKVSnapshot {
 	if p == nil {
 		return nil
 	}
@@ -557,7 +557,7 @@ func TestGeneratedKVSnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVSnapshot(r, 0)
-		genCheck[KVSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[KVSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -570,7 +570,7 @@ func genKVPair(r *wiretest.Rand, depth int) KVPair {
 	return x
 }
 
-func genPtrKVPair(r *wiretest.Rand, depth int) *KVPair {
+func genptrKVPair(r *wiretest.Rand, depth int) *KVPair {
 	v := genKVPair(r, depth)
 	return &v
 }
@@ -591,7 +591,7 @@ func (x KVPair) jsonMirror() jsonMirrorKVPair {
 	return y
 }
 
-func jsonMirrorPtrKVPair(p *KVPair) *jsonMirrorKVPair {
+func jsonMirrorptrKVPair(p *KVPair) *jsonMirrorKVPair {
 	if p == nil {
 		return nil
 	}
@@ -604,7 +604,7 @@ func TestGeneratedKVPair(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVPair(r, 0)
-		genCheck[KVPair](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[KVPair](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -614,7 +614,7 @@ func genKVWrite(r *wiretest.Rand, depth int) KVWrite {
 	return x
 }
 
-func genPtrKVWrite(r *wiretest.Rand, depth int) *KVWrite {
+func genptrKVWrite(r *wiretest.Rand, depth int) *KVWrite {
 	v := genKVWrite(r, depth)
 	return &v
 }
@@ -629,7 +629,7 @@ func (x KVWrite) jsonMirror() jsonMirrorKVWrite {
 	return y
 }
 
-func jsonMirrorPtrKVWrite(p *KVWrite) *jsonMirrorKVWrite {
+func jsonMirrorptrKVWrite(p *KVWrite) *jsonMirrorKVWrite {
 	if p == nil {
 		return nil
 	}
@@ -642,7 +642,7 @@ func TestGeneratedKVWrite(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKVWrite(r, 0)
-		genCheck[KVWrite](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[KVWrite](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -656,7 +656,7 @@ func genRecordOp(r *wiretest.Rand, depth int) RecordOp {
 	return x
 }
 
-func genPtrRecordOp(r *wiretest.Rand, depth int) *RecordOp {
+func genptrRecordOp(r *wiretest.Rand, depth int) *RecordOp {
 	v := genRecordOp(r, depth)
 	return &v
 }
@@ -679,7 +679,7 @@ func (x RecordOp) jsonMirror() jsonMirrorRecordOp {
 	return y
 }
 
-func jsonMirrorPtrRecordOp(p *RecordOp) *jsonMirrorRecordOp {
+func jsonMirrorptrRecordOp(p *RecordOp) *jsonMirrorRecordOp {
 	if p == nil {
 		return nil
 	}
@@ -692,7 +692,7 @@ func TestGeneratedRecordOp(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordOp(r, 0)
-		genCheck[RecordOp](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[RecordOp](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -707,7 +707,7 @@ func genRecordUpdate(r *wiretest.Rand, depth int) RecordUpdate {
 	return x
 }
 
-func genPtrRecordUpdate(r *wiretest.Rand, depth int) *RecordUpdate {
+func genptrRecordUpdate(r *wiretest.Rand, depth int) *RecordUpdate {
 	v := genRecordUpdate(r, depth)
 	return &v
 }
@@ -727,7 +727,7 @@ func (x RecordUpdate) jsonMirror() jsonMirrorRecordUpdate {
 	return y
 }
 
-func jsonMirrorPtrRecordUpdate(p *RecordUpdate) *jsonMirrorRecordUpdate {
+func jsonMirrorptrRecordUpdate(p *RecordUpdate) *jsonMirrorRecordUpdate {
 	if p == nil {
 		return nil
 	}
@@ -740,7 +740,7 @@ func TestGeneratedRecordUpdate(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordUpdate(r, 0)
-		genCheck[RecordUpdate](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[RecordUpdate](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -756,7 +756,7 @@ func genRecordKeys(r *wiretest.Rand, depth int) RecordKeys {
 	return x
 }
 
-func genPtrRecordKeys(r *wiretest.Rand, depth int) *RecordKeys {
+func genptrRecordKeys(r *wiretest.Rand, depth int) *RecordKeys {
 	v := genRecordKeys(r, depth)
 	return &v
 }
@@ -773,7 +773,7 @@ func (x RecordKeys) jsonMirror() jsonMirrorRecordKeys {
 	return y
 }
 
-func jsonMirrorPtrRecordKeys(p *RecordKeys) *jsonMirrorRecordKeys {
+func jsonMirrorptrRecordKeys(p *RecordKeys) *jsonMirrorRecordKeys {
 	if p == nil {
 		return nil
 	}
@@ -786,7 +786,7 @@ func TestGeneratedRecordKeys(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRecordKeys(r, 0)
-		genCheck[RecordKeys](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[RecordKeys](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -804,7 +804,7 @@ func genHealth(r *wiretest.Rand, depth int) Health {
 	return x
 }
 
-func genPtrHealth(r *wiretest.Rand, depth int) *Health {
+func genptrHealth(r *wiretest.Rand, depth int) *Health {
 	v := genHealth(r, depth)
 	return &v
 }
@@ -835,7 +835,7 @@ func (x Health) jsonMirror() jsonMirrorHealth {
 	return y
 }
 
-func jsonMirrorPtrHealth(p *Health) *jsonMirrorHealth {
+func jsonMirrorptrHealth(p *Health) *jsonMirrorHealth {
 	if p == nil {
 		return nil
 	}
@@ -848,7 +848,7 @@ func TestGeneratedHealth(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genHealth(r, 0)
-		genCheck[Health](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Health](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -858,7 +858,7 @@ func genSever(r *wiretest.Rand, depth int) Sever {
 	return x
 }
 
-func genPtrSever(r *wiretest.Rand, depth int) *Sever {
+func genptrSever(r *wiretest.Rand, depth int) *Sever {
 	v := genSever(r, depth)
 	return &v
 }
@@ -873,7 +873,7 @@ func (x Sever) jsonMirror() jsonMirrorSever {
 	return y
 }
 
-func jsonMirrorPtrSever(p *Sever) *jsonMirrorSever {
+func jsonMirrorptrSever(p *Sever) *jsonMirrorSever {
 	if p == nil {
 		return nil
 	}
@@ -886,7 +886,7 @@ func TestGeneratedSever(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSever(r, 0)
-		genCheck[Sever](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Sever](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -996,35 +996,35 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 15 {
 		case 0:
-			genFuzzBinary[Error](t, data[1:])
+			fuzzBinaryValue[Error](t, data[1:])
 		case 1:
-			genFuzzBinary[NodeMeta](t, data[1:])
+			fuzzBinaryValue[NodeMeta](t, data[1:])
 		case 2:
-			genFuzzBinary[Member](t, data[1:])
+			fuzzBinaryValue[Member](t, data[1:])
 		case 3:
-			genFuzzBinary[Members](t, data[1:])
+			fuzzBinaryValue[Members](t, data[1:])
 		case 4:
-			genFuzzBinary[RaftPeer](t, data[1:])
+			fuzzBinaryValue[RaftPeer](t, data[1:])
 		case 5:
-			genFuzzBinary[RaftStatus](t, data[1:])
+			fuzzBinaryValue[RaftStatus](t, data[1:])
 		case 6:
-			genFuzzBinary[KVCommand](t, data[1:])
+			fuzzBinaryValue[KVCommand](t, data[1:])
 		case 7:
-			genFuzzBinary[KVSnapshot](t, data[1:])
+			fuzzBinaryValue[KVSnapshot](t, data[1:])
 		case 8:
-			genFuzzBinary[KVPair](t, data[1:])
+			fuzzBinaryValue[KVPair](t, data[1:])
 		case 9:
-			genFuzzBinary[KVWrite](t, data[1:])
+			fuzzBinaryValue[KVWrite](t, data[1:])
 		case 10:
-			genFuzzBinary[RecordOp](t, data[1:])
+			fuzzBinaryValue[RecordOp](t, data[1:])
 		case 11:
-			genFuzzBinary[RecordUpdate](t, data[1:])
+			fuzzBinaryValue[RecordUpdate](t, data[1:])
 		case 12:
-			genFuzzBinary[RecordKeys](t, data[1:])
+			fuzzBinaryValue[RecordKeys](t, data[1:])
 		case 13:
-			genFuzzBinary[Health](t, data[1:])
+			fuzzBinaryValue[Health](t, data[1:])
 		case 14:
-			genFuzzBinary[Sever](t, data[1:])
+			fuzzBinaryValue[Sever](t, data[1:])
 		}
 	})
 }
@@ -1210,35 +1210,35 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 15 {
 		case 0:
-			genFuzzJSON[Error](t, data[1:])
+			fuzzJSONValue[Error](t, data[1:])
 		case 1:
-			genFuzzJSON[NodeMeta](t, data[1:])
+			fuzzJSONValue[NodeMeta](t, data[1:])
 		case 2:
-			genFuzzJSON[Member](t, data[1:])
+			fuzzJSONValue[Member](t, data[1:])
 		case 3:
-			genFuzzJSON[Members](t, data[1:])
+			fuzzJSONValue[Members](t, data[1:])
 		case 4:
-			genFuzzJSON[RaftPeer](t, data[1:])
+			fuzzJSONValue[RaftPeer](t, data[1:])
 		case 5:
-			genFuzzJSON[RaftStatus](t, data[1:])
+			fuzzJSONValue[RaftStatus](t, data[1:])
 		case 6:
-			genFuzzJSON[KVCommand](t, data[1:])
+			fuzzJSONValue[KVCommand](t, data[1:])
 		case 7:
-			genFuzzJSON[KVSnapshot](t, data[1:])
+			fuzzJSONValue[KVSnapshot](t, data[1:])
 		case 8:
-			genFuzzJSON[KVPair](t, data[1:])
+			fuzzJSONValue[KVPair](t, data[1:])
 		case 9:
-			genFuzzJSON[KVWrite](t, data[1:])
+			fuzzJSONValue[KVWrite](t, data[1:])
 		case 10:
-			genFuzzJSON[RecordOp](t, data[1:])
+			fuzzJSONValue[RecordOp](t, data[1:])
 		case 11:
-			genFuzzJSON[RecordUpdate](t, data[1:])
+			fuzzJSONValue[RecordUpdate](t, data[1:])
 		case 12:
-			genFuzzJSON[RecordKeys](t, data[1:])
+			fuzzJSONValue[RecordKeys](t, data[1:])
 		case 13:
-			genFuzzJSON[Health](t, data[1:])
+			fuzzJSONValue[Health](t, data[1:])
 		case 14:
-			genFuzzJSON[Sever](t, data[1:])
+			fuzzJSONValue[Sever](t, data[1:])
 		}
 	})
 }

@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -175,7 +175,7 @@ func genEntry(r *wiretest.Rand, depth int) Entry {
 	return x
 }
 
-func genPtrEntry(r *wiretest.Rand, depth int) *Entry {
+func genptrEntry(r *wiretest.Rand, depth int) *Entry {
 	v := genEntry(r, depth)
 	return &v
 }
@@ -196,7 +196,7 @@ func (x Entry) jsonMirror() jsonMirrorEntry {
 	return y
 }
 
-func jsonMirrorPtrEntry(p *Entry) *jsonMirrorEntry {
+func jsonMirrorptrEntry(p *Entry) *jsonMirrorEntry {
 	if p == nil {
 		return nil
 	}
@@ -209,7 +209,7 @@ func TestGeneratedEntry(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genEntry(r, 0)
-		genCheck[Entry](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Entry](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -221,7 +221,7 @@ func genServer(r *wiretest.Rand, depth int) Server {
 	return x
 }
 
-func genPtrServer(r *wiretest.Rand, depth int) *Server {
+func genptrServer(r *wiretest.Rand, depth int) *Server {
 	v := genServer(r, depth)
 	return &v
 }
@@ -240,7 +240,7 @@ func (x Server) jsonMirror() jsonMirrorServer {
 	return y
 }
 
-func jsonMirrorPtrServer(p *Server) *jsonMirrorServer {
+func jsonMirrorptrServer(p *Server) *jsonMirrorServer {
 	if p == nil {
 		return nil
 	}
@@ -253,7 +253,7 @@ func TestGeneratedServer(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genServer(r, 0)
-		genCheck[Server](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Server](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -268,7 +268,7 @@ func genConfiguration(r *wiretest.Rand, depth int) Configuration {
 	return x
 }
 
-func genPtrConfiguration(r *wiretest.Rand, depth int) *Configuration {
+func genptrConfiguration(r *wiretest.Rand, depth int) *Configuration {
 	v := genConfiguration(r, depth)
 	return &v
 }
@@ -288,7 +288,7 @@ func (x Configuration) jsonMirror() jsonMirrorConfiguration {
 	return y
 }
 
-func jsonMirrorPtrConfiguration(p *Configuration) *jsonMirrorConfiguration {
+func jsonMirrorptrConfiguration(p *Configuration) *jsonMirrorConfiguration {
 	if p == nil {
 		return nil
 	}
@@ -301,7 +301,7 @@ func TestGeneratedConfiguration(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genConfiguration(r, 0)
-		genCheck[Configuration](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Configuration](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -316,7 +316,7 @@ func genRequestVote(r *wiretest.Rand, depth int) RequestVote {
 	return x
 }
 
-func genPtrRequestVote(r *wiretest.Rand, depth int) *RequestVote {
+func genptrRequestVote(r *wiretest.Rand, depth int) *RequestVote {
 	v := genRequestVote(r, depth)
 	return &v
 }
@@ -341,7 +341,7 @@ func (x RequestVote) jsonMirror() jsonMirrorRequestVote {
 	return y
 }
 
-func jsonMirrorPtrRequestVote(p *RequestVote) *jsonMirrorRequestVote {
+func jsonMirrorptrRequestVote(p *RequestVote) *jsonMirrorRequestVote {
 	if p == nil {
 		return nil
 	}
@@ -354,7 +354,7 @@ func TestGeneratedRequestVote(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRequestVote(r, 0)
-		genCheck[RequestVote](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[RequestVote](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -367,7 +367,7 @@ func genRequestVoteResponse(r *wiretest.Rand, depth int) RequestVoteResponse {
 	return x
 }
 
-func genPtrRequestVoteResponse(r *wiretest.Rand, depth int) *RequestVoteResponse {
+func genptrRequestVoteResponse(r *wiretest.Rand, depth int) *RequestVoteResponse {
 	v := genRequestVoteResponse(r, depth)
 	return &v
 }
@@ -388,7 +388,7 @@ func (x RequestVoteResponse) jsonMirror() jsonMirrorRequestVoteResponse {
 	return y
 }
 
-func jsonMirrorPtrRequestVoteResponse(p *RequestVoteResponse) *jsonMirrorRequestVoteResponse {
+func jsonMirrorptrRequestVoteResponse(p *RequestVoteResponse) *jsonMirrorRequestVoteResponse {
 	if p == nil {
 		return nil
 	}
@@ -401,7 +401,7 @@ func TestGeneratedRequestVoteResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genRequestVoteResponse(r, 0)
-		genCheck[RequestVoteResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[RequestVoteResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -423,7 +423,7 @@ func genAppendEntries(r *wiretest.Rand, depth int) AppendEntries {
 	return x
 }
 
-func genPtrAppendEntries(r *wiretest.Rand, depth int) *AppendEntries {
+func genptrAppendEntries(r *wiretest.Rand, depth int) *AppendEntries {
 	v := genAppendEntries(r, depth)
 	return &v
 }
@@ -457,7 +457,7 @@ func (x AppendEntries) jsonMirror() jsonMirrorAppendEntries {
 	return y
 }
 
-func jsonMirrorPtrAppendEntries(p *AppendEntries) *jsonMirrorAppendEntries {
+func jsonMirrorptrAppendEntries(p *AppendEntries) *jsonMirrorAppendEntries {
 	if p == nil {
 		return nil
 	}
@@ -470,7 +470,7 @@ func TestGeneratedAppendEntries(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAppendEntries(r, 0)
-		genCheck[AppendEntries](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[AppendEntries](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -488,7 +488,7 @@ func genAppendEntriesResponse(r *wiretest.Rand, depth int) AppendEntriesResponse
 	return x
 }
 
-func genPtrAppendEntriesResponse(r *wiretest.Rand, depth int) *AppendEntriesResponse {
+func genptrAppendEntriesResponse(r *wiretest.Rand, depth int) *AppendEntriesResponse {
 	v := genAppendEntriesResponse(r, depth)
 	return &v
 }
@@ -519,7 +519,7 @@ func (x AppendEntriesResponse) jsonMirror() jsonMirrorAppendEntriesResponse {
 	return y
 }
 
-func jsonMirrorPtrAppendEntriesResponse(p *AppendEntriesResponse) *jsonMirrorAppendEntriesResponse {
+func jsonMirrorptrAppendEntriesResponse(p *AppendEntriesResponse) *jsonMirrorAppendEntriesResponse {
 	if p == nil {
 		return nil
 	}
@@ -532,7 +532,7 @@ func TestGeneratedAppendEntriesResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAppendEntriesResponse(r, 0)
-		genCheck[AppendEntriesResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[AppendEntriesResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -551,7 +551,7 @@ func genInstallSnapshot(r *wiretest.Rand, depth int) InstallSnapshot {
 	return x
 }
 
-func genPtrInstallSnapshot(r *wiretest.Rand, depth int) *InstallSnapshot {
+func genptrInstallSnapshot(r *wiretest.Rand, depth int) *InstallSnapshot {
 	v := genInstallSnapshot(r, depth)
 	return &v
 }
@@ -584,7 +584,7 @@ func (x InstallSnapshot) jsonMirror() jsonMirrorInstallSnapshot {
 	return y
 }
 
-func jsonMirrorPtrInstallSnapshot(p *InstallSnapshot) *jsonMirrorInstallSnapshot {
+func jsonMirrorptrInstallSnapshot(p *InstallSnapshot) *jsonMirrorInstallSnapshot {
 	if p == nil {
 		return nil
 	}
@@ -597,7 +597,7 @@ func TestGeneratedInstallSnapshot(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genInstallSnapshot(r, 0)
-		genCheck[InstallSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[InstallSnapshot](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -610,7 +610,7 @@ func genInstallSnapshotResponse(r *wiretest.Rand, depth int) InstallSnapshotResp
 	return x
 }
 
-func genPtrInstallSnapshotResponse(r *wiretest.Rand, depth int) *InstallSnapshotResponse {
+func genptrInstallSnapshotResponse(r *wiretest.Rand, depth int) *InstallSnapshotResponse {
 	v := genInstallSnapshotResponse(r, depth)
 	return &v
 }
@@ -631,7 +631,7 @@ func (x InstallSnapshotResponse) jsonMirror() jsonMirrorInstallSnapshotResponse 
 	return y
 }
 
-func jsonMirrorPtrInstallSnapshotResponse(p *InstallSnapshotResponse) *jsonMirrorInstallSnapshotResponse {
+func jsonMirrorptrInstallSnapshotResponse(p *InstallSnapshotResponse) *jsonMirrorInstallSnapshotResponse {
 	if p == nil {
 		return nil
 	}
@@ -644,7 +644,7 @@ func TestGeneratedInstallSnapshotResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genInstallSnapshotResponse(r, 0)
-		genCheck[InstallSnapshotResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[InstallSnapshotResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -655,7 +655,7 @@ func genTimeoutNow(r *wiretest.Rand, depth int) TimeoutNow {
 	return x
 }
 
-func genPtrTimeoutNow(r *wiretest.Rand, depth int) *TimeoutNow {
+func genptrTimeoutNow(r *wiretest.Rand, depth int) *TimeoutNow {
 	v := genTimeoutNow(r, depth)
 	return &v
 }
@@ -672,7 +672,7 @@ func (x TimeoutNow) jsonMirror() jsonMirrorTimeoutNow {
 	return y
 }
 
-func jsonMirrorPtrTimeoutNow(p *TimeoutNow) *jsonMirrorTimeoutNow {
+func jsonMirrorptrTimeoutNow(p *TimeoutNow) *jsonMirrorTimeoutNow {
 	if p == nil {
 		return nil
 	}
@@ -685,7 +685,7 @@ func TestGeneratedTimeoutNow(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genTimeoutNow(r, 0)
-		genCheck[TimeoutNow](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[TimeoutNow](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -695,7 +695,7 @@ func genTimeoutNowResponse(r *wiretest.Rand, depth int) TimeoutNowResponse {
 	return x
 }
 
-func genPtrTimeoutNowResponse(r *wiretest.Rand, depth int) *TimeoutNowResponse {
+func genptrTimeoutNowResponse(r *wiretest.Rand, depth int) *TimeoutNowResponse {
 	v := genTimeoutNowResponse(r, depth)
 	return &v
 }
@@ -710,7 +710,7 @@ func (x TimeoutNowResponse) jsonMirror() jsonMirrorTimeoutNowResponse {
 	return y
 }
 
-func jsonMirrorPtrTimeoutNowResponse(p *TimeoutNowResponse) *jsonMirrorTimeoutNowResponse {
+func jsonMirrorptrTimeoutNowResponse(p *TimeoutNowResponse) *jsonMirrorTimeoutNowResponse {
 	if p == nil {
 		return nil
 	}
@@ -723,7 +723,7 @@ func TestGeneratedTimeoutNowResponse(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genTimeoutNowResponse(r, 0)
-		genCheck[TimeoutNowResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[TimeoutNowResponse](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -734,7 +734,7 @@ func genHardState(r *wiretest.Rand, depth int) HardState {
 	return x
 }
 
-func genPtrHardState(r *wiretest.Rand, depth int) *HardState {
+func genptrHardState(r *wiretest.Rand, depth int) *HardState {
 	v := genHardState(r, depth)
 	return &v
 }
@@ -751,7 +751,7 @@ func (x HardState) jsonMirror() jsonMirrorHardState {
 	return y
 }
 
-func jsonMirrorPtrHardState(p *HardState) *jsonMirrorHardState {
+func jsonMirrorptrHardState(p *HardState) *jsonMirrorHardState {
 	if p == nil {
 		return nil
 	}
@@ -764,7 +764,7 @@ func TestGeneratedHardState(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genHardState(r, 0)
-		genCheck[HardState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[HardState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -778,7 +778,7 @@ func genSnapshotMeta(r *wiretest.Rand, depth int) SnapshotMeta {
 	return x
 }
 
-func genPtrSnapshotMeta(r *wiretest.Rand, depth int) *SnapshotMeta {
+func genptrSnapshotMeta(r *wiretest.Rand, depth int) *SnapshotMeta {
 	v := genSnapshotMeta(r, depth)
 	return &v
 }
@@ -801,7 +801,7 @@ func (x SnapshotMeta) jsonMirror() jsonMirrorSnapshotMeta {
 	return y
 }
 
-func jsonMirrorPtrSnapshotMeta(p *SnapshotMeta) *jsonMirrorSnapshotMeta {
+func jsonMirrorptrSnapshotMeta(p *SnapshotMeta) *jsonMirrorSnapshotMeta {
 	if p == nil {
 		return nil
 	}
@@ -814,7 +814,7 @@ func TestGeneratedSnapshotMeta(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSnapshotMeta(r, 0)
-		genCheck[SnapshotMeta](t, v, v, v.WireSize(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[SnapshotMeta](t, v, v, v.WireSize(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -823,34 +823,34 @@ func genMessage(r *wiretest.Rand, depth int) Message {
 	x.From = r.String()
 	x.To = r.String()
 	if r.Maybe(depth) {
-		x.RequestVote = genPtrRequestVote(r, depth+1)
+		x.RequestVote = genptrRequestVote(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.RequestVoteResponse = genPtrRequestVoteResponse(r, depth+1)
+		x.RequestVoteResponse = genptrRequestVoteResponse(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.AppendEntries = genPtrAppendEntries(r, depth+1)
+		x.AppendEntries = genptrAppendEntries(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.AppendEntriesResponse = genPtrAppendEntriesResponse(r, depth+1)
+		x.AppendEntriesResponse = genptrAppendEntriesResponse(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.InstallSnapshot = genPtrInstallSnapshot(r, depth+1)
+		x.InstallSnapshot = genptrInstallSnapshot(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.InstallSnapshotResponse = genPtrInstallSnapshotResponse(r, depth+1)
+		x.InstallSnapshotResponse = genptrInstallSnapshotResponse(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.TimeoutNow = genPtrTimeoutNow(r, depth+1)
+		x.TimeoutNow = genptrTimeoutNow(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.TimeoutNowResponse = genPtrTimeoutNowResponse(r, depth+1)
+		x.TimeoutNowResponse = genptrTimeoutNowResponse(r, depth+1)
 	}
 	x.FromAddr = r.String()
 	return x
 }
 
-func genPtrMessage(r *wiretest.Rand, depth int) *Message {
+func genptrMessage(r *wiretest.Rand, depth int) *Message {
 	v := genMessage(r, depth)
 	return &v
 }
@@ -873,19 +873,19 @@ func (x Message) jsonMirror() jsonMirrorMessage {
 	var y jsonMirrorMessage
 	y.From = x.From
 	y.To = x.To
-	y.RequestVote = jsonMirrorPtrRequestVote(x.RequestVote)
-	y.RequestVoteResponse = jsonMirrorPtrRequestVoteResponse(x.RequestVoteResponse)
-	y.AppendEntries = jsonMirrorPtrAppendEntries(x.AppendEntries)
-	y.AppendEntriesResponse = jsonMirrorPtrAppendEntriesResponse(x.AppendEntriesResponse)
-	y.InstallSnapshot = jsonMirrorPtrInstallSnapshot(x.InstallSnapshot)
-	y.InstallSnapshotResponse = jsonMirrorPtrInstallSnapshotResponse(x.InstallSnapshotResponse)
-	y.TimeoutNow = jsonMirrorPtrTimeoutNow(x.TimeoutNow)
-	y.TimeoutNowResponse = jsonMirrorPtrTimeoutNowResponse(x.TimeoutNowResponse)
+	y.RequestVote = jsonMirrorptrRequestVote(x.RequestVote)
+	y.RequestVoteResponse = jsonMirrorptrRequestVoteResponse(x.RequestVoteResponse)
+	y.AppendEntries = jsonMirrorptrAppendEntries(x.AppendEntries)
+	y.AppendEntriesResponse = jsonMirrorptrAppendEntriesResponse(x.AppendEntriesResponse)
+	y.InstallSnapshot = jsonMirrorptrInstallSnapshot(x.InstallSnapshot)
+	y.InstallSnapshotResponse = jsonMirrorptrInstallSnapshotResponse(x.InstallSnapshotResponse)
+	y.TimeoutNow = jsonMirrorptrTimeoutNow(x.TimeoutNow)
+	y.TimeoutNowResponse = jsonMirrorptrTimeoutNowResponse(x.TimeoutNowResponse)
 	y.FromAddr = x.FromAddr
 	return y
 }
 
-func jsonMirrorPtrMessage(p *Message) *jsonMirrorMessage {
+func jsonMirrorptrMessage(p *Message) *jsonMirrorMessage {
 	if p == nil {
 		return nil
 	}
@@ -898,7 +898,7 @@ func TestGeneratedMessage(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genMessage(r, 0)
-		genCheck[Message](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Message](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -1002,33 +1002,33 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 14 {
 		case 0:
-			genFuzzBinary[Entry](t, data[1:])
+			fuzzBinaryValue[Entry](t, data[1:])
 		case 1:
-			genFuzzBinary[Server](t, data[1:])
+			fuzzBinaryValue[Server](t, data[1:])
 		case 2:
-			genFuzzBinary[Configuration](t, data[1:])
+			fuzzBinaryValue[Configuration](t, data[1:])
 		case 3:
-			genFuzzBinary[RequestVote](t, data[1:])
+			fuzzBinaryValue[RequestVote](t, data[1:])
 		case 4:
-			genFuzzBinary[RequestVoteResponse](t, data[1:])
+			fuzzBinaryValue[RequestVoteResponse](t, data[1:])
 		case 5:
-			genFuzzBinary[AppendEntries](t, data[1:])
+			fuzzBinaryValue[AppendEntries](t, data[1:])
 		case 6:
-			genFuzzBinary[AppendEntriesResponse](t, data[1:])
+			fuzzBinaryValue[AppendEntriesResponse](t, data[1:])
 		case 7:
-			genFuzzBinary[InstallSnapshot](t, data[1:])
+			fuzzBinaryValue[InstallSnapshot](t, data[1:])
 		case 8:
-			genFuzzBinary[InstallSnapshotResponse](t, data[1:])
+			fuzzBinaryValue[InstallSnapshotResponse](t, data[1:])
 		case 9:
-			genFuzzBinary[TimeoutNow](t, data[1:])
+			fuzzBinaryValue[TimeoutNow](t, data[1:])
 		case 10:
-			genFuzzBinary[TimeoutNowResponse](t, data[1:])
+			fuzzBinaryValue[TimeoutNowResponse](t, data[1:])
 		case 11:
-			genFuzzBinary[HardState](t, data[1:])
+			fuzzBinaryValue[HardState](t, data[1:])
 		case 12:
-			genFuzzBinary[SnapshotMeta](t, data[1:])
+			fuzzBinaryValue[SnapshotMeta](t, data[1:])
 		case 13:
-			genFuzzBinary[Message](t, data[1:])
+			fuzzBinaryValue[Message](t, data[1:])
 		}
 	})
 }
@@ -1203,33 +1203,33 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 14 {
 		case 0:
-			genFuzzJSON[Entry](t, data[1:])
+			fuzzJSONValue[Entry](t, data[1:])
 		case 1:
-			genFuzzJSON[Server](t, data[1:])
+			fuzzJSONValue[Server](t, data[1:])
 		case 2:
-			genFuzzJSON[Configuration](t, data[1:])
+			fuzzJSONValue[Configuration](t, data[1:])
 		case 3:
-			genFuzzJSON[RequestVote](t, data[1:])
+			fuzzJSONValue[RequestVote](t, data[1:])
 		case 4:
-			genFuzzJSON[RequestVoteResponse](t, data[1:])
+			fuzzJSONValue[RequestVoteResponse](t, data[1:])
 		case 5:
-			genFuzzJSON[AppendEntries](t, data[1:])
+			fuzzJSONValue[AppendEntries](t, data[1:])
 		case 6:
-			genFuzzJSON[AppendEntriesResponse](t, data[1:])
+			fuzzJSONValue[AppendEntriesResponse](t, data[1:])
 		case 7:
-			genFuzzJSON[InstallSnapshot](t, data[1:])
+			fuzzJSONValue[InstallSnapshot](t, data[1:])
 		case 8:
-			genFuzzJSON[InstallSnapshotResponse](t, data[1:])
+			fuzzJSONValue[InstallSnapshotResponse](t, data[1:])
 		case 9:
-			genFuzzJSON[TimeoutNow](t, data[1:])
+			fuzzJSONValue[TimeoutNow](t, data[1:])
 		case 10:
-			genFuzzJSON[TimeoutNowResponse](t, data[1:])
+			fuzzJSONValue[TimeoutNowResponse](t, data[1:])
 		case 11:
-			genFuzzJSON[HardState](t, data[1:])
+			fuzzJSONValue[HardState](t, data[1:])
 		case 12:
-			genFuzzJSON[SnapshotMeta](t, data[1:])
+			fuzzJSONValue[SnapshotMeta](t, data[1:])
 		case 13:
-			genFuzzJSON[Message](t, data[1:])
+			fuzzJSONValue[Message](t, data[1:])
 		}
 	})
 }

@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -174,16 +174,16 @@ func genEnvelope(r *wiretest.Rand, depth int) Envelope {
 	x.To = r.String()
 	x.ToEpoch = uint64(r.Uint(64))
 	if r.Maybe(depth) {
-		x.Deltas = genPtrDeltas(r, depth+1)
+		x.Deltas = genptrDeltas(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.Ack = genPtrAck(r, depth+1)
+		x.Ack = genptrAck(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.State = genPtrState(r, depth+1)
+		x.State = genptrState(r, depth+1)
 	}
 	if r.Maybe(depth) {
-		x.Digest = genPtrDigest(r, depth+1)
+		x.Digest = genptrDigest(r, depth+1)
 	}
 	x.Pull = r.Bool()
 	if n := r.Len(depth); n >= 0 {
@@ -207,7 +207,7 @@ func genEnvelope(r *wiretest.Rand, depth int) Envelope {
 	return x
 }
 
-func genPtrEnvelope(r *wiretest.Rand, depth int) *Envelope {
+func genptrEnvelope(r *wiretest.Rand, depth int) *Envelope {
 	v := genEnvelope(r, depth)
 	return &v
 }
@@ -235,10 +235,10 @@ func (x Envelope) jsonMirror() jsonMirrorEnvelope {
 	y.Replica = x.Replica
 	y.To = x.To
 	y.ToEpoch = x.ToEpoch
-	y.Deltas = jsonMirrorPtrDeltas(x.Deltas)
-	y.Ack = jsonMirrorPtrAck(x.Ack)
-	y.State = jsonMirrorPtrState(x.State)
-	y.Digest = jsonMirrorPtrDigest(x.Digest)
+	y.Deltas = jsonMirrorptrDeltas(x.Deltas)
+	y.Ack = jsonMirrorptrAck(x.Ack)
+	y.State = jsonMirrorptrState(x.State)
+	y.Digest = jsonMirrorptrDigest(x.Digest)
 	y.Pull = x.Pull
 	y.Pruned = x.Pruned
 	y.Forget = x.Forget
@@ -246,7 +246,7 @@ func (x Envelope) jsonMirror() jsonMirrorEnvelope {
 	return y
 }
 
-func jsonMirrorPtrEnvelope(p *Envelope) *jsonMirrorEnvelope {
+func jsonMirrorptrEnvelope(p *Envelope) *jsonMirrorEnvelope {
 	if p == nil {
 		return nil
 	}
@@ -259,7 +259,7 @@ func TestGeneratedEnvelope(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genEnvelope(r, 0)
-		genCheck[Envelope](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Envelope](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -270,7 +270,7 @@ func genDelta(r *wiretest.Rand, depth int) Delta {
 	return x
 }
 
-func genPtrDelta(r *wiretest.Rand, depth int) *Delta {
+func genptrDelta(r *wiretest.Rand, depth int) *Delta {
 	v := genDelta(r, depth)
 	return &v
 }
@@ -287,7 +287,7 @@ func (x Delta) jsonMirror() jsonMirrorDelta {
 	return y
 }
 
-func jsonMirrorPtrDelta(p *Delta) *jsonMirrorDelta {
+func jsonMirrorptrDelta(p *Delta) *jsonMirrorDelta {
 	if p == nil {
 		return nil
 	}
@@ -300,7 +300,7 @@ func TestGeneratedDelta(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDelta(r, 0)
-		genCheck[Delta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Delta](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -315,7 +315,7 @@ func genDeltas(r *wiretest.Rand, depth int) Deltas {
 	return x
 }
 
-func genPtrDeltas(r *wiretest.Rand, depth int) *Deltas {
+func genptrDeltas(r *wiretest.Rand, depth int) *Deltas {
 	v := genDeltas(r, depth)
 	return &v
 }
@@ -335,7 +335,7 @@ func (x Deltas) jsonMirror() jsonMirrorDeltas {
 	return y
 }
 
-func jsonMirrorPtrDeltas(p *Deltas) *jsonMirrorDeltas {
+func jsonMirrorptrDeltas(p *Deltas) *jsonMirrorDeltas {
 	if p == nil {
 		return nil
 	}
@@ -348,7 +348,7 @@ func TestGeneratedDeltas(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDeltas(r, 0)
-		genCheck[Deltas](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Deltas](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -359,7 +359,7 @@ func genAck(r *wiretest.Rand, depth int) Ack {
 	return x
 }
 
-func genPtrAck(r *wiretest.Rand, depth int) *Ack {
+func genptrAck(r *wiretest.Rand, depth int) *Ack {
 	v := genAck(r, depth)
 	return &v
 }
@@ -376,7 +376,7 @@ func (x Ack) jsonMirror() jsonMirrorAck {
 	return y
 }
 
-func jsonMirrorPtrAck(p *Ack) *jsonMirrorAck {
+func jsonMirrorptrAck(p *Ack) *jsonMirrorAck {
 	if p == nil {
 		return nil
 	}
@@ -389,7 +389,7 @@ func TestGeneratedAck(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAck(r, 0)
-		genCheck[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -400,7 +400,7 @@ func genState(r *wiretest.Rand, depth int) State {
 	return x
 }
 
-func genPtrState(r *wiretest.Rand, depth int) *State {
+func genptrState(r *wiretest.Rand, depth int) *State {
 	v := genState(r, depth)
 	return &v
 }
@@ -417,7 +417,7 @@ func (x State) jsonMirror() jsonMirrorState {
 	return y
 }
 
-func jsonMirrorPtrState(p *State) *jsonMirrorState {
+func jsonMirrorptrState(p *State) *jsonMirrorState {
 	if p == nil {
 		return nil
 	}
@@ -430,7 +430,7 @@ func TestGeneratedState(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genState(r, 0)
-		genCheck[State](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[State](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -442,7 +442,7 @@ func genProgress(r *wiretest.Rand, depth int) Progress {
 	return x
 }
 
-func genPtrProgress(r *wiretest.Rand, depth int) *Progress {
+func genptrProgress(r *wiretest.Rand, depth int) *Progress {
 	v := genProgress(r, depth)
 	return &v
 }
@@ -461,7 +461,7 @@ func (x Progress) jsonMirror() jsonMirrorProgress {
 	return y
 }
 
-func jsonMirrorPtrProgress(p *Progress) *jsonMirrorProgress {
+func jsonMirrorptrProgress(p *Progress) *jsonMirrorProgress {
 	if p == nil {
 		return nil
 	}
@@ -474,7 +474,7 @@ func TestGeneratedProgress(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genProgress(r, 0)
-		genCheck[Progress](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Progress](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -493,7 +493,7 @@ func genDigest(r *wiretest.Rand, depth int) Digest {
 	return x
 }
 
-func genPtrDigest(r *wiretest.Rand, depth int) *Digest {
+func genptrDigest(r *wiretest.Rand, depth int) *Digest {
 	v := genDigest(r, depth)
 	return &v
 }
@@ -521,7 +521,7 @@ func (x Digest) jsonMirror() jsonMirrorDigest {
 	return y
 }
 
-func jsonMirrorPtrDigest(p *Digest) *jsonMirrorDigest {
+func jsonMirrorptrDigest(p *Digest) *jsonMirrorDigest {
 	if p == nil {
 		return nil
 	}
@@ -534,7 +534,7 @@ func TestGeneratedDigest(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDigest(r, 0)
-		genCheck[Digest](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[Digest](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -545,7 +545,7 @@ func genKeyedItem(r *wiretest.Rand, depth int) KeyedItem {
 	return x
 }
 
-func genPtrKeyedItem(r *wiretest.Rand, depth int) *KeyedItem {
+func genptrKeyedItem(r *wiretest.Rand, depth int) *KeyedItem {
 	v := genKeyedItem(r, depth)
 	return &v
 }
@@ -562,7 +562,7 @@ func (x KeyedItem) jsonMirror() jsonMirrorKeyedItem {
 	return y
 }
 
-func jsonMirrorPtrKeyedItem(p *KeyedItem) *jsonMirrorKeyedItem {
+func jsonMirrorptrKeyedItem(p *KeyedItem) *jsonMirrorKeyedItem {
 	if p == nil {
 		return nil
 	}
@@ -575,7 +575,7 @@ func TestGeneratedKeyedItem(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKeyedItem(r, 0)
-		genCheck[KeyedItem](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[KeyedItem](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -590,7 +590,7 @@ func genKeyedBatch(r *wiretest.Rand, depth int) KeyedBatch {
 	return x
 }
 
-func genPtrKeyedBatch(r *wiretest.Rand, depth int) *KeyedBatch {
+func genptrKeyedBatch(r *wiretest.Rand, depth int) *KeyedBatch {
 	v := genKeyedBatch(r, depth)
 	return &v
 }
@@ -610,7 +610,7 @@ func (x KeyedBatch) jsonMirror() jsonMirrorKeyedBatch {
 	return y
 }
 
-func jsonMirrorPtrKeyedBatch(p *KeyedBatch) *jsonMirrorKeyedBatch {
+func jsonMirrorptrKeyedBatch(p *KeyedBatch) *jsonMirrorKeyedBatch {
 	if p == nil {
 		return nil
 	}
@@ -623,7 +623,7 @@ func TestGeneratedKeyedBatch(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genKeyedBatch(r, 0)
-		genCheck[KeyedBatch](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[KeyedBatch](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -697,23 +697,23 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 9 {
 		case 0:
-			genFuzzBinary[Envelope](t, data[1:])
+			fuzzBinaryValue[Envelope](t, data[1:])
 		case 1:
-			genFuzzBinary[Delta](t, data[1:])
+			fuzzBinaryValue[Delta](t, data[1:])
 		case 2:
-			genFuzzBinary[Deltas](t, data[1:])
+			fuzzBinaryValue[Deltas](t, data[1:])
 		case 3:
-			genFuzzBinary[Ack](t, data[1:])
+			fuzzBinaryValue[Ack](t, data[1:])
 		case 4:
-			genFuzzBinary[State](t, data[1:])
+			fuzzBinaryValue[State](t, data[1:])
 		case 5:
-			genFuzzBinary[Progress](t, data[1:])
+			fuzzBinaryValue[Progress](t, data[1:])
 		case 6:
-			genFuzzBinary[Digest](t, data[1:])
+			fuzzBinaryValue[Digest](t, data[1:])
 		case 7:
-			genFuzzBinary[KeyedItem](t, data[1:])
+			fuzzBinaryValue[KeyedItem](t, data[1:])
 		case 8:
-			genFuzzBinary[KeyedBatch](t, data[1:])
+			fuzzBinaryValue[KeyedBatch](t, data[1:])
 		}
 	})
 }
@@ -833,23 +833,23 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 9 {
 		case 0:
-			genFuzzJSON[Envelope](t, data[1:])
+			fuzzJSONValue[Envelope](t, data[1:])
 		case 1:
-			genFuzzJSON[Delta](t, data[1:])
+			fuzzJSONValue[Delta](t, data[1:])
 		case 2:
-			genFuzzJSON[Deltas](t, data[1:])
+			fuzzJSONValue[Deltas](t, data[1:])
 		case 3:
-			genFuzzJSON[Ack](t, data[1:])
+			fuzzJSONValue[Ack](t, data[1:])
 		case 4:
-			genFuzzJSON[State](t, data[1:])
+			fuzzJSONValue[State](t, data[1:])
 		case 5:
-			genFuzzJSON[Progress](t, data[1:])
+			fuzzJSONValue[Progress](t, data[1:])
 		case 6:
-			genFuzzJSON[Digest](t, data[1:])
+			fuzzJSONValue[Digest](t, data[1:])
 		case 7:
-			genFuzzJSON[KeyedItem](t, data[1:])
+			fuzzJSONValue[KeyedItem](t, data[1:])
 		case 8:
-			genFuzzJSON[KeyedBatch](t, data[1:])
+			fuzzJSONValue[KeyedBatch](t, data[1:])
 		}
 	})
 }

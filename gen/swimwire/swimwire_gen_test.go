@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -175,7 +175,7 @@ func genPing(r *wiretest.Rand, depth int) Ping {
 	return x
 }
 
-func genPtrPing(r *wiretest.Rand, depth int) *Ping {
+func genptrPing(r *wiretest.Rand, depth int) *Ping {
 	v := genPing(r, depth)
 	return &v
 }
@@ -196,7 +196,7 @@ func (x Ping) jsonMirror() jsonMirrorPing {
 	return y
 }
 
-func jsonMirrorPtrPing(p *Ping) *jsonMirrorPing {
+func jsonMirrorptrPing(p *Ping) *jsonMirrorPing {
 	if p == nil {
 		return nil
 	}
@@ -209,7 +209,7 @@ func TestGeneratedPing(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPing(r, 0)
-		genCheck[Ping](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Ping](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -224,7 +224,7 @@ func genIndirectPing(r *wiretest.Rand, depth int) IndirectPing {
 	return x
 }
 
-func genPtrIndirectPing(r *wiretest.Rand, depth int) *IndirectPing {
+func genptrIndirectPing(r *wiretest.Rand, depth int) *IndirectPing {
 	v := genIndirectPing(r, depth)
 	return &v
 }
@@ -249,7 +249,7 @@ func (x IndirectPing) jsonMirror() jsonMirrorIndirectPing {
 	return y
 }
 
-func jsonMirrorPtrIndirectPing(p *IndirectPing) *jsonMirrorIndirectPing {
+func jsonMirrorptrIndirectPing(p *IndirectPing) *jsonMirrorIndirectPing {
 	if p == nil {
 		return nil
 	}
@@ -262,7 +262,7 @@ func TestGeneratedIndirectPing(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genIndirectPing(r, 0)
-		genCheck[IndirectPing](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[IndirectPing](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -273,7 +273,7 @@ func genAck(r *wiretest.Rand, depth int) Ack {
 	return x
 }
 
-func genPtrAck(r *wiretest.Rand, depth int) *Ack {
+func genptrAck(r *wiretest.Rand, depth int) *Ack {
 	v := genAck(r, depth)
 	return &v
 }
@@ -290,7 +290,7 @@ func (x Ack) jsonMirror() jsonMirrorAck {
 	return y
 }
 
-func jsonMirrorPtrAck(p *Ack) *jsonMirrorAck {
+func jsonMirrorptrAck(p *Ack) *jsonMirrorAck {
 	if p == nil {
 		return nil
 	}
@@ -303,7 +303,7 @@ func TestGeneratedAck(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAck(r, 0)
-		genCheck[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Ack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -313,7 +313,7 @@ func genNack(r *wiretest.Rand, depth int) Nack {
 	return x
 }
 
-func genPtrNack(r *wiretest.Rand, depth int) *Nack {
+func genptrNack(r *wiretest.Rand, depth int) *Nack {
 	v := genNack(r, depth)
 	return &v
 }
@@ -328,7 +328,7 @@ func (x Nack) jsonMirror() jsonMirrorNack {
 	return y
 }
 
-func jsonMirrorPtrNack(p *Nack) *jsonMirrorNack {
+func jsonMirrorptrNack(p *Nack) *jsonMirrorNack {
 	if p == nil {
 		return nil
 	}
@@ -341,7 +341,7 @@ func TestGeneratedNack(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genNack(r, 0)
-		genCheck[Nack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Nack](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -354,7 +354,7 @@ func genAlive(r *wiretest.Rand, depth int) Alive {
 	return x
 }
 
-func genPtrAlive(r *wiretest.Rand, depth int) *Alive {
+func genptrAlive(r *wiretest.Rand, depth int) *Alive {
 	v := genAlive(r, depth)
 	return &v
 }
@@ -375,7 +375,7 @@ func (x Alive) jsonMirror() jsonMirrorAlive {
 	return y
 }
 
-func jsonMirrorPtrAlive(p *Alive) *jsonMirrorAlive {
+func jsonMirrorptrAlive(p *Alive) *jsonMirrorAlive {
 	if p == nil {
 		return nil
 	}
@@ -388,7 +388,7 @@ func TestGeneratedAlive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAlive(r, 0)
-		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -400,7 +400,7 @@ func genSuspect(r *wiretest.Rand, depth int) Suspect {
 	return x
 }
 
-func genPtrSuspect(r *wiretest.Rand, depth int) *Suspect {
+func genptrSuspect(r *wiretest.Rand, depth int) *Suspect {
 	v := genSuspect(r, depth)
 	return &v
 }
@@ -419,7 +419,7 @@ func (x Suspect) jsonMirror() jsonMirrorSuspect {
 	return y
 }
 
-func jsonMirrorPtrSuspect(p *Suspect) *jsonMirrorSuspect {
+func jsonMirrorptrSuspect(p *Suspect) *jsonMirrorSuspect {
 	if p == nil {
 		return nil
 	}
@@ -432,7 +432,7 @@ func TestGeneratedSuspect(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genSuspect(r, 0)
-		genCheck[Suspect](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Suspect](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -444,7 +444,7 @@ func genDead(r *wiretest.Rand, depth int) Dead {
 	return x
 }
 
-func genPtrDead(r *wiretest.Rand, depth int) *Dead {
+func genptrDead(r *wiretest.Rand, depth int) *Dead {
 	v := genDead(r, depth)
 	return &v
 }
@@ -463,7 +463,7 @@ func (x Dead) jsonMirror() jsonMirrorDead {
 	return y
 }
 
-func jsonMirrorPtrDead(p *Dead) *jsonMirrorDead {
+func jsonMirrorptrDead(p *Dead) *jsonMirrorDead {
 	if p == nil {
 		return nil
 	}
@@ -476,7 +476,7 @@ func TestGeneratedDead(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genDead(r, 0)
-		genCheck[Dead](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Dead](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -490,7 +490,7 @@ func genPushNodeState(r *wiretest.Rand, depth int) PushNodeState {
 	return x
 }
 
-func genPtrPushNodeState(r *wiretest.Rand, depth int) *PushNodeState {
+func genptrPushNodeState(r *wiretest.Rand, depth int) *PushNodeState {
 	v := genPushNodeState(r, depth)
 	return &v
 }
@@ -513,7 +513,7 @@ func (x PushNodeState) jsonMirror() jsonMirrorPushNodeState {
 	return y
 }
 
-func jsonMirrorPtrPushNodeState(p *PushNodeState) *jsonMirrorPushNodeState {
+func jsonMirrorptrPushNodeState(p *PushNodeState) *jsonMirrorPushNodeState {
 	if p == nil {
 		return nil
 	}
@@ -526,7 +526,7 @@ func TestGeneratedPushNodeState(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPushNodeState(r, 0)
-		genCheck[PushNodeState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[PushNodeState](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -543,7 +543,7 @@ func genPushPull(r *wiretest.Rand, depth int) PushPull {
 	return x
 }
 
-func genPtrPushPull(r *wiretest.Rand, depth int) *PushPull {
+func genptrPushPull(r *wiretest.Rand, depth int) *PushPull {
 	v := genPushPull(r, depth)
 	return &v
 }
@@ -567,7 +567,7 @@ func (x PushPull) jsonMirror() jsonMirrorPushPull {
 	return y
 }
 
-func jsonMirrorPtrPushPull(p *PushPull) *jsonMirrorPushPull {
+func jsonMirrorptrPushPull(p *PushPull) *jsonMirrorPushPull {
 	if p == nil {
 		return nil
 	}
@@ -580,7 +580,7 @@ func TestGeneratedPushPull(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPushPull(r, 0)
-		genCheck[PushPull](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
+		checkRoundTrip[PushPull](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), false)
 	}
 }
 
@@ -592,7 +592,7 @@ func genUserMsg(r *wiretest.Rand, depth int) UserMsg {
 	return x
 }
 
-func genPtrUserMsg(r *wiretest.Rand, depth int) *UserMsg {
+func genptrUserMsg(r *wiretest.Rand, depth int) *UserMsg {
 	v := genUserMsg(r, depth)
 	return &v
 }
@@ -611,7 +611,7 @@ func (x UserMsg) jsonMirror() jsonMirrorUserMsg {
 	return y
 }
 
-func jsonMirrorPtrUserMsg(p *UserMsg) *jsonMirrorUserMsg {
+func jsonMirrorptrUserMsg(p *UserMsg) *jsonMirrorUserMsg {
 	if p == nil {
 		return nil
 	}
@@ -624,7 +624,7 @@ func TestGeneratedUserMsg(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genUserMsg(r, 0)
-		genCheck[UserMsg](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[UserMsg](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -704,25 +704,25 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 10 {
 		case 0:
-			genFuzzBinary[Ping](t, data[1:])
+			fuzzBinaryValue[Ping](t, data[1:])
 		case 1:
-			genFuzzBinary[IndirectPing](t, data[1:])
+			fuzzBinaryValue[IndirectPing](t, data[1:])
 		case 2:
-			genFuzzBinary[Ack](t, data[1:])
+			fuzzBinaryValue[Ack](t, data[1:])
 		case 3:
-			genFuzzBinary[Nack](t, data[1:])
+			fuzzBinaryValue[Nack](t, data[1:])
 		case 4:
-			genFuzzBinary[Alive](t, data[1:])
+			fuzzBinaryValue[Alive](t, data[1:])
 		case 5:
-			genFuzzBinary[Suspect](t, data[1:])
+			fuzzBinaryValue[Suspect](t, data[1:])
 		case 6:
-			genFuzzBinary[Dead](t, data[1:])
+			fuzzBinaryValue[Dead](t, data[1:])
 		case 7:
-			genFuzzBinary[PushNodeState](t, data[1:])
+			fuzzBinaryValue[PushNodeState](t, data[1:])
 		case 8:
-			genFuzzBinary[PushPull](t, data[1:])
+			fuzzBinaryValue[PushPull](t, data[1:])
 		case 9:
-			genFuzzBinary[UserMsg](t, data[1:])
+			fuzzBinaryValue[UserMsg](t, data[1:])
 		}
 	})
 }
@@ -853,25 +853,25 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 10 {
 		case 0:
-			genFuzzJSON[Ping](t, data[1:])
+			fuzzJSONValue[Ping](t, data[1:])
 		case 1:
-			genFuzzJSON[IndirectPing](t, data[1:])
+			fuzzJSONValue[IndirectPing](t, data[1:])
 		case 2:
-			genFuzzJSON[Ack](t, data[1:])
+			fuzzJSONValue[Ack](t, data[1:])
 		case 3:
-			genFuzzJSON[Nack](t, data[1:])
+			fuzzJSONValue[Nack](t, data[1:])
 		case 4:
-			genFuzzJSON[Alive](t, data[1:])
+			fuzzJSONValue[Alive](t, data[1:])
 		case 5:
-			genFuzzJSON[Suspect](t, data[1:])
+			fuzzJSONValue[Suspect](t, data[1:])
 		case 6:
-			genFuzzJSON[Dead](t, data[1:])
+			fuzzJSONValue[Dead](t, data[1:])
 		case 7:
-			genFuzzJSON[PushNodeState](t, data[1:])
+			fuzzJSONValue[PushNodeState](t, data[1:])
 		case 8:
-			genFuzzJSON[PushPull](t, data[1:])
+			fuzzJSONValue[PushPull](t, data[1:])
 		case 9:
-			genFuzzJSON[UserMsg](t, data[1:])
+			fuzzJSONValue[UserMsg](t, data[1:])
 		}
 	})
 }

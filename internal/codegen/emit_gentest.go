@@ -15,6 +15,12 @@ const genTestIterations = 200
 // emitTests writes <pkg>_gen_test.go: per message a random value generator,
 // a mirror type without methods for comparing with encoding/json, a
 // round-trip test, and per package one fuzz target per codec.
+//
+// The per-type helpers are gen<T>, genptr<T>, jsonMirror<T> and
+// jsonMirrorptr<T>: for exported type names, which start with a capital
+// letter, no two types' helpers share a name (genPtr<T> was also gen<PtrT>),
+// and the package-wide helpers (checkRoundTrip, codecEncoder, ...) have
+// names no such prefix and type name spell.
 func emitTests(e *emitter) {
 	f := e.test
 	f.ImportName(wiretestPkg, "wiretest")
@@ -36,7 +42,7 @@ func emitTests(e *emitter) {
 			jen.For(jen.Id("i").Op(":=").Lit(0), jen.Id("i").Op("<").Lit(genTestIterations), jen.Id("i").Op("++")).Block(
 				jen.Id("r").Dot("InvalidUTF8").Op("=").Id("i").Op("%").Lit(4).Op("==").Lit(3),
 				jen.Id("v").Op(":=").Id("gen"+m.Name).Call(jen.Id("r"), jen.Lit(0)),
-				jen.Id("genCheck").Types(jen.Id(m.Name)).Call(jen.Id("t"), jen.Id("v"), jen.Id("v"), jen.Id("v").Dot(m.SizeMethod).Call(),
+				jen.Id("checkRoundTrip").Types(jen.Id(m.Name)).Call(jen.Id("t"), jen.Id("v"), jen.Id("v"), jen.Id("v").Dot(m.SizeMethod).Call(),
 					jen.Id("v").Dot("jsonMirror").Call(), jen.Op("!").Id("r").Dot("InvalidUTF8"), jen.Lit(!e.hasJSONSkip(m)),
 					jen.Id("v").Dot("jsonSize").Call(), jen.Lit(e.jsonSizeExact(m))),
 			),
@@ -51,7 +57,7 @@ func emitTestHelpers(f *jen.File) {
 	fatal := func(format string, args ...jen.Code) jen.Code {
 		return jen.Id("t").Dot("Fatalf").Call(append([]jen.Code{jen.Lit(format)}, args...)...)
 	}
-	f.Type().Id("genEncoder").Interface(
+	f.Type().Id("codecEncoder").Interface(
 		jen.Id("MarshalBinary").Params().Params(jen.Index().Byte(), jen.Error()),
 		jen.Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()),
 		jen.Id("MarshalEasyJSON").Params(jen.Op("*").Qual(jwriterPkg, "Writer")),
@@ -73,9 +79,9 @@ func emitTestHelpers(f *jen.File) {
 			fatal(what+" round trip:\nwant %+v\n got %+v", jen.Id("want"), jen.Id(got)),
 		)
 	}
-	f.Comment("// genCheck encodes want with both codecs, compares the JSON with what\n// encoding/json writes for the mirror type, checks the size methods, and\n// decodes it back.")
-	f.Func().Id("genCheck").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(
-		t(), jen.Id("want").Id("T"), jen.Id("enc").Id("genEncoder"), jen.Id("size").Int(), jen.Id("mirror").Any(), jen.Id("roundTrip").Bool(), jen.Id("jsonDeep").Bool(),
+	f.Comment("// checkRoundTrip encodes want with both codecs, compares the JSON with what\n// encoding/json writes for the mirror type, checks the size methods, and\n// decodes it back.")
+	f.Func().Id("checkRoundTrip").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(
+		t(), jen.Id("want").Id("T"), jen.Id("enc").Id("codecEncoder"), jen.Id("size").Int(), jen.Id("mirror").Any(), jen.Id("roundTrip").Bool(), jen.Id("jsonDeep").Bool(),
 		jen.Id("jsonSize").Int(), jen.Id("jsonSizeExact").Bool(),
 	).Block(
 		jen.Id("t").Dot("Helper").Call(),
@@ -120,8 +126,8 @@ func emitTestHelpers(f *jen.File) {
 		jen.If(jen.Id("jsonDeep")).Block(deepEq("easyjson", "gotE")),
 	)
 	f.Line()
-	f.Comment("// genFuzzBinary decodes data; on success the value must re-encode to bytes\n// that decode and re-encode identically, on failure the error must be a\n// *wire.Error with an offset inside data.")
-	f.Func().Id("genFuzzBinary").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(t(), jen.Id("data").Index().Byte()).Block(
+	f.Comment("// fuzzBinaryValue decodes data; on success the value must re-encode to bytes\n// that decode and re-encode identically, on failure the error must be a\n// *wire.Error with an offset inside data.")
+	f.Func().Id("fuzzBinaryValue").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(t(), jen.Id("data").Index().Byte()).Block(
 		jen.Var().Id("v").Id("T"),
 		jen.If(jen.Err().Op(":=").Id("P").Call(jen.Op("&").Id("v")).Dot("UnmarshalBinary").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(
 			jen.Qual(wiretestPkg, "CheckError").Call(jen.Id("t"), jen.Err(), jen.Len(jen.Id("data"))),
@@ -135,8 +141,8 @@ func emitTestHelpers(f *jen.File) {
 		jen.If(jen.Err().Op("!=").Nil().Op("||").Op("!").Qual("bytes", "Equal").Call(jen.Id("b1"), jen.Id("b2"))).Block(fatal("re-encoding is not stable: %v\n%x\n%x", jen.Err(), jen.Id("b1"), jen.Id("b2"))),
 	)
 	f.Line()
-	f.Comment("// genFuzzJSON is genFuzzBinary for the JSON codec.")
-	f.Func().Id("genFuzzJSON").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(t(), jen.Id("data").Index().Byte()).Block(
+	f.Comment("// fuzzJSONValue is fuzzBinaryValue for the JSON codec.")
+	f.Func().Id("fuzzJSONValue").Types(jen.Id("T").Any(), jen.Id("P").Add(decoders())).Params(t(), jen.Id("data").Index().Byte()).Block(
 		jen.Var().Id("v").Id("T"),
 		jen.If(jen.Err().Op(":=").Id("P").Call(jen.Op("&").Id("v")).Dot("UnmarshalJSON").Call(jen.Id("data")), jen.Err().Op("!=").Nil()).Block(
 			jen.Qual(wiretestPkg, "CheckError").Call(jen.Id("t"), jen.Err(), jen.Len(jen.Id("data"))),
@@ -224,7 +230,7 @@ func genExpr(t *Type, elem bool) jen.Code {
 	case KindMessage:
 		return jen.Id("gen"+t.Name).Call(r(), jen.Id("depth").Op("+").Lit(1))
 	case KindPointer:
-		return jen.Id("genPtr"+t.Elem.Name).Call(r(), jen.Id("depth").Op("+").Lit(1))
+		return jen.Id("genptr"+t.Elem.Name).Call(r(), jen.Id("depth").Op("+").Lit(1))
 	}
 	panic(fmt.Sprintf("crdtgen: genExpr: unhandled kind %d", t.Kind))
 }
@@ -255,7 +261,7 @@ func (e *emitter) emitGen(m *Message) {
 	body = append(body, jen.Return(jen.Id("x")))
 	f.Func().Id("gen"+m.Name).Params(jen.Id("r").Op("*").Qual(wiretestPkg, "Rand"), jen.Id("depth").Int()).Id(m.Name).Block(body...)
 	f.Line()
-	f.Func().Id("genPtr"+m.Name).Params(jen.Id("r").Op("*").Qual(wiretestPkg, "Rand"), jen.Id("depth").Int()).Op("*").Id(m.Name).Block(
+	f.Func().Id("genptr"+m.Name).Params(jen.Id("r").Op("*").Qual(wiretestPkg, "Rand"), jen.Id("depth").Int()).Op("*").Id(m.Name).Block(
 		jen.Id("v").Op(":=").Id("gen"+m.Name).Call(jen.Id("r"), jen.Id("depth")),
 		jen.Return(jen.Op("&").Id("v")),
 	)
@@ -299,7 +305,7 @@ func convExpr(t *Type, x jen.Code) jen.Code {
 	case KindMessage:
 		return jen.Add(x).Dot("jsonMirror").Call()
 	case KindPointer:
-		return jen.Id("jsonMirrorPtr" + t.Elem.Name).Call(x)
+		return jen.Id("jsonMirrorptr" + t.Elem.Name).Call(x)
 	}
 	return x
 }
@@ -338,7 +344,7 @@ func (e *emitter) emitMirror(m *Message) {
 	body = append(body, jen.Return(jen.Id("y")))
 	f.Func().Params(jen.Id("x").Id(m.Name)).Id("jsonMirror").Params().Id("jsonMirror" + m.Name).Block(body...)
 	f.Line()
-	f.Func().Id("jsonMirrorPtr"+m.Name).Params(jen.Id("p").Op("*").Id(m.Name)).Op("*").Id("jsonMirror"+m.Name).Block(
+	f.Func().Id("jsonMirrorptr"+m.Name).Params(jen.Id("p").Op("*").Id(m.Name)).Op("*").Id("jsonMirror"+m.Name).Block(
 		jen.If(jen.Id("p").Op("==").Nil()).Block(jen.Return(jen.Nil())),
 		jen.Id("y").Op(":=").Id("p").Dot("jsonMirror").Call(),
 		jen.Return(jen.Op("&").Id("y")),
@@ -387,7 +393,7 @@ func (e *emitter) emitFuzz(msgs []*Message) {
 		f.Func().Id(name).Params(jen.Id("f").Op("*").Qual("testing", "F")).Block(body...)
 		f.Line()
 	}
-	fuzzFunc("FuzzBinary", "// FuzzBinary feeds UnmarshalBinary of the type chosen by the first byte.", "MarshalBinary", "BinarySeeds", "genFuzzBinary", nil)
+	fuzzFunc("FuzzBinary", "// FuzzBinary feeds UnmarshalBinary of the type chosen by the first byte.", "MarshalBinary", "BinarySeeds", "fuzzBinaryValue", nil)
 	var fieldSeeds []jen.Code
 	for i, m := range msgs {
 		fieldSeeds = append(fieldSeeds, jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Id("jsonFields"+m.Name)).Block(
@@ -396,5 +402,5 @@ func (e *emitter) emitFuzz(msgs []*Message) {
 			),
 		))
 	}
-	fuzzFunc("FuzzJSON", "// FuzzJSON feeds UnmarshalJSON of the type chosen by the first byte.", "MarshalJSON", "JSONSeeds", "genFuzzJSON", fieldSeeds)
+	fuzzFunc("FuzzJSON", "// FuzzJSON feeds UnmarshalJSON of the type chosen by the first byte.", "MarshalJSON", "JSONSeeds", "fuzzJSONValue", fieldSeeds)
 }

@@ -142,7 +142,7 @@ type Package struct {
 // Decl provides, so records must implement appendJSON, decodeJSON,
 // appendBinary, decodeBinary and size with the message signatures, and the
 // record's Decl must also emit the test helpers emit_gentest.go expects of
-// a field type (gen<T>, genPtr<T>, jsonMirror<T>, jsonMirrorPtr<T>).
+// a field type (gen<T>, genptr<T>, jsonMirror<T>, jsonMirrorptr<T>).
 // Register record names before pass 2 through b.kinds (done in pass 1 for
 // every //crdt:record type), so fields can refer to records declared later.
 var recordModel func(b *builder, spec *ast.TypeSpec, obj *types.TypeName, doc string) Decl

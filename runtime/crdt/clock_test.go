@@ -135,6 +135,31 @@ func TestLWWSetThatLosesReturnsTheWinner(t *testing.T) {
 	require.Nil(t, a.TakeDelta())
 }
 
+// A write made after merging a write from a replica whose clock runs ahead
+// (within MaxOffset) must win: it follows what it read. SetNow once took the
+// local clock's reading alone, so the later write got the smaller timestamp
+// and was dropped on the spot.
+func TestLWWSetNowFollowsTheWriteItRead(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_000)
+	ahead := NewClock(ClockConfig{Physical: func() time.Time { return now.Add(300 * time.Millisecond) }})
+	local := NewClock(ClockConfig{Physical: func() time.Time { return now }})
+	var a, b LWWRegister[string]
+	b.Merge(a.SetNow("a", ahead, "from-a"))
+	b.SetNow("b", local, "from-b")
+	require.Equal(t, "from-b", b.Get(), "the write made after reading from-a lost to it")
+	ts, _ := b.Timestamp()
+	require.Greater(t, local.Now(), ts, "the clock moved past the write it adopted")
+
+	// a timestamp beyond MaxOffset is not adopted: the clock stays sane and
+	// the local write loses to it
+	far := NewClock(ClockConfig{Physical: func() time.Time { return now.Add(time.Hour) }})
+	var c LWWRegister[string]
+	c.Merge(a.SetNow("a", far, "far-future"))
+	c.SetNow("c", local, "local")
+	require.Equal(t, "far-future", c.Get())
+	require.Less(t, local.Last().Physical(), uint64(now.Add(time.Second).UnixMilli()))
+}
+
 func TestMVRegisterKeepsConcurrentWrites(t *testing.T) {
 	var a, b MVRegister[string]
 	a.Set("a", "x")

@@ -29,9 +29,20 @@ func (l *LWWRegister[T]) Set(r ReplicaID, ts Timestamp, v T) *LWWRegister[T] {
 	return d
 }
 
-// SetNow writes v with the clock's next timestamp.
+// SetNow writes v with the clock's next timestamp, later than the
+// register's current write: the clock adopts that write's timestamp first
+// (Clock.Update), so a write made after reading a value from a replica
+// whose clock runs ahead still wins over it. A current timestamp more than
+// the clock's MaxOffset ahead is not adopted (the clock refuses it), and
+// then the write loses to it.
 func (l *LWWRegister[T]) SetNow(r ReplicaID, c *Clock, v T) *LWWRegister[T] {
-	return l.Set(r, c.Now(), v)
+	ts := c.Now()
+	if ts <= l.ts {
+		if later, err := c.Update(l.ts); err == nil {
+			ts = later
+		}
+	}
+	return l.Set(r, ts, v)
 }
 
 // newer reports whether l's write wins over o's.

@@ -6,7 +6,9 @@ import "io"
 // from one goroutine, never concurrently with each other.
 type FSM interface {
 	// Apply applies the command of a committed entry and returns the
-	// response handed to the proposer (Result.Response).
+	// response handed to the proposer (Result.Response). cmd is the log's
+	// copy, which may still be replicated: Apply may keep it but must not
+	// modify it.
 	Apply(index uint64, cmd []byte) any
 	// Snapshot captures the state as of the last applied entry. It should be
 	// quick; the returned FSMSnapshot is persisted on another goroutine,

@@ -557,7 +557,9 @@ func (n *Node) Bootstrap(ctx context.Context, c raftwire.Configuration) error {
 // entry has its index and term (its write and replication are under way);
 // the Future reports the outcome once the entry is applied. Many proposals
 // may be in flight at once: they are batched into shared appends and fsyncs.
-// A command above MaxCommandSize fails with ErrProposalTooLarge.
+// A command above MaxCommandSize fails with ErrProposalTooLarge. cmd becomes
+// the entry's data without a copy (it stays in the in-memory log and is sent
+// to followers later): do not modify it after the call.
 func (n *Node) ProposeAsync(ctx context.Context, cmd []byte) (*Future, error) {
 	return n.proposeAsync(ctx, cmd, raftwire.EntryNormal)
 }
@@ -592,7 +594,8 @@ func (n *Node) proposeAsync(ctx context.Context, cmd []byte, typ raftwire.EntryT
 
 // Propose replicates cmd and returns once it was applied, with the FSM's
 // response. On a ctx error the entry may still be applied later. A command
-// above MaxCommandSize fails with ErrProposalTooLarge.
+// above MaxCommandSize fails with ErrProposalTooLarge. As with ProposeAsync,
+// cmd is kept without a copy: do not modify it after the call.
 func (n *Node) Propose(ctx context.Context, cmd []byte) (Result, error) {
 	if err := n.checkProposal(cmd); err != nil {
 		return Result{}, err

@@ -12,16 +12,16 @@ import (
 	"testing"
 )
 
-type genEncoder interface {
+type codecEncoder interface {
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
 	MarshalEasyJSON(*jwriter.Writer)
 }
 
-// genCheck encodes want with both codecs, compares the JSON with what
+// checkRoundTrip encodes want with both codecs, compares the JSON with what
 // encoding/json writes for the mirror type, checks the size methods, and
 // decodes it back.
-func genCheck[T any, P interface {
+func checkRoundTrip[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -29,7 +29,7 @@ func genCheck[T any, P interface {
 	UnmarshalEasyJSON(*jlexer.Lexer)
 	MarshalBinary() ([]byte, error)
 	MarshalJSON() ([]byte, error)
-}](t *testing.T, want T, enc genEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
+}](t *testing.T, want T, enc codecEncoder, size int, mirror any, roundTrip bool, jsonDeep bool, jsonSize int, jsonSizeExact bool) {
 	t.Helper()
 	bin, err := enc.MarshalBinary()
 	if err != nil {
@@ -106,10 +106,10 @@ func genCheck[T any, P interface {
 	}
 }
 
-// genFuzzBinary decodes data; on success the value must re-encode to bytes
+// fuzzBinaryValue decodes data; on success the value must re-encode to bytes
 // that decode and re-encode identically, on failure the error must be a
 // *wire.Error with an offset inside data.
-func genFuzzBinary[T any, P interface {
+func fuzzBinaryValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -137,8 +137,8 @@ func genFuzzBinary[T any, P interface {
 	}
 }
 
-// genFuzzJSON is genFuzzBinary for the JSON codec.
-func genFuzzJSON[T any, P interface {
+// fuzzJSONValue is fuzzBinaryValue for the JSON codec.
+func fuzzJSONValue[T any, P interface {
 	*T
 	UnmarshalBinary([]byte) error
 	UnmarshalJSON([]byte) error
@@ -175,7 +175,7 @@ func genAlive(r *wiretest.Rand, depth int) Alive {
 	return x
 }
 
-func genPtrAlive(r *wiretest.Rand, depth int) *Alive {
+func genptrAlive(r *wiretest.Rand, depth int) *Alive {
 	v := genAlive(r, depth)
 	return &v
 }
@@ -196,7 +196,7 @@ func (x Alive) jsonMirror() jsonMirrorAlive {
 	return y
 }
 
-func jsonMirrorPtrAlive(p *Alive) *jsonMirrorAlive {
+func jsonMirrorptrAlive(p *Alive) *jsonMirrorAlive {
 	if p == nil {
 		return nil
 	}
@@ -209,7 +209,7 @@ func TestGeneratedAlive(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genAlive(r, 0)
-		genCheck[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Alive](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -224,7 +224,7 @@ func genPacket(r *wiretest.Rand, depth int) Packet {
 	return x
 }
 
-func genPtrPacket(r *wiretest.Rand, depth int) *Packet {
+func genptrPacket(r *wiretest.Rand, depth int) *Packet {
 	v := genPacket(r, depth)
 	return &v
 }
@@ -244,7 +244,7 @@ func (x Packet) jsonMirror() jsonMirrorPacket {
 	return y
 }
 
-func jsonMirrorPtrPacket(p *Packet) *jsonMirrorPacket {
+func jsonMirrorptrPacket(p *Packet) *jsonMirrorPacket {
 	if p == nil {
 		return nil
 	}
@@ -257,7 +257,7 @@ func TestGeneratedPacket(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		r.InvalidUTF8 = i%4 == 3
 		v := genPacket(r, 0)
-		genCheck[Packet](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
+		checkRoundTrip[Packet](t, v, v, v.Size(), v.jsonMirror(), !r.InvalidUTF8, true, v.jsonSize(), true)
 	}
 }
 
@@ -289,9 +289,9 @@ func FuzzBinary(f *testing.F) {
 		}
 		switch data[0] % 2 {
 		case 0:
-			genFuzzBinary[Alive](t, data[1:])
+			fuzzBinaryValue[Alive](t, data[1:])
 		case 1:
-			genFuzzBinary[Packet](t, data[1:])
+			fuzzBinaryValue[Packet](t, data[1:])
 		}
 	})
 }
@@ -334,9 +334,9 @@ func FuzzJSON(f *testing.F) {
 		}
 		switch data[0] % 2 {
 		case 0:
-			genFuzzJSON[Alive](t, data[1:])
+			fuzzJSONValue[Alive](t, data[1:])
 		case 1:
-			genFuzzJSON[Packet](t, data[1:])
+			fuzzJSONValue[Packet](t, data[1:])
 		}
 	})
 }

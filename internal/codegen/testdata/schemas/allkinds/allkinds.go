@@ -127,6 +127,21 @@ type Tree struct {
 	Next     *Tree  `wire:"3"`
 }
 
+// Check and PtrLeaf have names the generated tests' helpers once took
+// (genCheck, and genPtrLeaf for Leaf).
+//
+//crdt:message
+type Check struct {
+	Leaf *Leaf `wire:"1"`
+}
+
+// PtrLeaf: see Check.
+//
+//crdt:message
+type PtrLeaf struct {
+	Leaf *Leaf `wire:"1"`
+}
+
 // Empty has no fields.
 //
 //crdt:message
