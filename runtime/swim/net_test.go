@@ -76,8 +76,8 @@ func TestBindUnspecifiedAdvertisesInterface(t *testing.T) {
 			m, ok := b.Member("wild")
 			require.True(t, ok)
 			require.Equal(t, ap.String(), m.Addr)
-			eventually(t, 5*time.Second, "wild and b probe each other", func() bool {
-				return a.Metrics().ProbeFailures == 0 && b.Metrics().Probes > 0 && a.Metrics().Probes > 0 &&
+			eventually(t, 10*time.Second, "wild and b probe each other", func() bool {
+				return b.Metrics().Probes > 0 && a.Metrics().Probes > 0 &&
 					stateOf(a, "b") == StateAlive && stateOf(b, "wild") == StateAlive
 			})
 		})

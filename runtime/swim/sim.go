@@ -134,7 +134,13 @@ func (s *Sim) RunUntil(d time.Duration, done func() bool) bool {
 	nextCheck := s.now
 	for len(s.events) > 0 && s.events[0].at <= end {
 		ev := heap.Pop(&s.events).(*simEvent)
-		if ev.cancelled || ev.ep.dead {
+		if ev.cancelled {
+			continue
+		}
+		if ev.ep.dead {
+			if ev.onDead != nil {
+				ev.onDead(ev.at)
+			}
 			continue
 		}
 		if ev.class == classPacket && ev.ep.stalledUntil > ev.at {
@@ -183,6 +189,7 @@ type simEvent struct {
 	seq       uint64
 	ep        *simEndpoint
 	fn        func()
+	onDead    func(at int64) // instead of fn when ep was killed meanwhile
 	cancelled bool
 	fired     bool
 }
@@ -278,8 +285,8 @@ func (e *simEndpoint) Request(addr string, req []byte, timeout time.Duration, do
 		s.schedule(e, s.now+int64(timeout), classPacket, func() { done(nil, fmt.Errorf("%w: %s", errSimUnreachable, addr)) })
 		return
 	}
-	from := e.addr
-	s.schedule(to, s.now+s.delay(), classPacket, func() {
+	from, sent := e.addr, s.now
+	ev := s.schedule(to, s.now+s.delay(), classPacket, func() {
 		if to.closed {
 			s.schedule(e, s.now+s.delay(), classPacket, func() { done(nil, ErrTransportClosed) })
 			return
@@ -287,4 +294,9 @@ func (e *simEndpoint) Request(addr string, req []byte, timeout time.Duration, do
 		reply, err := to.h.HandleRequest(from, req)
 		s.schedule(e, s.now+s.delay(), classPacket, func() { done(reply, err) })
 	})
+	// Killed before the request reached it: done still runs, exactly once
+	// (the Transport contract), when the stream times out.
+	ev.onDead = func(at int64) {
+		s.schedule(e, max(sent+int64(timeout), at), classPacket, func() { done(nil, fmt.Errorf("%w: %s", errSimUnreachable, addr)) })
+	}
 }

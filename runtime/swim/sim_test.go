@@ -487,3 +487,23 @@ func TestSimUnknownStateInPushPullSkipped(t *testing.T) {
 	require.Equal(t, StateAlive, m.State)
 	require.Zero(t, m.Incarnation)
 }
+
+// TestSimRequestToKilledMemberCompletes: a stream request whose target is
+// killed while the request is in flight completes with an error at its
+// timeout. Its delivery used to be dropped with the target's events, so
+// done never ran (the Transport contract says exactly once), and whatever
+// waited on the request waited for ever.
+func TestSimRequestToKilledMemberCompletes(t *testing.T) {
+	s := NewSim(testSeed(t, 11))
+	nodes := simCluster(t, s, 2, DefaultLANConfig(), nil)
+	a, b := nodes[0], nodes[1]
+	var calls int
+	var got error
+	a.tr.Request(b.LocalNode().Addr, []byte{0}, time.Second, func(_ []byte, err error) { calls++; got = err })
+	s.Kill(b)
+	s.Run(999 * time.Millisecond)
+	require.Zero(t, calls, "not before the timeout")
+	s.Run(2 * time.Second)
+	require.Equal(t, 1, calls)
+	require.ErrorIs(t, got, errSimUnreachable)
+}

@@ -381,37 +381,50 @@ func (r *JSONReader) String() (string, error) {
 // StringKey is Key's counterpart for map keys: it returns a copy of key.
 func StringKey(key []byte) string { return string(key) }
 
-// IntKey parses a map key as a signed integer, as encoding/json does.
+// IntKey parses a map key as a signed integer, as encoding/json does (with
+// strconv.ParseInt): an optional sign, then decimal digits.
 func (r *JSONReader) IntKey(key []byte, bitSize int) (int64, error) {
 	var v int64
-	err := r.parseKey(key, func(start, end int, isInt bool) (err error) {
-		v, err = r.parseInt(start, end, isInt, bitSize)
+	err := r.parseKey(key, true, func(start, end int) (err error) {
+		v, err = r.parseInt(start, end, true, bitSize)
 		return err
 	})
 	return v, err
 }
 
-// UintKey parses a map key as an unsigned integer.
+// UintKey parses a map key as an unsigned integer, as encoding/json does
+// (with strconv.ParseUint): decimal digits.
 func (r *JSONReader) UintKey(key []byte, bitSize int) (uint64, error) {
 	var v uint64
-	err := r.parseKey(key, func(start, end int, isInt bool) (err error) {
-		v, err = r.parseUint(start, end, isInt, bitSize)
+	err := r.parseKey(key, false, func(start, end int) (err error) {
+		v, err = r.parseUint(start, end, true, bitSize)
 		return err
 	})
 	return v, err
 }
 
-// parseKey scans key, the last key Key read, as a number and hands its
-// bounds to parse, with error offsets pointing into the key in the input.
-func (r *JSONReader) parseKey(key []byte, parse func(start, end int, isInt bool) error) error {
+// parseKey checks that key, the last key Key read, is decimal digits after
+// a sign (signed keys only; a '+' is dropped) and hands its bounds to
+// parse, with error offsets pointing at the key in the input.
+func (r *JSONReader) parseKey(key []byte, signed bool, parse func(start, end int) error) error {
 	save, data, base := r.pos, r.data, r.base
 	r.data, r.pos, r.base = key, 0, r.base+r.keyPos+1
-	start, end, isInt, err := r.number()
-	if err == nil && end != len(key) {
-		err = r.syntax("invalid map key " + strconv.Quote(string(key)))
+	start, i := 0, 0
+	if signed && len(key) > 0 && (key[0] == '+' || key[0] == '-') {
+		if key[0] == '+' {
+			start = 1
+		}
+		i = 1
 	}
-	if err == nil {
-		err = parse(start, end, isInt)
+	ok := i < len(key)
+	for ; i < len(key); i++ {
+		ok = ok && key[i] >= '0' && key[i] <= '9'
+	}
+	var err error
+	if !ok {
+		err = r.syntax("invalid map key " + strconv.Quote(string(key)))
+	} else {
+		err = parse(start, len(key))
 	}
 	r.data, r.pos, r.base = data, save, base
 	return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -410,7 +411,7 @@ func TestJSONReaderBytes(t *testing.T) {
 // inside the input, even when the input ends right after it (found by
 // FuzzJSON).
 func TestIntKeyErrorOffset(t *testing.T) {
-	in := []byte(`{"7":1,"00000":`)
+	in := []byte(`{"7":1,"0x000":`)
 	r := NewJSONReader(in, false)
 	require.NoError(t, r.BeginObject())
 	var err error
@@ -425,7 +426,7 @@ func TestIntKeyErrorOffset(t *testing.T) {
 			}
 		}
 	}
-	require.EqualError(t, err, `offset 9: invalid map key "00000"`)
+	require.EqualError(t, err, `offset 8: invalid map key "0x000"`)
 }
 
 // TestTimeKeepsZoneOffset: a time decodes to the instant and the zone
@@ -467,5 +468,42 @@ func TestTimeOddZoneBytesReencode(t *testing.T) {
 		require.NoError(t, err, "%x", zone)
 		_, err = AppendTime(nil, got)
 		require.NoError(t, err, "%x: %v", zone, got)
+	}
+}
+
+// TestIntKeysAsEncodingJSON: integer map keys are accepted and read exactly
+// when encoding/json accepts them, which parses them with strconv.ParseInt
+// and ParseUint (base 10): leading zeros and, for signed keys, a '+' are
+// fine; anything else that is not all digits is not.
+func TestIntKeysAsEncodingJSON(t *testing.T) {
+	keys := []string{"0", "-0", "+0", "007", "-007", "+7", "-7", "+", "-", "", " 1", "1 ", "1e2", "1.0", "0x1",
+		"1_0", "+-1", "--1", "127", "128", "-128", "-129", "255", "256", "\u0663", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "18446744073709551615",
+		"18446744073709551616", "000000000000000000000000000001"}
+	for _, key := range keys {
+		for _, bits := range []int{8, 64} {
+			in := []byte(`{"` + key + `":1}`)
+			r := NewJSONReader(in, false)
+			require.NoError(t, r.BeginObject())
+			k, ok, err := r.Key(0)
+			require.True(t, ok)
+			require.NoError(t, err)
+			want, werr := strconv.ParseInt(key, 10, bits)
+			got, err := r.IntKey(k, bits)
+			require.Equal(t, werr == nil, err == nil, "int%d key %q: %v", bits, key, err)
+			if err == nil {
+				require.Equal(t, want, got, "int%d key %q", bits, key)
+			} else {
+				var we *Error
+				require.ErrorAs(t, err, &we)
+				require.Equal(t, 2, we.Offset, "int%d key %q: %v", bits, key, err)
+			}
+			uwant, werr := strconv.ParseUint(key, 10, bits)
+			ugot, err := r.UintKey(k, bits)
+			require.Equal(t, werr == nil, err == nil, "uint%d key %q: %v", bits, key, err)
+			if err == nil {
+				require.Equal(t, uwant, ugot, "uint%d key %q", bits, key)
+			}
+		}
 	}
 }
