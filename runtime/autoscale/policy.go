@@ -204,7 +204,8 @@ func setDelta(d *Decision, delta int) {
 // Predictive what brings every rising metric to Target of its up threshold
 // if that is more.
 func (c *Config) scaleUpStep(current int, up []sample) int {
-	step := max(int(math.Ceil(float64(current)*c.ScaleUpPercent/100)), c.ScaleUpMin)
+	percentStep := c.ceilNodes(float64(current) * c.ScaleUpPercent / 100)
+	step := max(percentStep, c.ScaleUpMin)
 	if c.Predictive == nil {
 		return step
 	}
@@ -215,12 +216,22 @@ func (c *Config) scaleUpStep(current int, up []sample) int {
 		// A utilisation spreads over the nodes: current*v/goal nodes bring
 		// v down to goal.
 		goal := c.Predictive.Target * s.spec.t.Up
-		n := int(math.Ceil(float64(max(current, 1)) * s.upValue() / goal))
+		n := c.ceilNodes(float64(max(current, 1)) * s.upValue() / goal)
 		step = max(step, n-current)
 	}
 	// A projection from a saturated or restarting metric can ask for any
 	// number; like the HPA's default policy, at most double per event.
-	return min(step, max(current, c.ScaleUpMin, int(math.Ceil(float64(current)*c.ScaleUpPercent/100))))
+	return min(step, max(current, c.ScaleUpMin, percentStep))
+}
+
+// ceilNodes rounds a node count up, saturating at MaxNodes (the bounds
+// clamp it there anyway) instead of overflowing int for a huge
+// ScaleUpPercent or projection.
+func (c *Config) ceilNodes(x float64) int {
+	if !(x < float64(c.MaxNodes)) {
+		return c.MaxNodes
+	}
+	return int(math.Ceil(x))
 }
 
 // scaleDownStep is ScaleDownStep, or with Predictive what still keeps every
