@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -130,6 +131,12 @@ func (c Config) validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("dwnode: "+format, a...)) }
 	if c.Name == "" || strings.ContainsAny(c.Name, " /\t\n") {
 		bad("-name %q must be non-empty, without spaces or slashes", c.Name)
+	}
+	for _, j := range c.Join { // else each is retried for 30 s before the node gives up
+		_, port, err := net.SplitHostPort(j)
+		if p, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || p == 0 {
+			bad("-join %q: want host:port with a port from 1 to 65535", j)
+		}
 	}
 	if c.SWIM != "local" && c.SWIM != "lan" {
 		bad("-swim-profile %q: want local or lan", c.SWIM)
