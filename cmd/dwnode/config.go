@@ -176,6 +176,13 @@ func (c Config) validate() error {
 	if c.ScaleStopTimeout <= 0 {
 		bad("-scale-stop-timeout %v must be positive", c.ScaleStopTimeout)
 	}
+	if c.Autoscale && c.ScaleBinary != "" { // else found missing only at the first scale-up
+		if st, err := os.Stat(c.ScaleBinary); err != nil {
+			bad("-scale-binary %q: %v", c.ScaleBinary, err)
+		} else if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+			bad("-scale-binary %q: not an executable file", c.ScaleBinary)
+		}
+	}
 	if len(errs) == 0 {
 		// Whatever else the scaler's own rules refuse, it would refuse only
 		// once this node leads; refuse it now.
