@@ -49,7 +49,7 @@ const (
 	EventJoin    EventType = iota + 1 // a member became alive (new, or back from dead/left)
 	EventLeave                        // a member left gracefully
 	EventFailed                       // a member was declared dead
-	EventUpdate                       // a member's metadata or address changed
+	EventUpdate                       // a member's metadata or address changed (after EventAlive if it was suspect)
 	EventSuspect                      // a member became suspect
 	EventAlive                        // a suspect member refuted
 )

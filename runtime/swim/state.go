@@ -161,13 +161,15 @@ func (n *Node) aliveNode(a *swimwire.Alive, from source) {
 		delete(n.susp, id)
 	}
 	n.relayAlive(m, relay)
-	switch {
-	case gone:
+	if gone {
 		n.emit(EventJoin, m, "")
-	case changed:
-		n.emit(EventUpdate, m, "")
-	case prev == StateSuspect:
+		return
+	}
+	if prev == StateSuspect {
 		n.emit(EventAlive, m, "")
+	}
+	if changed {
+		n.emit(EventUpdate, m, "")
 	}
 }
 
