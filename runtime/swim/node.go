@@ -86,7 +86,7 @@ type nodeInfo struct {
 var (
 	ErrShutdown    = errors.New("swim: node is shut down")
 	ErrNoSeeds     = errors.New("swim: no seed could be reached")
-	ErrTooLarge    = errors.New("swim: message larger than the MTU allows")
+	ErrTooLarge    = errors.New("swim: too large") // metadata, a broadcast over the MTU, a stream message
 	ErrUnknownNode = errors.New("swim: unknown member")
 	// ErrLeft is returned by the calls that would undo a Leave.
 	ErrLeft = errors.New("swim: node has left the cluster")
