@@ -66,6 +66,10 @@ func TestRecordSchemaErrors(t *testing.T) {
 		file + ":15:9: Bad.Nested: ORMap value: an ORMap value cannot be another ORMap; wrap it in a //crdt:record",
 		file + ":16:2: Bad.Merge: field name collides with the generated method Merge; rename the field",
 		file + ":17:9: Bad.Clock: crdt.Clock cannot be a record field: " + crdtFieldHelp,
+		file + ":31:7: Env.Rec: " + recordInMessage("Good"),
+		file + ":32:7: Env.Ptr: " + recordInMessage("Good"),
+		file + ":33:7: Env.List: " + recordInMessage("Good"),
+		file + ":34:7: Env.Map: " + recordInMessage("Good"),
 	}
 	require.Equal(t, strings.Join(want, "\n"), strings.Join(got, "\n"))
 }

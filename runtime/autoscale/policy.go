@@ -178,8 +178,11 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 		// maximum when idle) must not wait for the metrics' change.
 		bounded := min(max(current, c.MinNodes), c.MaxNodes)
 		if since := now.Sub(lastEvent); since < c.Cooldown && target != bounded {
-			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown,
-				Detail: fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)})
+			detail := fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)
+			if bounded != current {
+				detail += fmt.Sprintf("; only back within [%d, %d] nodes", c.MinNodes, c.MaxNodes)
+			}
+			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown, Detail: detail})
 			target = bounded
 		}
 	}

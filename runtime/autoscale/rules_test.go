@@ -196,6 +196,9 @@ func TestRules(t *testing.T) {
 			for _, b := range d.Blocked {
 				kinds = append(kinds, b.Kind)
 				require.NotEmpty(t, b.Detail)
+				if b.Kind == BlockCooldown && tc.delta != 0 {
+					require.Contains(t, b.Detail, "only back within", "a partial change in cooldown says what went ahead")
+				}
 			}
 			require.Equal(t, tc.blocked, kinds)
 			for name, vote := range tc.votes {
