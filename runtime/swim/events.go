@@ -84,7 +84,10 @@ type Event struct {
 type Message struct {
 	Payload   []byte
 	Broadcast bool
-	// From is the sender's address for direct messages; empty for broadcasts.
+	// From is the sender's address for direct messages: its member address
+	// (Member.Addr) when the message came in a packet, the connection's
+	// (an ephemeral port) when it was over the MTU and came over a stream.
+	// Empty for broadcasts.
 	From string
 	// Origin is the name of the member that made a broadcast (relays do not
 	// change it); empty for direct messages.
