@@ -225,7 +225,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		"--- PASS: TestGeneratedScalars", "--- PASS: TestGeneratedComposite", "--- PASS: TestGeneratedTagged",
 		"--- PASS: TestGeneratedTree", "--- PASS: TestGeneratedEmpty", "--- PASS: TestOldWriterNewReader",
-		"--- PASS: TestNewWriterOldReader", "--- PASS: TestStrictJSONRefusesNewFields", "--- PASS: TestDepthBound", "--- PASS: TestErrorNamesFieldAndOffset", "--- PASS: FuzzBinary", "--- PASS: FuzzJSON",
+		"--- PASS: TestNewWriterOldReader", "--- PASS: TestStrictJSONRefusesNewFields", "--- PASS: TestDepthBound", "--- PASS: TestAppendOnErrorKeepsBuffer", "--- PASS: TestErrorNamesFieldAndOffset", "--- PASS: FuzzBinary", "--- PASS: FuzzJSON",
 	} {
 		require.Contains(t, out, want)
 	}
