@@ -86,6 +86,7 @@ func TestSchemaErrors(t *testing.T) {
 		},
 		"samename": {
 			`samename.go:3:9: package compatv1: schema package github.com/dwsdk/distributed/internal/codegen/testdata/schemas/compatv1 has the same name, and crdtgen generates each package into a directory named after it; rename one of them`,
+			`samename.go:8:2: Other.B: missing wire:"N" tag`, // after the package clause's error
 		},
 		"typeerror": {
 			`typeerror.go:5:4: undefined: Missing`,

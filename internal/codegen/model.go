@@ -151,11 +151,13 @@ type SchemaError struct {
 	Msg string
 }
 
+// Error formats the error as file:line:col: message.
 func (e SchemaError) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }
 
 // SchemaErrors is every error found in a run, sorted by position.
 type SchemaErrors []SchemaError
 
+// Error formats the errors one per line.
 func (es SchemaErrors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
