@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden and testdata/record_golden")
 
 // TestGolden compares what the generator emits for the allkinds schema, a
 // field of every supported kind, with the files under testdata/golden.

@@ -30,8 +30,9 @@ func recordPkg(t *testing.T, name string) *packages.Package {
 	return nil
 }
 
-// Set UPDATE_RECORD_GOLDEN=1 to rewrite the record goldens from the
-// generator's output.
+// Run `go test ./internal/codegen -update` (or set UPDATE_RECORD_GOLDEN=1)
+// to rewrite the record goldens from the generator's output, as TestGolden
+// does for its own.
 func TestRecordGolden(t *testing.T) {
 	m, errs := buildModel(recordPkg(t, "recordkinds"))
 	require.Empty(t, errs)
@@ -40,13 +41,13 @@ func TestRecordGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "record_golden")
 	for _, f := range files {
 		golden := filepath.Join(dir, filepath.Base(f.Path)+".golden")
-		if os.Getenv("UPDATE_RECORD_GOLDEN") != "" {
+		if *update || os.Getenv("UPDATE_RECORD_GOLDEN") != "" {
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, os.WriteFile(golden, f.Data, 0o644))
 			continue
 		}
 		want, err := os.ReadFile(golden)
-		require.NoError(t, err, "missing golden; run with UPDATE_RECORD_GOLDEN=1")
+		require.NoError(t, err, "missing golden; run go test ./internal/codegen -update")
 		require.Equal(t, string(want), string(f.Data), "%s differs from %s", f.Path, golden)
 	}
 }
