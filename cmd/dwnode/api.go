@@ -105,8 +105,13 @@ func (n *Node) writeErr(w http.ResponseWriter, err error) {
 // readJSON decodes a bounded request body with the generated codec. The
 // body must be a JSON object without unknown fields: a misspelt field
 // would otherwise be dropped and its value written as empty.
+//
+// The bytes read are put back as the request's body, so a handler that
+// finds only afterwards that it must forward the request (leadership moved
+// between the check and the proposal) forwards it whole.
 func readJSON(r *http.Request, v interface{ UnmarshalJSONStrict([]byte) error }) error {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		return fmt.Errorf("%w: more than %d bytes", errTooLarge, tooLarge.Limit)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -131,6 +132,12 @@ func (c Config) validate() error {
 	if c.Name == "" || strings.ContainsAny(c.Name, " /\t\n") {
 		bad("-name %q must be non-empty, without spaces or slashes", c.Name)
 	}
+	for _, j := range c.Join { // else each is retried for 30 s before the node gives up
+		_, port, err := net.SplitHostPort(j)
+		if p, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || p == 0 {
+			bad("-join %q: want host:port with a port from 1 to 65535", j)
+		}
+	}
 	if c.SWIM != "local" && c.SWIM != "lan" {
 		bad("-swim-profile %q: want local or lan", c.SWIM)
 	}
@@ -168,6 +175,13 @@ func (c Config) validate() error {
 	}
 	if c.ScaleStopTimeout <= 0 {
 		bad("-scale-stop-timeout %v must be positive", c.ScaleStopTimeout)
+	}
+	if c.Autoscale && c.ScaleBinary != "" { // else found missing only at the first scale-up
+		if st, err := os.Stat(c.ScaleBinary); err != nil {
+			bad("-scale-binary %q: %v", c.ScaleBinary, err)
+		} else if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+			bad("-scale-binary %q: not an executable file", c.ScaleBinary)
+		}
 	}
 	if len(errs) == 0 {
 		// Whatever else the scaler's own rules refuse, it would refuse only

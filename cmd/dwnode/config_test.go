@@ -48,6 +48,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"NaN queue up", []string{"-name", "x", "-scale-queue-up", "NaN"}, nil, "-scale-queue-up NaN"},
 		{"infinite queue up", []string{"-name", "x", "-scale-queue-up", "+Inf"}, nil, "-scale-queue-up +Inf"},
 		{"negative stop timeout", []string{"-name", "x", "-scale-stop-timeout", "-1s"}, nil, "-scale-stop-timeout -1s"},
+		{"join without port", []string{"-name", "x", "-join", "10.0.0.1:7001,10.0.0.2"}, nil, `-join "10.0.0.2"`},
+		{"join with port 0", []string{"-name", "x", "-join", "seed.example:0"}, nil, `-join "seed.example:0"`},
+		{"missing scale binary", []string{"-name", "x", "-autoscale", "-scale-binary", "/nonexistent/dwnode"}, nil, `-scale-binary "/nonexistent/dwnode"`},
+		{"scale binary not executable", []string{"-name", "x", "-autoscale", "-scale-binary", "config.go"}, nil, `-scale-binary "config.go": not an executable file`},
 		{"negative marker ttl", []string{"-name", "x"}, map[string]string{"DWNODE_PRUNE_MARKER_TTL": "-1h"}, "-prune-marker-ttl -1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -195,13 +195,15 @@ func openFile(t *testing.T, path string) bool {
 // only with its own name, data directory and ports, joining its parent.
 func TestChildNodesInheritTheSettings(t *testing.T) {
 	dir := t.TempDir()
+	wrapper, err := os.Executable() // any executable file will do
+	require.NoError(t, err)
 	cfg, err := parseConfig([]string{"-name", "parent", "-bootstrap", "-data", filepath.Join(dir, "parent"), "-autoscale",
 		"-swim-addr", "127.0.0.1:0", "-raft-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0",
 		"-replica-tick", "20ms", "-replica-stream-threshold", "512", "-prune-after", "10m", "-prune-marker-ttl", "2h",
 		"-raft-election", "400ms", "-raft-heartbeat", "40ms", "-log-level", "warn", "-swim-profile", "lan",
 		"-scale-min", "2", "-scale-max", "7", "-scale-interval", "3s", "-scale-cooldown", "9s",
 		"-scale-queue-up", "50.5", "-scale-queue-down", "5", "-scale-resources=false", "-scale-stop-timeout", "4s",
-		"-scale-binary", "/opt/dw/dwnode-wrapper", "-shutdown-timeout", "25s", "-fault-injection"},
+		"-scale-binary", wrapper, "-shutdown-timeout", "25s", "-fault-injection"},
 		func(string) string { return "" })
 	require.NoError(t, err)
 	n, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler))

@@ -8,19 +8,24 @@ import (
 )
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x MetricReading) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.MetricReading")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x MetricReading) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -162,19 +167,24 @@ func (x *MetricReading) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Block) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Block")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Block) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -252,19 +262,24 @@ func (x *Block) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Decision) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Decision")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Decision) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -561,19 +576,24 @@ func (x *Decision) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x ScaleEvent) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleEvent")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x ScaleEvent) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -756,19 +776,24 @@ func (x *ScaleEvent) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Thresholds) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Thresholds")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Thresholds) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -862,19 +887,24 @@ func (x *Thresholds) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x CustomMetric) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.CustomMetric")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x CustomMetric) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -984,19 +1014,24 @@ func (x *CustomMetric) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x ScaleUpPolicy) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleUpPolicy")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x ScaleUpPolicy) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1074,19 +1109,24 @@ func (x *ScaleUpPolicy) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x ScaleDownPolicy) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleDownPolicy")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x ScaleDownPolicy) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1148,19 +1188,24 @@ func (x *ScaleDownPolicy) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x NodeBounds) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.NodeBounds")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x NodeBounds) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1238,19 +1283,24 @@ func (x *NodeBounds) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Predictive) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Predictive")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Predictive) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1344,19 +1394,24 @@ func (x *Predictive) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Config) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Config")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Config) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.

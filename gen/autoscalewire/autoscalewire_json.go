@@ -11,13 +11,13 @@ import (
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x MetricReading) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.MetricReading")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -208,13 +208,13 @@ func (x *MetricReading) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Block) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Block")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -346,13 +346,13 @@ func (x *Block) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Decision) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Decision")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -655,13 +655,13 @@ func (x *Decision) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x ScaleEvent) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleEvent")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -896,13 +896,13 @@ func (x *ScaleEvent) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Thresholds) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Thresholds")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1051,13 +1051,13 @@ func (x *Thresholds) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x CustomMetric) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.CustomMetric")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1219,13 +1219,13 @@ func (x *CustomMetric) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x ScaleUpPolicy) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleUpPolicy")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1360,13 +1360,13 @@ func (x *ScaleUpPolicy) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x ScaleDownPolicy) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.ScaleDownPolicy")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1485,13 +1485,13 @@ func (x *ScaleDownPolicy) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x NodeBounds) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.NodeBounds")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1623,13 +1623,13 @@ func (x *NodeBounds) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Predictive) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Predictive")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1777,13 +1777,13 @@ func (x *Predictive) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Config) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "autoscalewire.Config")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is

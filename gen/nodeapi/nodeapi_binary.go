@@ -8,19 +8,24 @@ import (
 )
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Error) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Error")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Error) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -98,19 +103,24 @@ func (x *Error) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x NodeMeta) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.NodeMeta")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x NodeMeta) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -220,19 +230,24 @@ func (x *NodeMeta) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Member) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Member")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Member) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -374,19 +389,24 @@ func (x *Member) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Members) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Members")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Members) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -511,19 +531,24 @@ func (x *Members) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RaftPeer) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RaftPeer")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RaftPeer) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -633,19 +658,24 @@ func (x *RaftPeer) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RaftStatus) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RaftStatus")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RaftStatus) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -866,19 +896,24 @@ func (x *RaftStatus) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KVCommand) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVCommand")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KVCommand) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -972,19 +1007,24 @@ func (x *KVCommand) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KVSnapshot) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVSnapshot")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KVSnapshot) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1085,19 +1125,24 @@ func (x *KVSnapshot) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KVPair) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVPair")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KVPair) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1207,19 +1252,24 @@ func (x *KVPair) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KVWrite) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVWrite")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KVWrite) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1281,19 +1331,24 @@ func (x *KVWrite) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RecordOp) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordOp")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RecordOp) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1419,19 +1474,24 @@ func (x *RecordOp) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RecordUpdate) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordUpdate")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RecordUpdate) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1540,19 +1600,24 @@ func (x *RecordUpdate) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RecordKeys) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordKeys")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RecordKeys) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1655,19 +1720,24 @@ func (x *RecordKeys) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Health) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Health")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Health) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1857,19 +1927,24 @@ func (x *Health) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Sever) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Sever")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Sever) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.

@@ -11,13 +11,13 @@ import (
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Error) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Error")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -154,13 +154,13 @@ func (x *Error) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x NodeMeta) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.NodeMeta")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -318,13 +318,13 @@ func (x *NodeMeta) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Member) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Member")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -508,13 +508,13 @@ func (x *Member) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Members) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Members")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -679,13 +679,13 @@ func (x *Members) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x RaftPeer) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RaftPeer")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -842,13 +842,13 @@ func (x *RaftPeer) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x RaftStatus) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RaftStatus")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1091,13 +1091,13 @@ func (x *RaftStatus) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KVCommand) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVCommand")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1242,13 +1242,13 @@ func (x *KVCommand) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KVSnapshot) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVSnapshot")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1411,13 +1411,13 @@ func (x *KVSnapshot) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KVPair) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVPair")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1574,13 +1574,13 @@ func (x *KVPair) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KVWrite) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.KVWrite")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1699,13 +1699,13 @@ func (x *KVWrite) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x RecordOp) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordOp")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1876,13 +1876,13 @@ func (x *RecordOp) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x RecordUpdate) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordUpdate")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -2034,13 +2034,13 @@ func (x *RecordUpdate) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x RecordKeys) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.RecordKeys")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -2210,13 +2210,13 @@ func (x *RecordKeys) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Health) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Health")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -2442,13 +2442,13 @@ func (x *Health) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Sever) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "nodeapi.Sever")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is

@@ -5,19 +5,24 @@ package raftwire
 import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Entry) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.Entry")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Entry) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -127,19 +132,24 @@ func (x *Entry) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Server) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.Server")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Server) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -233,19 +243,24 @@ func (x *Server) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Configuration) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.Configuration")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Configuration) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -354,19 +369,24 @@ func (x *Configuration) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RequestVote) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.RequestVote")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RequestVote) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -508,19 +528,24 @@ func (x *RequestVote) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x RequestVoteResponse) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.RequestVoteResponse")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x RequestVoteResponse) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -630,19 +655,24 @@ func (x *RequestVoteResponse) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x AppendEntries) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.AppendEntries")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x AppendEntries) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -863,19 +893,24 @@ func (x *AppendEntries) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x AppendEntriesResponse) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.AppendEntriesResponse")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x AppendEntriesResponse) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1065,19 +1100,24 @@ func (x *AppendEntriesResponse) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x InstallSnapshot) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.InstallSnapshot")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x InstallSnapshot) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1296,19 +1336,24 @@ func (x *InstallSnapshot) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x InstallSnapshotResponse) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.InstallSnapshotResponse")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x InstallSnapshotResponse) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1418,19 +1463,24 @@ func (x *InstallSnapshotResponse) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x TimeoutNow) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.TimeoutNow")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x TimeoutNow) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1508,19 +1558,24 @@ func (x *TimeoutNow) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x TimeoutNowResponse) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.TimeoutNowResponse")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x TimeoutNowResponse) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1582,19 +1637,24 @@ func (x *TimeoutNowResponse) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x HardState) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.HardState")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x HardState) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1672,19 +1732,24 @@ func (x *HardState) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x SnapshotMeta) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.SnapshotMeta")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x SnapshotMeta) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // WireSize is the length of the binary encoding of x.
@@ -1823,19 +1888,24 @@ func (x *SnapshotMeta) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Message) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "raftwire.Message")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Message) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.

@@ -5,19 +5,24 @@ package replicawire
 import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Envelope) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Envelope")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Envelope) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -398,19 +403,24 @@ func (x *Envelope) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Delta) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Delta")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Delta) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -488,19 +498,24 @@ func (x *Delta) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Deltas) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Deltas")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Deltas) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -609,19 +624,24 @@ func (x *Deltas) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Ack) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Ack")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Ack) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -699,19 +719,24 @@ func (x *Ack) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x State) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.State")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x State) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -789,19 +814,24 @@ func (x *State) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Progress) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Progress")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Progress) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -895,19 +925,24 @@ func (x *Progress) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Digest) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Digest")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Digest) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1080,19 +1115,24 @@ func (x *Digest) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KeyedItem) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.KeyedItem")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KeyedItem) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -1170,19 +1210,24 @@ func (x *KeyedItem) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x KeyedBatch) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.KeyedBatch")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x KeyedBatch) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.

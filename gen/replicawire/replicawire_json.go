@@ -11,13 +11,13 @@ import (
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Envelope) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Envelope")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -445,13 +445,13 @@ func (x *Envelope) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Delta) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Delta")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -583,13 +583,13 @@ func (x *Delta) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Deltas) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Deltas")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -741,13 +741,13 @@ func (x *Deltas) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Ack) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Ack")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -878,13 +878,13 @@ func (x *Ack) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x State) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.State")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1016,13 +1016,13 @@ func (x *State) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Progress) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Progress")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1167,13 +1167,13 @@ func (x *Progress) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Digest) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.Digest")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1375,13 +1375,13 @@ func (x *Digest) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KeyedItem) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.KeyedItem")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1513,13 +1513,13 @@ func (x *KeyedItem) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x KeyedBatch) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "replicawire.KeyedBatch")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is

@@ -11,13 +11,13 @@ import (
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Ping) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Ping")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -175,13 +175,13 @@ func (x *Ping) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x IndirectPing) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.IndirectPing")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -364,13 +364,13 @@ func (x *IndirectPing) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Ack) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Ack")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -502,13 +502,13 @@ func (x *Ack) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Nack) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Nack")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -627,13 +627,13 @@ func (x *Nack) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Alive) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Alive")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -791,13 +791,13 @@ func (x *Alive) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Suspect) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Suspect")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -942,13 +942,13 @@ func (x *Suspect) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Dead) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.Dead")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1093,13 +1093,13 @@ func (x *Dead) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x PushNodeState) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.PushNodeState")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1270,13 +1270,13 @@ func (x *PushNodeState) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x PushPull) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.PushPull")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -1453,13 +1453,13 @@ func (x *PushPull) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x UserMsg) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "swimwire.UserMsg")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is

@@ -10,6 +10,7 @@ package codegen
 
 import (
 	"fmt"
+	"sort"
 
 	"golang.org/x/tools/go/packages"
 )
@@ -57,6 +58,7 @@ func generate(opts Options) ([]outFile, error) {
 		}
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return posLess(errs[i].Pos, errs[j].Pos) })
 		return nil, errs
 	}
 	var files []outFile

@@ -54,14 +54,16 @@ func (e *emitter) emitBinary(m *Message) {
 	recv := func() *jen.Statement { return jen.Id("x").Id(m.Name) }
 	precv := func() *jen.Statement { return jen.Id("x").Op("*").Id(m.Name) }
 
-	f.Add(docComment("AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).\nIt allocates nothing when b has room for Size() more bytes.")).Func().Params(recv()).Id("AppendBinary").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.List(b(), err()).Op(":=").Id("x").Dot("appendBinary").Call(b()),
+	f.Add(docComment("AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).\nIt allocates nothing when b has room for Size() more bytes. On error it\nreturns b as it was, without a partial encoding.")).Func().Params(recv()).Id("AppendBinary").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.List(jen.Id("out"), err()).Op(":=").Id("x").Dot("appendBinary").Call(b()),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(b(), wq("InType").Call(err(), jen.Lit(q)))),
-		jen.Return(b(), jen.Nil()),
+		jen.Return(jen.Id("out"), jen.Nil()),
 	)
 	f.Line()
 	f.Add(docComment("MarshalBinary implements encoding.BinaryMarshaler with one allocation of\nexactly Size() bytes.")).Func().Params(recv()).Id("MarshalBinary").Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Return(jen.Id("x").Dot("AppendBinary").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("size").Call()))),
+		jen.List(b(), err()).Op(":=").Id("x").Dot("AppendBinary").Call(jen.Make(jen.Index().Byte(), jen.Lit(0), jen.Id("x").Dot("size").Call())),
+		jen.If(err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), err())),
+		jen.Return(b(), jen.Nil()),
 	)
 	f.Line()
 	f.Add(docComment(m.SizeMethod + " is the length of the binary encoding of x.")).Func().Params(recv()).Id(m.SizeMethod).Params().Int().Block(jen.Return(jen.Id("x").Dot("size").Call()))

@@ -69,10 +69,10 @@ func (e *emitter) emitJSON(m *Message) {
 	recv := jen.Id("x").Id(m.Name)
 	precv := func() *jen.Statement { return jen.Id("x").Op("*").Id(m.Name) }
 
-	f.Add(docComment("AppendJSON appends the JSON encoding of x to b: byte for byte what\nencoding/json writes for the same struct. It allocates nothing when b has\nroom.")).Func().Params(recv.Clone()).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.List(b(), err()).Op(":=").Id("x").Dot("appendJSON").Call(b()),
+	f.Add(docComment("AppendJSON appends the JSON encoding of x to b: byte for byte what\nencoding/json writes for the same struct. It allocates nothing when b has\nroom. On error it returns b as it was, without a partial encoding.")).Func().Params(recv.Clone()).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.List(jen.Id("out"), err()).Op(":=").Id("x").Dot("appendJSON").Call(b()),
 		jen.If(err().Op("!=").Nil()).Block(jen.Return(b(), wq("InType").Call(err(), jen.Lit(q)))),
-		jen.Return(b(), jen.Nil()),
+		jen.Return(jen.Id("out"), jen.Nil()),
 	)
 	f.Line()
 	f.Add(docComment("MarshalJSON implements json.Marshaler. It allocates once: jsonSize is\nenough unless a string needs escaping.")).Func().Params(recv.Clone()).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(

@@ -137,14 +137,12 @@ type Package struct {
 //
 // The hook receives the builder (for errors: b.errorf; for field types:
 // b.fieldType) and the type's declaration, and returns the record's Decl,
-// which declares the struct and emits its methods (emit_record.go). A record
-// used as a field of a message is a KindMessage whose methods the record's
-// Decl provides, so records must implement appendJSON, decodeJSON,
-// appendBinary, decodeBinary and size with the message signatures, and the
-// record's Decl must also emit the test helpers emit_gentest.go expects of
-// a field type (gen<T>, genptr<T>, jsonMirror<T>, jsonMirrorptr<T>).
-// Register record names before pass 2 through b.kinds (done in pass 1 for
-// every //crdt:record type), so fields can refer to records declared later.
+// which declares the struct and emits its methods (emit_record.go). Records
+// are registered in pass 1 (b.kinds, b.records), so record fields can refer
+// to records declared later. A message field may not hold a record (see
+// recordInMessage): the record's Decl does not emit the methods a message's
+// codecs call on a field (appendJSON, jsonSize, decodeJSON, appendBinary,
+// size, decodeBinary) nor the test helpers emit_gentest.go expects of one.
 var recordModel func(b *builder, spec *ast.TypeSpec, obj *types.TypeName, doc string) Decl
 
 // SchemaError is one error in a schema, reported as file:line:col: message.
@@ -153,11 +151,13 @@ type SchemaError struct {
 	Msg string
 }
 
+// Error formats the error as file:line:col: message.
 func (e SchemaError) Error() string { return fmt.Sprintf("%s: %s", e.Pos, e.Msg) }
 
 // SchemaErrors is every error found in a run, sorted by position.
 type SchemaErrors []SchemaError
 
+// Error formats the errors one per line.
 func (es SchemaErrors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {
@@ -621,7 +621,7 @@ func (b *builder) fieldType(t types.Type, level int) (*Type, string) {
 		case "message":
 			return &Type{Kind: KindMessage, Name: obj.Name()}, ""
 		case "record":
-			return &Type{Kind: KindMessage, Name: obj.Name()}, ""
+			return nil, recordInMessage(obj.Name())
 		case "enum":
 			base := tt.Underlying().(*types.Basic)
 			bt, _ := basicType(base)
@@ -669,6 +669,14 @@ func (b *builder) fieldType(t types.Type, level int) (*Type, string) {
 		return &Type{Kind: KindMap, Key: key, Elem: elem}, ""
 	}
 	return nil, fmt.Sprintf("unsupported type %s", types.TypeString(t, b.qualifier))
+}
+
+// recordInMessage is the error for a record used in a message field. The
+// record emitter does not provide the methods a message's codecs call on a
+// field (appendJSON, jsonSize, decodeBinary, ...), so such a field would
+// generate code that does not compile.
+func recordInMessage(name string) string {
+	return fmt.Sprintf("unsupported type %s: a //crdt:record cannot be a message field; carry its MarshalBinary encoding in a []byte field", name)
 }
 
 func (b *builder) qualifier(p *types.Package) string {

@@ -30,8 +30,9 @@ func recordPkg(t *testing.T, name string) *packages.Package {
 	return nil
 }
 
-// Set UPDATE_RECORD_GOLDEN=1 to rewrite the record goldens from the
-// generator's output.
+// Run `go test ./internal/codegen -update` (or set UPDATE_RECORD_GOLDEN=1)
+// to rewrite the record goldens from the generator's output, as TestGolden
+// does for its own.
 func TestRecordGolden(t *testing.T) {
 	m, errs := buildModel(recordPkg(t, "recordkinds"))
 	require.Empty(t, errs)
@@ -40,13 +41,13 @@ func TestRecordGolden(t *testing.T) {
 	dir := filepath.Join("testdata", "record_golden")
 	for _, f := range files {
 		golden := filepath.Join(dir, filepath.Base(f.Path)+".golden")
-		if os.Getenv("UPDATE_RECORD_GOLDEN") != "" {
+		if *update || os.Getenv("UPDATE_RECORD_GOLDEN") != "" {
 			require.NoError(t, os.MkdirAll(dir, 0o755))
 			require.NoError(t, os.WriteFile(golden, f.Data, 0o644))
 			continue
 		}
 		want, err := os.ReadFile(golden)
-		require.NoError(t, err, "missing golden; run with UPDATE_RECORD_GOLDEN=1")
+		require.NoError(t, err, "missing golden; run go test ./internal/codegen -update")
 		require.Equal(t, string(want), string(f.Data), "%s differs from %s", f.Path, golden)
 	}
 }
@@ -66,6 +67,10 @@ func TestRecordSchemaErrors(t *testing.T) {
 		file + ":15:9: Bad.Nested: ORMap value: an ORMap value cannot be another ORMap; wrap it in a //crdt:record",
 		file + ":16:2: Bad.Merge: field name collides with the generated method Merge; rename the field",
 		file + ":17:9: Bad.Clock: crdt.Clock cannot be a record field: " + crdtFieldHelp,
+		file + ":31:7: Env.Rec: " + recordInMessage("Good"),
+		file + ":32:7: Env.Ptr: " + recordInMessage("Good"),
+		file + ":33:7: Env.List: " + recordInMessage("Good"),
+		file + ":34:7: Env.Map: " + recordInMessage("Good"),
 	}
 	require.Equal(t, strings.Join(want, "\n"), strings.Join(got, "\n"))
 }

@@ -160,7 +160,7 @@ func (p *Processes) ScaleUp(ctx context.Context, n int) (Result, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	res := Result{Before: len(p.nodes)}
+	res := Result{Before: p.running()}
 	var err error
 	for range n {
 		if p.closed {
@@ -177,7 +177,7 @@ func (p *Processes) ScaleUp(ctx context.Context, n int) (Result, error) {
 		res.Changed++
 		res.Nodes = append(res.Nodes, node.info.Name)
 	}
-	res.After = len(p.nodes)
+	res.After = p.running()
 	if err != nil {
 		return res, fmt.Errorf("process executor: started %d of %d nodes: %w", res.Changed, n, err)
 	}
@@ -253,7 +253,7 @@ func (p *Processes) ScaleDown(ctx context.Context, n int) (Result, error) {
 		p.mu.Unlock()
 		return Result{}, ErrClosed
 	}
-	res := Result{Before: len(p.nodes)}
+	res := Result{Before: p.running()}
 	victims := p.pick(n)
 	p.mu.Unlock()
 	p.stop(ctx, victims)
@@ -321,13 +321,19 @@ func (p *Processes) kill(nodes []*procNode) {
 func (p *Processes) Nodes(context.Context) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.running(), nil
+}
+
+// running counts the nodes not being stopped, as Nodes and every Result
+// do; p.mu is held.
+func (p *Processes) running() int {
 	n := 0
 	for _, node := range p.nodes {
 		if !node.stopped {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // Running describes the running nodes, oldest first.

@@ -243,3 +243,47 @@ func TestProcessesDriveAScaler(t *testing.T) {
 	require.Equal(t, []string{"node-1"}, d.Event.Nodes)
 	require.True(t, (<-exits).Stopped)
 }
+
+// TestProcessesResultCountsWhileAnotherStopIsInProgress: Before and After
+// count the nodes Nodes counts (not the ones another ScaleDown is still
+// stopping), so After-Before is the change the call made.
+func TestProcessesResultCountsWhileAnotherStopIsInProgress(t *testing.T) {
+	out, w := newLines()
+	defer w.Close()
+	exits := make(chan Exit, 10)
+	p, err := NewProcesses(testNodeConfig(t, "stubborn", w, exits)) // 30 s stop timeout
+	require.NoError(t, err)
+	defer func() {
+		now, cancel := context.WithCancel(context.Background())
+		cancel() // SIGKILL whatever is left at once
+		p.Close(now)
+	}()
+	_, err = p.ScaleUp(context.Background(), 2)
+	require.NoError(t, err)
+	out.waitFor(t, "ready stubborn [index=0")
+	out.waitFor(t, "ready stubborn [index=1")
+
+	slow, stopSlow := context.WithCancel(context.Background())
+	defer stopSlow()
+	first := make(chan Result, 1)
+	go func() {
+		res, _ := p.ScaleDown(slow, 1) // node-1 ignores SIGTERM: this waits
+		first <- res
+	}()
+	require.Eventually(t, func() bool { n, _ := p.Nodes(context.Background()); return n == 1 },
+		30*time.Second, time.Millisecond, "the first ScaleDown never picked its node")
+
+	res, err := p.ScaleUp(context.Background(), 1)
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Before, "node-1 is being stopped: not counted")
+	require.Equal(t, 2, res.After)
+
+	now, cancel := context.WithCancel(context.Background())
+	cancel() // SIGKILL at once
+	res, err = p.ScaleDown(now, 1)
+	require.NoError(t, err)
+	require.Equal(t, Result{Changed: 1, Nodes: []string{"node-2"}, Before: 2, After: 1}, res)
+
+	stopSlow()
+	require.Equal(t, Result{Changed: 1, Nodes: []string{"node-1"}, Before: 2, After: 1}, <-first)
+}

@@ -178,8 +178,11 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 		// maximum when idle) must not wait for the metrics' change.
 		bounded := min(max(current, c.MinNodes), c.MaxNodes)
 		if since := now.Sub(lastEvent); since < c.Cooldown && target != bounded {
-			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown,
-				Detail: fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)})
+			detail := fmt.Sprintf("last scale event %v ago, cooldown %v", since, c.Cooldown)
+			if bounded != current {
+				detail += fmt.Sprintf("; only back within [%d, %d] nodes", c.MinNodes, c.MaxNodes)
+			}
+			d.Blocked = append(d.Blocked, Block{Kind: BlockCooldown, Detail: detail})
 			target = bounded
 		}
 	}
@@ -204,7 +207,8 @@ func setDelta(d *Decision, delta int) {
 // Predictive what brings every rising metric to Target of its up threshold
 // if that is more.
 func (c *Config) scaleUpStep(current int, up []sample) int {
-	step := max(int(math.Ceil(float64(current)*c.ScaleUpPercent/100)), c.ScaleUpMin)
+	percentStep := c.ceilNodes(float64(current) * c.ScaleUpPercent / 100)
+	step := max(percentStep, c.ScaleUpMin)
 	if c.Predictive == nil {
 		return step
 	}
@@ -215,12 +219,22 @@ func (c *Config) scaleUpStep(current int, up []sample) int {
 		// A utilisation spreads over the nodes: current*v/goal nodes bring
 		// v down to goal.
 		goal := c.Predictive.Target * s.spec.t.Up
-		n := int(math.Ceil(float64(max(current, 1)) * s.upValue() / goal))
+		n := c.ceilNodes(float64(max(current, 1)) * s.upValue() / goal)
 		step = max(step, n-current)
 	}
 	// A projection from a saturated or restarting metric can ask for any
 	// number; like the HPA's default policy, at most double per event.
-	return min(step, max(current, c.ScaleUpMin, int(math.Ceil(float64(current)*c.ScaleUpPercent/100))))
+	return min(step, max(current, c.ScaleUpMin, percentStep))
+}
+
+// ceilNodes rounds a node count up, saturating at MaxNodes (the bounds
+// clamp it there anyway) instead of overflowing int for a huge
+// ScaleUpPercent or projection.
+func (c *Config) ceilNodes(x float64) int {
+	if !(x < float64(c.MaxNodes)) {
+		return c.MaxNodes
+	}
+	return int(math.Ceil(x))
 }
 
 // scaleDownStep is ScaleDownStep, or with Predictive what still keeps every

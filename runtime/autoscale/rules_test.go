@@ -77,6 +77,10 @@ func TestRules(t *testing.T) {
 		{name: "scale-up minimum is configurable", nodes: 2, metrics: with(quiet, MetricCPU, 95.0),
 			cfg: func(c *Config) { c.ScaleUpMin = 4 }, action: ActionScaleUp, delta: 4},
 
+		{name: "a huge scale-up percent is clamped to max, not wrapped", nodes: 4, metrics: with(quiet, MetricCPU, 95.0),
+			cfg: func(c *Config) { c.ScaleUpPercent = 1e30 }, action: ActionScaleUp, delta: 96,
+			blocked: []autoscalewire.BlockKind{BlockBounds}},
+
 		// Bounds.
 		{name: "at max no scale-up", nodes: 100, metrics: with(quiet, MetricCPU, 95.0),
 			action: ActionNone, blocked: []autoscalewire.BlockKind{BlockBounds}},
@@ -192,6 +196,9 @@ func TestRules(t *testing.T) {
 			for _, b := range d.Blocked {
 				kinds = append(kinds, b.Kind)
 				require.NotEmpty(t, b.Detail)
+				if b.Kind == BlockCooldown && tc.delta != 0 {
+					require.Contains(t, b.Detail, "only back within", "a partial change in cooldown says what went ahead")
+				}
 			}
 			require.Equal(t, tc.blocked, kinds)
 			for name, vote := range tc.votes {

@@ -50,6 +50,14 @@ func mapOps[V any]() *payloadOps[*V] {
 // re-added starts from an empty value: stale states carrying the old dots
 // are ignored by the context, so removed content never returns.
 //
+// Limitation: counters inside values keep one entry per replica, which
+// does not tell incarnations of a key apart. When replica a removes and
+// re-creates a key while b concurrently updates the old incarnation, a's
+// new counter entry merges by maximum with its entry in b's value, so the
+// smaller of the two contributions of a is lost (riak_dt's embedded
+// counters key entries by dot to avoid this). Dot-based values (sets,
+// registers, maps) are not affected (see DotSeeder).
+//
 // Deltas are ORMaps carrying the updated keys' full values; they need no
 // causal delivery. The zero value is an empty map. Not safe for concurrent
 // use.

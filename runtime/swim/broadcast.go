@@ -34,18 +34,24 @@ func retransmitLimit(mult, n int) int {
 
 // push queues msg, dropping queued messages with the same key.
 func (q *queue) push(key string, msg []byte, done chan struct{}) {
-	if key != "" {
-		q.items = slices.DeleteFunc(q.items, func(b *broadcast) bool {
-			if b.key == key {
-				b.finish()
-				return true
-			}
-			return false
-		})
-	}
+	q.invalidate(key)
 	q.nextID++
 	q.items = append(q.items, &broadcast{key: key, msg: msg, id: q.nextID, done: done})
 	q.sorted = false
+}
+
+// invalidate drops the queued messages with key, unless it is "".
+func (q *queue) invalidate(key string) {
+	if key == "" {
+		return
+	}
+	q.items = slices.DeleteFunc(q.items, func(b *broadcast) bool {
+		if b.key == key {
+			b.finish()
+			return true
+		}
+		return false
+	})
 }
 
 func (b *broadcast) finish() {

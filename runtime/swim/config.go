@@ -19,7 +19,9 @@ type Config struct {
 	// default) is replaced by an interface address, private IPv4 preferred:
 	// bind a specific IP to choose which.
 	BindAddr string
-	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize bytes.
+	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize
+	// bytes, and little enough for its alive news (name, address and Meta)
+	// to fit in a packet, which only a small MTU (under ~850) can prevent.
 	Meta []byte
 
 	// ProbeInterval is the time between failure-detection probes.

@@ -49,7 +49,7 @@ const (
 	EventJoin    EventType = iota + 1 // a member became alive (new, or back from dead/left)
 	EventLeave                        // a member left gracefully
 	EventFailed                       // a member was declared dead
-	EventUpdate                       // a member's metadata or address changed
+	EventUpdate                       // a member's metadata or address changed (after EventAlive if it was suspect)
 	EventSuspect                      // a member became suspect
 	EventAlive                        // a suspect member refuted
 )
@@ -84,7 +84,10 @@ type Event struct {
 type Message struct {
 	Payload   []byte
 	Broadcast bool
-	// From is the sender's address for direct messages; empty for broadcasts.
+	// From is the sender's address for direct messages: its member address
+	// (Member.Addr) when the message came in a packet, the connection's
+	// (an ephemeral port) when it was over the MTU and came over a stream.
+	// Empty for broadcasts.
 	From string
 	// Origin is the name of the member that made a broadcast (relays do not
 	// change it); empty for direct messages.

@@ -33,6 +33,12 @@ func (n *Node) expectAck(seq uint32, h *ackHandler, timeout time.Duration, onTim
 	})
 }
 
+// fits reports whether msg fits in one of this member's packets. News that
+// does not would never be sent nor leave its queue.
+func (n *Node) fits(msg []byte) bool {
+	return len(msg) <= n.cfg.MTU-overhead(n.kr, n.cfg.Label)
+}
+
 // send builds a packet of msgs plus as many queued broadcasts as fit in
 // the MTU, and sends it.
 func (n *Node) send(addr string, msgs ...[]byte) {

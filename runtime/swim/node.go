@@ -86,7 +86,7 @@ type nodeInfo struct {
 var (
 	ErrShutdown    = errors.New("swim: node is shut down")
 	ErrNoSeeds     = errors.New("swim: no seed could be reached")
-	ErrTooLarge    = errors.New("swim: message larger than the MTU allows")
+	ErrTooLarge    = errors.New("swim: too large") // metadata, a broadcast over the MTU, a stream message
 	ErrUnknownNode = errors.New("swim: unknown member")
 	// ErrLeft is returned by the calls that would undo a Leave.
 	ErrLeft = errors.New("swim: node has left the cluster")
@@ -124,9 +124,16 @@ func Create(cfg Config) (*Node, error) {
 		n.tr = t
 	}
 	n.addr = n.tr.LocalAddr()
+	info := &nodeInfo{addr: n.addr, meta: slices.Clone(cfg.Meta)}
+	if err := n.checkAliveFits(info); err != nil {
+		if cfg.Transport == nil {
+			n.tr.Close() // ours; a caller's stays the caller's
+		}
+		return nil, fmt.Errorf("%w: Meta: %w", ErrInvalidConfig, err)
+	}
 	n.self = n.names.id(cfg.Name)
 	n.mu.Lock()
-	n.insert(member{info: &nodeInfo{addr: n.addr, meta: slices.Clone(cfg.Meta)}, id: n.self, state: StateAlive, since: n.now()})
+	n.insert(member{info: info, id: n.self, state: StateAlive, since: n.now()})
 	n.mu.Unlock()
 	if err := n.tr.Start(n); err != nil {
 		return nil, fmt.Errorf("swim: create %s: start transport: %w", cfg.Name, err)
@@ -290,8 +297,12 @@ func (n *Node) UpdateMeta(meta []byte) error {
 		return fmt.Errorf("swim: update meta: %w", ErrLeft)
 	}
 	self := n.get(n.self)
+	info := &nodeInfo{addr: self.info.addr, meta: slices.Clone(meta)}
+	if err := n.checkAliveFits(info); err != nil {
+		return fmt.Errorf("swim: update meta: %w", err)
+	}
 	self.inc++
-	self.info = &nodeInfo{addr: self.info.addr, meta: slices.Clone(meta)}
+	self.info = info
 	n.broadcastAlive(self)
 	return nil
 }

@@ -73,7 +73,7 @@ func (n *Node) userBroadcast(m *swimwire.UserMsg) {
 	}
 	// A broadcast from a member with a larger MTU may not fit this one's
 	// packets: queued, it would never be sent nor leave the queue.
-	if msg := mustEncode(msgUser, m); msg != nil && len(msg) <= n.cfg.MTU-overhead(n.kr, n.cfg.Label) {
+	if msg := mustEncode(msgUser, m); msg != nil && n.fits(msg) {
 		n.user.push("", msg, nil)
 	}
 	if n.cfg.OnMessage != nil {

@@ -507,3 +507,26 @@ func TestSimRequestToKilledMemberCompletes(t *testing.T) {
 	require.Equal(t, 1, calls)
 	require.ErrorIs(t, got, errSimUnreachable)
 }
+
+// TestSimRefutationWithNewMetaReportsAlive: a suspect member whose
+// refutation also carries new metadata is reported alive and updated. Only
+// EventUpdate used to be emitted, so a listener that marks members on
+// EventSuspect and clears them on EventAlive kept it suspect for good.
+func TestSimRefutationWithNewMetaReportsAlive(t *testing.T) {
+	s := NewSim(testSeed(t, 12))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	a, b := nodes[0], nodes[1]
+	a.mu.Lock()
+	a.suspectNode(&swimwire.Suspect{Node: b.cfg.Name, From: nodes[2].cfg.Name})
+	a.aliveNode(&swimwire.Alive{Incarnation: 1, Node: b.cfg.Name, Addr: b.LocalNode().Addr, Meta: []byte("v2")}, fromGossip)
+	a.mu.Unlock()
+	var got []EventType
+	for _, e := range rec.events {
+		if e.Member.Name == b.cfg.Name {
+			got = append(got, e.Type)
+		}
+	}
+	require.Equal(t, []EventType{EventSuspect, EventAlive, EventUpdate}, got)
+}

@@ -2,6 +2,7 @@ package swim
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/dwsdk/distributed/gen/swimwire"
 )
@@ -95,7 +96,28 @@ func (n *Node) relayAlive(m *member, relay bool) {
 
 func (n *Node) broadcastAlive(m *member) {
 	name := n.names.name(m.id)
-	n.sys.push(name, mustEncode(msgAlive, &swimwire.Alive{Incarnation: m.inc, Node: name, Addr: m.info.addr, Meta: m.info.meta}), nil)
+	msg := n.aliveMsg(name, m.inc, m.info)
+	if !n.fits(msg) {
+		// Another member's, with a larger MTU (this one's own is checked
+		// by Create and UpdateMeta): push-pull carries it.
+		n.sys.invalidate(name)
+		return
+	}
+	n.sys.push(name, msg, nil)
+}
+
+func (n *Node) aliveMsg(name string, inc uint32, info *nodeInfo) []byte {
+	return mustEncode(msgAlive, &swimwire.Alive{Incarnation: inc, Node: name, Addr: info.addr, Meta: info.meta})
+}
+
+// checkAliveFits fails when this member's alive news, with info, would
+// not fit in its packets: it could never be gossiped.
+func (n *Node) checkAliveFits(info *nodeInfo) error {
+	if msg := n.aliveMsg(n.cfg.Name, ^uint32(0), info); !n.fits(msg) {
+		return fmt.Errorf("%w: with %d bytes of metadata its alive news takes %d bytes, over the %d an MTU of %d leaves",
+			ErrTooLarge, len(info.meta), len(msg), n.cfg.MTU-overhead(n.kr, n.cfg.Label), n.cfg.MTU)
+	}
+	return nil
 }
 
 // refute answers a suspicion or death of this node at incarnation inc.
@@ -161,13 +183,15 @@ func (n *Node) aliveNode(a *swimwire.Alive, from source) {
 		delete(n.susp, id)
 	}
 	n.relayAlive(m, relay)
-	switch {
-	case gone:
+	if gone {
 		n.emit(EventJoin, m, "")
-	case changed:
-		n.emit(EventUpdate, m, "")
-	case prev == StateSuspect:
+		return
+	}
+	if prev == StateSuspect {
 		n.emit(EventAlive, m, "")
+	}
+	if changed {
+		n.emit(EventUpdate, m, "")
 	}
 }
 

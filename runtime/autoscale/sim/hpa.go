@@ -116,7 +116,9 @@ func (h *HPA) desired(o Observation) int {
 // (zero-length) up window, down the highest of the down window.
 func (h *HPA) stabilise(now int64, current, desired int) int {
 	cut := 0
-	for cut < len(h.recs) && time.Duration(now-h.recs[cut].at)*time.Second > h.DownWindow {
+	// As Kubernetes (a recommendation counts while its time is after
+	// now-window), one exactly a window old is out.
+	for cut < len(h.recs) && time.Duration(now-h.recs[cut].at)*time.Second >= h.DownWindow {
 		cut++
 	}
 	h.recs = h.recs[cut:]

@@ -166,7 +166,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				continue
 			}
 			if err := e.Handle(env); err != nil {
-				e.cfg.Logger.Warn("replica: refused envelope", "node", e.cfg.ID, "from", env.From, "err", err)
+				e.cfg.Logger.Warn("replica: refused envelope", "node", e.cfg.ID, "err", err)
 			}
 		}
 	}

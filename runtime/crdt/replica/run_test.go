@@ -171,3 +171,26 @@ func TestSyncReturnsWhenFenced(t *testing.T) {
 	}
 	require.ErrorIs(t, <-done, ErrFenced)
 }
+
+// chanTransport delivers whatever is put on its channel.
+type chanTransport chan *replicawire.Envelope
+
+func (c chanTransport) Send(string, *replicawire.Envelope) error { return nil }
+func (c chanTransport) Inbound() <-chan *replicawire.Envelope    { return c }
+
+// TestRunSurvivesNilEnvelope: a transport that hands Run a nil envelope
+// gets it refused and counted; Run once logged the refusal by reading the
+// nil envelope's sender and panicked.
+func TestRunSurvivesNilEnvelope(t *testing.T) {
+	in := make(chanTransport, 1)
+	e, err := New(Config{ID: "a", Epoch: 1, State: newCounterState("a"), Transport: in, Logger: quietLogger(), TickInterval: time.Hour})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	in <- nil
+	close(in) // Run drains the nil envelope before it sees the close
+	require.Eventually(t, func() bool { return e.Stats().InvalidMessages == 1 }, 10*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}

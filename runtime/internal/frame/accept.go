@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 // ConnSet is the set of a transport's open connections, so that shutting
@@ -53,18 +54,25 @@ func (s *ConnSet) CloseAll() {
 // Accept accepts connections on ln until ln is closed or ctx ends. Each
 // connection is tracked in conns and handed to serve in its own goroutine,
 // counted in wg, and untracked and closed when serve returns. An accept
-// error other than the listener closing is logged under prefix and the
-// loop goes on. Accept blocks; run it in a goroutine.
+// error other than the listener closing (too many open files, ...) is
+// logged under prefix and retried after a pause that doubles from 5 ms to
+// 1 s and starts over after the next success, as net/http's server does:
+// a lasting error neither spins a CPU nor floods the log. Accept blocks;
+// run it in a goroutine.
 func Accept(ctx context.Context, ln net.Listener, conns *ConnSet, wg *sync.WaitGroup, log *slog.Logger, prefix string, serve func(net.Conn)) {
+	var pause time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			log.Warn(prefix+": accept", "err", err)
+			pause = nextAcceptPause(pause)
+			log.Warn(prefix+": accept", "err", err, "retry_in", pause)
+			acceptWait(ctx, pause)
 			continue
 		}
+		pause = 0
 		if !conns.Track(c) {
 			c.Close()
 			return
@@ -75,5 +83,25 @@ func Accept(ctx context.Context, ln net.Listener, conns *ConnSet, wg *sync.WaitG
 			defer conns.Untrack(c)
 			serve(c)
 		}()
+	}
+}
+
+// nextAcceptPause returns the pause after an accept error that followed a
+// pause of prev (0 after a success).
+func nextAcceptPause(prev time.Duration) time.Duration {
+	const first, most = 5 * time.Millisecond, time.Second
+	if prev == 0 {
+		return first
+	}
+	return min(2*prev, most)
+}
+
+// acceptWait pauses Accept for d or until ctx ends. Tests replace it.
+var acceptWait = func(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

@@ -5,19 +5,24 @@ package benchwire
 import "github.com/dwsdk/distributed/runtime/wire"
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Alive) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "benchwire.Alive")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Alive) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.
@@ -127,19 +132,24 @@ func (x *Alive) decodeBinary(d *wire.Decoder) error {
 }
 
 // AppendBinary appends the binary encoding of x to b (encoding.BinaryAppender).
-// It allocates nothing when b has room for Size() more bytes.
+// It allocates nothing when b has room for Size() more bytes. On error it
+// returns b as it was, without a partial encoding.
 func (x Packet) AppendBinary(b []byte) ([]byte, error) {
-	b, err := x.appendBinary(b)
+	out, err := x.appendBinary(b)
 	if err != nil {
 		return b, wire.InType(err, "benchwire.Packet")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalBinary implements encoding.BinaryMarshaler with one allocation of
 // exactly Size() bytes.
 func (x Packet) MarshalBinary() ([]byte, error) {
-	return x.AppendBinary(make([]byte, 0, x.size()))
+	b, err := x.AppendBinary(make([]byte, 0, x.size()))
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Size is the length of the binary encoding of x.

@@ -10,13 +10,13 @@ import (
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Alive) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "benchwire.Alive")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is
@@ -174,13 +174,13 @@ func (x *Alive) decodeJSON(r *wire.JSONReader) error {
 
 // AppendJSON appends the JSON encoding of x to b: byte for byte what
 // encoding/json writes for the same struct. It allocates nothing when b has
-// room.
+// room. On error it returns b as it was, without a partial encoding.
 func (x Packet) AppendJSON(b []byte) ([]byte, error) {
-	b, err := x.appendJSON(b)
+	out, err := x.appendJSON(b)
 	if err != nil {
 		return b, wire.InType(err, "benchwire.Packet")
 	}
-	return b, nil
+	return out, nil
 }
 
 // MarshalJSON implements json.Marshaler. It allocates once: jsonSize is

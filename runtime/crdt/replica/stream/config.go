@@ -18,7 +18,8 @@ type Config struct {
 	// ListenAddr is the TCP address to listen on. Default "127.0.0.1:0".
 	ListenAddr string
 	// Resolve returns the stream address of the named peer; it is called
-	// each time a connection to the peer is opened. Required.
+	// each time a connection to the peer is opened, from that peer's writer
+	// goroutine. It must return promptly: Close waits for it. Required.
 	Resolve func(peer string) (string, error)
 	// MaxFrameSize bounds one encoded envelope, in bytes; it must hold the
 	// largest full state. Default 64 MiB.

@@ -5,4 +5,5 @@ package compatv1
 //crdt:message
 type Other struct {
 	A string `wire:"1"`
+	B string
 }

@@ -16,3 +16,21 @@ type Bad struct {
 	Merge  crdt.GCounter                                         `wire:"6"`
 	Clock  crdt.Clock                                            `wire:"7"`
 }
+
+// Good is a valid record.
+//
+//crdt:record
+type Good struct {
+	Hits crdt.GCounter `wire:"1"`
+}
+
+// Env may not hold records: messages carry a record's encoding as bytes.
+//
+//crdt:message
+type Env struct {
+	Rec  Good            `wire:"1"`
+	Ptr  *Good           `wire:"2"`
+	List []Good          `wire:"3"`
+	Map  map[string]Good `wire:"4"`
+	Enc  []byte          `wire:"5"`
+}
