@@ -45,7 +45,7 @@ type SnapshotStore struct {
 	log *slog.Logger
 
 	mu   sync.Mutex // serialises naming and reaping
-	last string     // newest name handed out, to keep names strictly increasing
+	last string     // newest name handed out, to keep the names of one index increasing
 }
 
 const (
@@ -87,9 +87,13 @@ func OpenSnapshotStore(dir string, cfg SnapshotConfig) (*SnapshotStore, error) {
 // Size recorded is the number of bytes written to the sink.
 func (s *SnapshotStore) Create(meta raftwire.SnapshotMeta) (raft.SnapshotSink, error) {
 	s.mu.Lock()
-	name := fmt.Sprintf("%020d-%020d-%020d", meta.Index, meta.Term, time.Now().UnixNano())
-	if name <= s.last {
-		// Two snapshots of one index within a clock tick: keep names ordered.
+	prefix := fmt.Sprintf("%020d-%020d-", meta.Index, meta.Term)
+	name := fmt.Sprintf("%s%020d", prefix, time.Now().UnixNano())
+	if strings.HasPrefix(s.last, prefix) && name <= s.last {
+		// Two snapshots of one index within a clock tick: keep their
+		// names ordered. Only then: a snapshot of a lower index created
+		// after a higher one (a follower's own snapshot while it receives
+		// the leader's) must sort below it, or Open would return it.
 		name = s.last + "0"
 	}
 	s.last = name

@@ -145,3 +145,23 @@ func TestSnapshotStoreConfig(t *testing.T) {
 	_, err := wal.OpenSnapshotStore(t.TempDir(), wal.SnapshotConfig{Retain: 0})
 	require.ErrorContains(t, err, "Retain")
 }
+
+// TestSnapshotOfLowerIndexCreatedLater creates a snapshot of a lower index
+// after one of a higher index, as a follower does when its own automatic
+// snapshot starts while it receives the leader's: Open must still return
+// the higher index, and reaping must keep it. The lower one used to be
+// named after the higher one (to keep names increasing), so it sorted as
+// the newest: Open returned it, Raft stopped with a storage failure, and
+// two such snapshots reaped the real newest one.
+func TestSnapshotOfLowerIndexCreatedLater(t *testing.T) {
+	dir := t.TempDir()
+	s, err := wal.OpenSnapshotStore(dir, wal.DefaultSnapshotConfig())
+	require.NoError(t, err)
+	writeSnap(t, s, 500, []byte("five hundred"))
+	writeSnap(t, s, 321, []byte("three twenty-one"))
+	writeSnap(t, s, 421, []byte("four twenty-one"))
+	meta, data, err := readSnap(t, s)
+	require.NoError(t, err)
+	require.Equal(t, uint64(500), meta.Index)
+	require.Equal(t, "five hundred", string(data))
+}
