@@ -139,6 +139,27 @@ func leaderOf(t *testing.T, nodes []*durableNode) *durableNode {
 	return l
 }
 
+// changeConfig calls change on the leader until the leader's configuration
+// passes done. On a loaded machine leadership can move during a change:
+// it then fails (outcome unknown, not the leader, or a change still
+// pending from the previous attempt) and is retried on the new leader.
+func changeConfig(t *testing.T, nodes []*durableNode, what string, change func(*durableNode) error, done func(raftwire.Configuration) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l := leaderOf(t, nodes)
+		if done(l.node.Status().Configuration) {
+			return
+		}
+		err := change(l)
+		require.True(t, time.Now().Before(deadline), "%s: still not done, last error %v", what, err)
+		if err != nil {
+			t.Logf("%s: %v (retrying)", what, err)
+			time.Sleep(20 * time.Millisecond) // retry backoff: the previous change may still be pending
+		}
+	}
+}
+
 func proposeN(t *testing.T, nodes []*durableNode, from, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -227,20 +248,20 @@ func TestRaftClusterOverTCPWithWAL(t *testing.T) {
 	// configuration, and the others let it in once it is in theirs.
 	n4 := startDurable(t, "n4", t.TempDir(), "")
 	nodes = append(nodes, n4)
-	l = leaderOf(t, nodes)
-	require.NoError(t, l.node.AddVoter(ctx, "n4", n4.addr))
+	changeConfig(t, nodes, "n4 joins", func(l *durableNode) error { return l.node.AddVoter(ctx, "n4", n4.addr) },
+		func(c raftwire.Configuration) bool { return len(c.Servers) == 4 })
 	proposeN(t, nodes, 500, 20)
 	want = leaderOf(t, nodes).fsm.list()
 	waitUntil(t, "n4 applies every command", func() bool { return len(n4.fsm.list()) == len(want) })
 	require.Equal(t, want, n4.fsm.list())
 
 	// Once removed, its messages are refused by the others' transports.
-	l = leaderOf(t, nodes)
-	if l == n4 {
-		require.NoError(t, l.node.TransferLeadership(ctx, nodes[0].id))
-		l = leaderOf(t, nodes[:3])
-	}
-	require.NoError(t, l.node.RemoveServer(ctx, "n4"))
+	changeConfig(t, nodes, "n4 leaves", func(l *durableNode) error {
+		if l == n4 {
+			return l.node.TransferLeadership(ctx, nodes[0].id)
+		}
+		return l.node.RemoveServer(ctx, "n4")
+	}, func(c raftwire.Configuration) bool { return len(c.Servers) == 3 })
 	refused := func() uint64 {
 		var r uint64
 		for _, d := range nodes[:3] {
