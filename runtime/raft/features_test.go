@@ -31,54 +31,80 @@ func TestHeartbeatPathTakesNoLock(t *testing.T) {
 	r, err := l.Propose(context.Background(), putCmd("k", "v"))
 	require.NoError(t, err)
 	c.waitApplied(5*time.Second, r.Index)
-	// Wait until the leader knows every follower is caught up.
-	waitFor(t, 5*time.Second, "all matches", func() bool {
-		for _, p := range l.Status().Peers {
-			if p.Match != r.Index {
-				return false
+	// settle waits until the leader knows every follower is caught up and
+	// every follower learnt the commit index from a heartbeat.
+	settle := func(l *Node, index uint64) {
+		waitFor(t, 5*time.Second, "all matches", func() bool {
+			for _, p := range l.Status().Peers {
+				if p.Match != index {
+					return false
+				}
 			}
-		}
-		return true
-	})
-	// ... and every follower learnt the commit index from a heartbeat.
-	waitFor(t, 5*time.Second, "commit spread", func() bool {
-		for _, n := range c.running() {
-			if n.CommitIndex() != r.Index {
-				return false
+			return true
+		})
+		waitFor(t, 5*time.Second, "commit spread", func() bool {
+			for _, n := range c.running() {
+				if n.CommitIndex() != index {
+					return false
+				}
 			}
-		}
-		return true
-	})
+			return true
+		})
+	}
+	settle(l, r.Index)
 
+	// Only heartbeats may flow in the measured window. On a loaded machine
+	// a follower starved of CPU can time out and campaign, or the leader
+	// retransmit to it; both take locks off the heartbeat path, so such a
+	// window is measured again (at most five times).
 	var locks atomic.Int64
 	var stacks sync.Map
 	hook := func() {
-		if locks.Add(1) <= 3 {
+		if n := locks.Add(1); n <= 3 {
 			buf := make([]byte, 4096)
-			stacks.Store(locks.Load(), string(buf[:runtime.Stack(buf, false)]))
+			stacks.Store(n, string(buf[:runtime.Stack(buf, false)]))
 		}
 	}
-	sent0, recv0 := sumMetrics(c)
-	lockHook.Store(&hook)
-	time.Sleep(2 * time.Second) // the measurement window, not synchronisation
-	lockHook.Store(nil)
-	sent1, recv1 := sumMetrics(c)
+	var sent, recv uint64
+	for attempt := 1; ; attempt++ {
+		locks.Store(0)
+		stacks.Clear()
+		m0 := sumMetrics(c)
+		lockHook.Store(&hook)
+		time.Sleep(2 * time.Second) // the measurement window, not synchronisation
+		lockHook.Store(nil)
+		m1 := sumMetrics(c)
+		sent, recv = m1.HeartbeatsSent-m0.HeartbeatsSent, m1.HeartbeatsReceived-m0.HeartbeatsReceived
+		if l.Role() == Leader && m1.Elections == m0.Elections && m1.Retransmits == m0.Retransmits {
+			break
+		}
+		require.Less(t, attempt, 5, "an election or a retransmission in every measurement window")
+		t.Logf("attempt %d: elections %d, retransmits %d, leader still %v; measuring again",
+			attempt, m1.Elections-m0.Elections, m1.Retransmits-m0.Retransmits, l.Role() == Leader)
+		l = c.leader(10 * time.Second)
+		r, err = l.Propose(context.Background(), putCmd("k", "v"))
+		require.NoError(t, err)
+		settle(l, r.Index)
+	}
 
 	stacks.Range(func(_, v any) bool { t.Logf("lock taken at:\n%s", v); return true })
-	require.Equal(t, Leader, l.Role(), "leadership must stay put while idle")
 	require.Zero(t, locks.Load(), "mutex acquisitions on the heartbeat path")
-	t.Logf("heartbeats sent %d, received %d, lock acquisitions %d", sent1-sent0, recv1-recv0, locks.Load())
-	require.Greater(t, sent1-sent0, uint64(4), "heartbeats were sent")
-	require.Greater(t, recv1-recv0, uint64(4), "heartbeats were received")
+	t.Logf("heartbeats sent %d, received %d, lock acquisitions %d", sent, recv, locks.Load())
+	require.Greater(t, sent, uint64(4), "heartbeats were sent")
+	require.Greater(t, recv, uint64(4), "heartbeats were received")
 }
 
-func sumMetrics(c *cluster) (sent, recv uint64) {
+// sumMetrics adds up the counters the heartbeat test reads over the
+// running nodes.
+func sumMetrics(c *cluster) (sum Metrics) {
 	for _, n := range c.running() {
 		m := n.Metrics()
-		sent += m.HeartbeatsSent
-		recv += m.HeartbeatsReceived
+		sum.HeartbeatsSent += m.HeartbeatsSent
+		sum.HeartbeatsReceived += m.HeartbeatsReceived
+		sum.Elections += m.Elections
+		sum.Retransmits += m.Retransmits
 	}
-	return sent, recv
+	return sum
 }
 
 // TestOnlyCountedLocks makes sure every lock of the package is the counted
