@@ -3,6 +3,7 @@ package raft
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
 )
@@ -155,7 +156,7 @@ func (a *applier) applyCommitted() bool {
 		sig := make(chan struct{})
 		old := n.appliedSig.Swap(&sig)
 		close(*old)
-		if th := n.cfg.SnapshotThreshold; th > 0 && last-a.lastSnapIndex >= th {
+		if th := n.cfg.SnapshotThreshold; th > 0 && last-a.lastSnapIndex >= th && n.snapRetry.due(time.Now()) {
 			a.takeSnapshot(nil)
 		}
 	}

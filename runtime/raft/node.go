@@ -112,6 +112,7 @@ type Node struct {
 	applierReq chan func(*applier)
 	snapTaken  chan raftwire.SnapshotMeta
 	snapSem    chan struct{}
+	snapRetry  snapBackoff
 	stopCh     chan struct{}
 	closeOnce  sync.Once
 	wg         sync.WaitGroup

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/dwsdk/distributed/gen/raftwire"
 )
@@ -165,10 +167,14 @@ func (c *countingSink) Write(p []byte) (int, error) {
 func (a *applier) takeSnapshot(reply chan snapResult) {
 	n := a.n
 	answer := func(meta raftwire.SnapshotMeta, err error) {
-		if reply != nil {
+		if err == nil {
+			n.snapRetry.succeeded()
+		}
+		switch {
+		case reply != nil:
 			reply <- snapResult{meta, err}
-		} else if err != nil {
-			n.logger.Warn("raft: automatic snapshot failed", "err", err)
+		case err != nil && !errors.Is(err, ErrSnapshotInProgress) && !errors.Is(err, ErrSnapshotIndex) && !errors.Is(err, ErrClosed):
+			n.logger.Warn("raft: automatic snapshot failed", "err", err, "retry_in", n.snapRetry.failed(time.Now()))
 		}
 	}
 	select {
@@ -371,4 +377,32 @@ func (n *Node) handleSnapshotResponse(m *raftwire.Message, r *raftwire.InstallSn
 		rep.lastContact.Store(nanotime())
 		rep.deliver(m)
 	}
+}
+
+// snapBackoff spaces the automatic snapshots after a failure (a full disk,
+// an FSM that cannot snapshot): the next attempt waits 1 s, doubling to
+// 1 min while they keep failing, instead of capturing the FSM again with
+// every applied batch. A success starts over. CreateSnapshot is not held
+// back. Safe for concurrent use.
+type snapBackoff struct {
+	pause   atomic.Int64 // of the last failure, ns; 0 after a success
+	retryAt atomic.Int64 // unix ns before which no automatic attempt starts
+}
+
+// due reports whether an automatic snapshot may start at now.
+func (b *snapBackoff) due(now time.Time) bool { return now.UnixNano() >= b.retryAt.Load() }
+
+// failed records a failure at now and returns the pause before the next
+// attempt.
+func (b *snapBackoff) failed(now time.Time) time.Duration {
+	p := min(max(2*time.Duration(b.pause.Load()), time.Second), time.Minute)
+	b.pause.Store(int64(p))
+	b.retryAt.Store(now.Add(p).UnixNano())
+	return p
+}
+
+// succeeded clears the pause.
+func (b *snapBackoff) succeeded() {
+	b.pause.Store(0)
+	b.retryAt.Store(0)
 }

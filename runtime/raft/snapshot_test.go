@@ -207,8 +207,8 @@ func TestSnapshotRetryAfterFailedWrite(t *testing.T) {
 			require.Equal(t, r.Index, meta.Index)
 			taken := l.Metrics().SnapshotsTaken
 
-			// Automatic: the failed snapshot is retried with the next
-			// applied entries, not after another threshold of them.
+			// Automatic: the failed snapshot no longer counts as taken,
+			// and is retried once its pause (1 s) is over.
 			snaps.armed.Store(true)
 			for range threshold {
 				r = propose()
@@ -217,12 +217,72 @@ func TestSnapshotRetryAfterFailedWrite(t *testing.T) {
 			waitFor(t, 5*time.Second, "the failed snapshot no longer counted", func() bool {
 				return lastSnapIndex(l) == meta.Index
 			})
-			propose()
-			waitFor(t, 5*time.Second, "an automatic snapshot after the failed one", func() bool {
+			waitFor(t, 10*time.Second, "an automatic snapshot after the failed one", func() bool {
+				propose()
 				return l.Metrics().SnapshotsTaken > taken
 			})
 		})
 	}
+}
+
+// failingSnaps fails every snapshot at Create and counts the attempts.
+type failingSnaps struct {
+	SnapshotStore
+	creates atomic.Int32
+}
+
+func (s *failingSnaps) Create(raftwire.SnapshotMeta) (SnapshotSink, error) {
+	s.creates.Add(1)
+	return nil, errors.New("disk full")
+}
+
+// While snapshots keep failing, the automatic snapshot waits between
+// attempts instead of capturing the FSM again with every applied batch.
+func TestAutomaticSnapshotBacksOffAfterFailures(t *testing.T) {
+	snaps := &failingSnaps{}
+	const threshold = 4
+	c := newClusterWith(t, 1, 22, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
+		func(_ string, s *testStores) {
+			snaps.SnapshotStore = s.snaps
+			s.snaps = snaps
+		})
+	l := c.leader(5 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	propose := func() {
+		_, err := l.Propose(ctx, putCmd("k", "v"))
+		require.NoError(t, err)
+	}
+	for range 20 * threshold {
+		propose()
+	}
+	waitFor(t, 10*time.Second, "an automatic snapshot attempt", func() bool {
+		if snaps.creates.Load() > 0 {
+			return true
+		}
+		propose()
+		return false
+	})
+	// One attempt per applied batch would be over 70; the pauses (1 s,
+	// 2 s, 4 s, ...) allow a few in the time these proposals take.
+	require.Less(t, snaps.creates.Load(), int32(10), "automatic snapshot attempts while the store fails")
+}
+
+func TestSnapBackoffSchedule(t *testing.T) {
+	var b snapBackoff
+	now := time.Unix(1000, 0)
+	require.True(t, b.due(now))
+	var got []time.Duration
+	for range 8 {
+		got = append(got, b.failed(now))
+	}
+	require.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second,
+		16 * time.Second, 32 * time.Second, time.Minute, time.Minute}, got)
+	require.False(t, b.due(now.Add(59*time.Second)))
+	require.True(t, b.due(now.Add(time.Minute)))
+	b.succeeded()
+	require.True(t, b.due(now))
+	require.Equal(t, time.Second, b.failed(now), "a success starts over")
 }
 
 // lastSnapIndex reads the applier's last snapshot index.
