@@ -182,12 +182,10 @@ func TestSnapshotRetryAfterFailedWrite(t *testing.T) {
 		t.Run(fmt.Sprintf("fail at close %v", atClose), func(t *testing.T) {
 			snaps := &failOnceSnaps{atClose: atClose, failed: make(chan struct{}, 4)}
 			const threshold = 10
-			c := newClusterWith(t, 1, 21, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
-				func(_ string, s *testStores) {
-					snaps.SnapshotStore = s.snaps
-					s.snaps = snaps
-				})
-			l := c.leader(5 * time.Second)
+			l := nodeOverSnaps(t, 21, threshold, func(s SnapshotStore) SnapshotStore {
+				snaps.SnapshotStore = s
+				return snaps
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			propose := func() Result {
@@ -241,12 +239,10 @@ func (s *failingSnaps) Create(raftwire.SnapshotMeta) (SnapshotSink, error) {
 func TestAutomaticSnapshotBacksOffAfterFailures(t *testing.T) {
 	snaps := &failingSnaps{}
 	const threshold = 4
-	c := newClusterWith(t, 1, 22, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
-		func(_ string, s *testStores) {
-			snaps.SnapshotStore = s.snaps
-			s.snaps = snaps
-		})
-	l := c.leader(5 * time.Second)
+	l := nodeOverSnaps(t, 22, threshold, func(s SnapshotStore) SnapshotStore {
+		snaps.SnapshotStore = s
+		return snaps
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	propose := func() {
@@ -283,6 +279,16 @@ func TestSnapBackoffSchedule(t *testing.T) {
 	b.succeeded()
 	require.True(t, b.due(now))
 	require.Equal(t, time.Second, b.failed(now), "a success starts over")
+}
+
+// nodeOverSnaps starts a one-node cluster with the given SnapshotThreshold
+// whose snapshot store is wrap's wrapper of the in-memory one, and returns
+// the node once it leads.
+func nodeOverSnaps(t *testing.T, seed, threshold uint64, wrap func(SnapshotStore) SnapshotStore) *Node {
+	t.Helper()
+	c := newClusterWith(t, 1, seed, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
+		func(_ string, s *testStores) { s.snaps = wrap(s.snaps) })
+	return c.leader(5 * time.Second)
 }
 
 // lastSnapIndex reads the applier's last snapshot index.

@@ -185,22 +185,11 @@ func waitReplicated(t *testing.T, l *Node, index uint64) {
 // The node stops; the transfer must end with the storage error rather than
 // wait for a deadline that the stopped core no longer checks.
 func TestTransferEndsWhenStorageFails(t *testing.T) {
-	logs := map[string]*failingPrefixLog{}
-	c := newClusterWith(t, 3, 7, func(cfg *Config) {
-		patientElections(cfg)
+	c, logs, l := clusterOverFailingLogs(t, 7, func(cfg *Config) {
 		cfg.ElectionTimeoutMax = 3 * time.Second // also the transfer's deadline
-		cfg.TrailingLogs = 0
-	}, func(id string, s *testStores) {
-		l := &failingPrefixLog{LogStore: s.logs}
-		logs[id] = l
-		s.logs = l
 	})
-	l := c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := l.Propose(ctx, putCmd("a", "1"))
-	require.NoError(t, err)
-	waitReplicated(t, l, r.Index)
 	var target string
 	for _, id := range c.ids {
 		if id != l.ID() {
@@ -217,7 +206,7 @@ func TestTransferEndsWhenStorageFails(t *testing.T) {
 		return errors.Is(err, ErrTransferInProgress)
 	})
 	logs[l.ID()].failing.Store(true)
-	_, err = l.Snapshot(ctx) // compacting the log fails and stops the node
+	_, err := l.Snapshot(ctx) // compacting the log fails and stops the node
 	require.NoError(t, err)
 	select {
 	case err := <-done:
@@ -267,22 +256,11 @@ func TestNewNodeRefusesLogAfterMissingEntries(t *testing.T) {
 // outcome is unknown because of the storage failure, rather than wait
 // until Close, and later calls must fail with the storage error.
 func TestPendingProposalsEndWhenStorageFails(t *testing.T) {
-	logs := map[string]*failingPrefixLog{}
-	c := newClusterWith(t, 3, 8, func(cfg *Config) {
-		patientElections(cfg)
+	c, logs, l := clusterOverFailingLogs(t, 8, func(cfg *Config) {
 		cfg.CheckQuorum = false // the cut-off leader stays leader
-		cfg.TrailingLogs = 0
-	}, func(id string, s *testStores) {
-		l := &failingPrefixLog{LogStore: s.logs}
-		logs[id] = l
-		s.logs = l
 	})
-	l := c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	r, err := l.Propose(ctx, putCmd("a", "1"))
-	require.NoError(t, err)
-	waitReplicated(t, l, r.Index)
 	c.net.Isolate(l.ID())
 	f, err := l.ProposeAsync(ctx, putCmd("a", "2"))
 	require.NoError(t, err)
@@ -309,4 +287,28 @@ func TestPendingProposalsEndWhenStorageFails(t *testing.T) {
 	}
 	_, err = l.Propose(ctx, putCmd("a", "3"))
 	require.ErrorIs(t, err, ErrStorage)
+}
+
+// clusterOverFailingLogs starts three nodes whose logs can be made to fail
+// (failingPrefixLog), with patient elections, no trailing logs and tweak,
+// and returns once the leader has replicated a first entry everywhere.
+func clusterOverFailingLogs(t *testing.T, seed uint64, tweak func(*Config)) (*cluster, map[string]*failingPrefixLog, *Node) {
+	t.Helper()
+	logs := map[string]*failingPrefixLog{}
+	c := newClusterWith(t, 3, seed, func(cfg *Config) {
+		patientElections(cfg)
+		cfg.TrailingLogs = 0
+		tweak(cfg)
+	}, func(id string, s *testStores) {
+		l := &failingPrefixLog{LogStore: s.logs}
+		logs[id] = l
+		s.logs = l
+	})
+	l := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := l.Propose(ctx, putCmd("a", "1"))
+	require.NoError(t, err)
+	waitReplicated(t, l, r.Index)
+	return c, logs, l
 }
