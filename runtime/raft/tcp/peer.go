@@ -19,6 +19,10 @@ type peer struct {
 	t    *Transport
 	addr string
 	q    chan *raftwire.Message
+	// ctx ends with the transport or when SetPeers drops the address
+	// (stop); the writer then returns.
+	ctx  context.Context
+	stop context.CancelFunc
 	// refusedUntil (unix nanoseconds) is set when the peer refuses our
 	// hello: until then Send fails fast with raft.ErrUnknownPeer; after it
 	// the next message tries again, in case the peer's configuration
@@ -44,12 +48,12 @@ func (p *peer) run() {
 		var m *raftwire.Message
 		select {
 		case m = <-p.q:
-		case <-t.ctx.Done():
+		case <-p.ctx.Done():
 			return
 		}
 		c, err := p.dial(backoff)
 		if err != nil {
-			if t.ctx.Err() != nil {
+			if p.ctx.Err() != nil {
 				return
 			}
 			t.stats.dialFailures.Add(1)
@@ -58,7 +62,7 @@ func (p *peer) run() {
 			t.log.Debug("tcp: connect failed", "addr", p.addr, "err", err, "dropped", n, "retry_in", backoff)
 			select {
 			case <-time.After(backoff):
-			case <-t.ctx.Done():
+			case <-p.ctx.Done():
 				return
 			}
 			backoff = min(2*backoff, t.cfg.ReconnectMax)
@@ -67,7 +71,7 @@ func (p *peer) run() {
 		backoff = t.cfg.ReconnectMin
 		err = p.pump(c, m)
 		c.Close()
-		if t.ctx.Err() != nil {
+		if p.ctx.Err() != nil {
 			return
 		}
 		t.log.Debug("tcp: connection lost", "addr", p.addr, "err", err)
@@ -89,7 +93,7 @@ func (p *peer) drain() int {
 func (p *peer) dial(backoff time.Duration) (net.Conn, error) {
 	t := p.t
 	t.stats.dials.Add(1)
-	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout)
+	ctx, cancel := context.WithTimeout(p.ctx, t.cfg.DialTimeout)
 	defer cancel()
 	var c net.Conn
 	var err error
@@ -161,8 +165,8 @@ func (p *peer) pump(c net.Conn, m *raftwire.Message) error {
 		}
 		select {
 		case m = <-p.q:
-		case <-t.ctx.Done():
-			return t.ctx.Err()
+		case <-p.ctx.Done():
+			return p.ctx.Err()
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -98,16 +99,33 @@ func (t *Transport) MaxMessageSize() int { return t.cfg.MaxFrameSize }
 // whenever it is given no servers (a server that has not yet been
 // bootstrapped or added to a cluster has no configuration), every server is
 // accepted, so that a leader can reach a server it is adding.
+//
+// The writers towards addresses no server in a non-empty set has are
+// stopped, so a cluster whose members come and go keeps no idle goroutine
+// and queue per address it ever sent to.
 func (t *Transport) SetPeers(servers []raftwire.Server) {
 	if len(servers) == 0 {
 		t.peers.Store(nil)
 		return
 	}
 	m := make(map[string]bool, len(servers))
+	addrs := make(map[string]bool, len(servers))
 	for _, s := range servers {
 		m[s.ID] = true
+		addrs[s.Address] = true
 	}
 	t.peers.Store(&m)
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := maps.Clone(*t.out.Load())
+	for addr, p := range out {
+		if !addrs[addr] {
+			p.stop()
+			delete(out, addr)
+		}
+	}
+	t.out.Store(&out)
 }
 
 // allowed reports whether the server id is in the configuration.
@@ -165,10 +183,8 @@ func (t *Transport) peer(addr string) (*peer, error) {
 		return p, nil
 	}
 	p := &peer{t: t, addr: addr, q: make(chan *raftwire.Message, t.cfg.SendQueue)}
-	m := make(map[string]*peer, len(old)+1)
-	for a, q := range old {
-		m[a] = q
-	}
+	p.ctx, p.stop = context.WithCancel(t.ctx)
+	m := maps.Clone(old)
 	m[addr] = p
 	t.out.Store(&m)
 	t.wg.Add(1)
