@@ -14,15 +14,7 @@ import (
 // peer already connected to: Send must not need the lock, as Raft's
 // heartbeats go through it and are meant to take none.
 func TestSendToKnownPeerTakesNoLock(t *testing.T) {
-	newT := func(id string) *Transport {
-		cfg := DefaultConfig()
-		cfg.ID = id
-		tr, err := New(context.Background(), cfg)
-		require.NoError(t, err)
-		t.Cleanup(func() { tr.Close() })
-		return tr
-	}
-	a, b := newT("a"), newT("b")
+	a, b := newTestTransport(t, "a"), newTestTransport(t, "b")
 	hb := func() *raftwire.Message {
 		return &raftwire.Message{From: "a", To: "b", AppendEntries: &raftwire.AppendEntries{Term: 1, LeaderID: "a", Heartbeat: true}}
 	}
@@ -46,15 +38,7 @@ func TestSendToKnownPeerTakesNoLock(t *testing.T) {
 // cluster whose members come and go must not keep an idle goroutine and
 // queue per address it ever sent to. A server added back gets a new writer.
 func TestSetPeersStopsWritersOfRemovedServers(t *testing.T) {
-	newT := func(id string) *Transport {
-		cfg := DefaultConfig()
-		cfg.ID = id
-		tr, err := New(context.Background(), cfg)
-		require.NoError(t, err)
-		t.Cleanup(func() { tr.Close() })
-		return tr
-	}
-	a, b, c := newT("a"), newT("b"), newT("c")
+	a, b, c := newTestTransport(t, "a"), newTestTransport(t, "b"), newTestTransport(t, "c")
 	msg := func(to string) *raftwire.Message {
 		return &raftwire.Message{From: "a", To: to, AppendEntries: &raftwire.AppendEntries{Term: 1, LeaderID: "a", Heartbeat: true}}
 	}
@@ -86,4 +70,16 @@ func TestSetPeersStopsWritersOfRemovedServers(t *testing.T) {
 	require.NoError(t, a.Send(b.LocalAddr(), msg("b")))
 	received(b)
 	require.NotSame(t, pb, (*a.out.Load())[b.LocalAddr()])
+}
+
+// newTestTransport starts a transport with the default configuration on
+// loopback, closed when the test ends.
+func newTestTransport(t *testing.T, id string) *Transport {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ID = id
+	tr, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { tr.Close() })
+	return tr
 }
