@@ -201,6 +201,9 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft: load hard state: %w", err)
 	}
+	if hs.Term > maxTerm {
+		return nil, fmt.Errorf("%w: hard state term %d is above the last usable term %d", ErrStorage, hs.Term, uint64(maxTerm))
+	}
 	n.term.Store(hs.Term)
 	n.vote = hs.Vote
 
