@@ -207,7 +207,7 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 	n.term.Store(hs.Term)
 	n.vote = hs.Vote
 
-	ap := &applier{n: n, pending: map[uint64][]*Future{}}
+	ap := &applier{n: n, pending: map[uint64][]*Future{}, reservedSnaps: map[uint64]int{}}
 	meta, rc, err := n.snaps.Open()
 	hasSnap := err == nil
 	switch {
@@ -222,7 +222,7 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 		n.commitIdx.Store(meta.Index)
 		n.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
 		ap.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
-		ap.lastSnapIndex = meta.Index
+		ap.storedSnap = meta.Index
 	case errors.Is(err, ErrNoSnapshot):
 	default:
 		return nil, fmt.Errorf("raft: open snapshot: %w", err)
