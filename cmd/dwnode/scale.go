@@ -34,7 +34,20 @@ type leaderScaler struct {
 	done    chan struct{}
 	stopped bool
 	last    autoscale.Decision
+
+	// failures and retryAt pace start attempts after failures (a broken
+	// data directory, cgroup files that cannot be read): retried after
+	// startRetryMin, doubling up to startRetryMax, from scratch after a
+	// success or a leadership change. Used by run's goroutine only.
+	failures int
+	retryAt  time.Time
 }
+
+// The backoff between failed attempts to start the auto-scaler.
+const (
+	startRetryMin = time.Second
+	startRetryMax = time.Minute
+)
 
 func newLeaderScaler(n *Node) *leaderScaler { return &leaderScaler{n: n} }
 
@@ -51,24 +64,39 @@ func (s *leaderScaler) run(ctx context.Context) error {
 		}
 	}()
 	for {
-		s.mu.Lock()
-		running, stopped := s.cancel != nil, s.stopped
-		s.mu.Unlock()
-		leader := s.n.kv.isLeader()
-		switch {
-		case leader && !running && !stopped:
-			if err := s.start(ctx); err != nil {
-				s.n.log.Error("dwnode: auto-scaler", "err", err)
-			}
-		case running && (!leader || stopped):
-			s.halt()
-		}
+		s.step(ctx, time.Now(), s.n.kv.isLeader())
 		select {
 		case <-ctx.Done():
 			s.halt()
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// step is one pass of run's loop at time now: it starts the scaler when
+// this node is the leader (after a failed start, once the backoff has
+// passed) and stops it when it no longer is.
+func (s *leaderScaler) step(ctx context.Context, now time.Time, leader bool) {
+	s.mu.Lock()
+	running, stopped := s.cancel != nil, s.stopped
+	s.mu.Unlock()
+	switch {
+	case !leader || stopped:
+		s.failures, s.retryAt = 0, time.Time{}
+		if running {
+			s.halt()
+		}
+	case !running && !now.Before(s.retryAt):
+		if err := s.start(ctx); err != nil {
+			wait := startRetryMin << min(s.failures, 16)
+			wait = min(wait, startRetryMax)
+			s.failures++
+			s.retryAt = now.Add(wait)
+			s.n.log.Error("dwnode: auto-scaler did not start", "err", err, "attempt", s.failures, "retry_in", wait)
+			return
+		}
+		s.failures, s.retryAt = 0, time.Time{}
 	}
 }
 
