@@ -33,7 +33,6 @@ type leaderScaler struct {
 	cancel  context.CancelFunc // of the running scaler, while leader
 	done    chan struct{}
 	stopped bool
-	last    autoscale.Decision
 
 	// failures and retryAt pace start attempts after failures (a broken
 	// data directory, cgroup files that cannot be read): retried after
@@ -142,9 +141,6 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		return err
 	}
 	a.OnDecision(func(d autoscale.Decision) {
-		s.mu.Lock()
-		s.last = d
-		s.mu.Unlock()
 		n.metrics.scale.WithLabelValues(autoscale.ActionString(d.Action)).Inc()
 		if d.Action != autoscale.ActionNone {
 			n.log.Info("dwnode: auto-scaler decision", "action", autoscale.ActionString(d.Action),
