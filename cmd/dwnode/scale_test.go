@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/dwsdk/distributed/runtime/swim"
 )
 
 // TestFailingScalerStartBacksOff: when the leader cannot start its
@@ -60,4 +62,35 @@ func TestFailingScalerStartBacksOff(t *testing.T) {
 	require.Equal(t, before+1, attempts())
 	s.step(ctx, end.Add(time.Second), true)
 	require.Equal(t, before+2, attempts(), "the backoff restarted from 1 s")
+}
+
+// TestClusterSizeCountsSuspectsAndStartingNodes: the node count the
+// auto-scaler sees (Executor.Nodes: "including nodes still starting")
+// counts suspect members, which are usually still running and only slow to
+// answer (ignoring them would add a node on every transient suspicion and
+// remove it again once the suspicion is refuted), and the children this
+// node started that have not joined SWIM yet; not dead or departed members,
+// nor a child that is already in SWIM's list in any state.
+func TestClusterSizeCountsSuspectsAndStartingNodes(t *testing.T) {
+	m := func(name string, s swim.State) memberInfo {
+		return memberInfo{Member: swim.Member{Name: name, State: s}}
+	}
+	for _, tc := range []struct {
+		name     string
+		members  []memberInfo
+		children []string
+		want     int
+	}{
+		{"alive", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateAlive)}, nil, 2},
+		{"suspect counts", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateSuspect), m("c", swim.StateAlive)}, nil, 3},
+		{"dead and left do not", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateDead), m("c", swim.StateLeft)}, nil, 1},
+		{"child still starting", []memberInfo{m("a", swim.StateAlive)}, []string{"a-x-0", "a-x-1"}, 3},
+		{"child joined", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateAlive)}, []string{"a-x-0"}, 2},
+		{"child leaving", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateLeft)}, []string{"a-x-0"}, 1},
+		{"child suspect", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateSuspect)}, []string{"a-x-0"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, clusterSize(tc.members, tc.children))
+		})
+	}
 }
