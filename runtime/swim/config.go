@@ -66,7 +66,14 @@ type Config struct {
 	TCPTimeout time.Duration
 
 	// ReapTime is how long dead and left members stay in the member list
-	// (so that their state keeps propagating) before they are forgotten.
+	// (so that their state keeps propagating) before they are forgotten,
+	// name included (a minute in DefaultLANConfig, at least
+	// GossipToTheDeadTime in every Default...Config). A member that comes
+	// back afterwards is a new member; stale suspicions and deaths of it
+	// are ignored, as they are for any unknown name. Broadcast origins
+	// that are not members are forgotten ReapTime after their last
+	// broadcast is, so the memory a member holds is bounded by the members
+	// and origins of the last two ReapTimes.
 	ReapTime time.Duration
 
 	// MTU is the largest UDP payload built; messages are compounded into
