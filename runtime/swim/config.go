@@ -15,9 +15,11 @@ type Config struct {
 	Name string
 	// BindAddr is the host:port the UDP and TCP listeners bind when Transport
 	// is nil ("127.0.0.1:0" picks a free port). The member advertises it to
-	// the others, except that an unspecified host (0.0.0.0, ::, the LAN
-	// default) is replaced by an interface address, private IPv4 preferred:
-	// bind a specific IP to choose which.
+	// the others, except that an unspecified host (0.0.0.0, the LAN
+	// default, or ::) is replaced by an interface address of that family,
+	// private before routable, loopback last (for :: an IPv4 address when
+	// no interface has an IPv6 one; for an empty host IPv4 first, as
+	// memberlist): bind a specific IP to choose which.
 	BindAddr string
 	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize
 	// bytes, and little enough for its alive news (name, address and Meta)
