@@ -24,8 +24,11 @@ type Engine struct {
 	buf    []buffered
 	bufLen int // encoded bytes in buf
 	peers  map[string]*peer
-	gone   map[string]uint64 // removed peers -> their last epoch
-	// departed holds the CRDT replica ids of nodes gone for good.
+	gone   map[string]goneNode // removed peers by name
+	// departed holds the CRDT replica ids of nodes gone for good, until
+	// their pruning is finished and no longer announced (see
+	// departure.announce): it holds the prunings under way, not every
+	// incarnation that ever left.
 	departed map[string]*departure
 	// annPruned, annForget and annForgetDigest cache the announcements
 	// envelopes carry (see departure.announce); annDirty says they must be
@@ -96,7 +99,7 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg:          c,
 		peers:        make(map[string]*peer),
-		gone:         make(map[string]uint64),
+		gone:         make(map[string]goneNode),
 		departed:     make(map[string]*departure),
 		fenceReplies: make(map[string]uint64),
 		notify:       make(chan struct{}, 1),
@@ -182,6 +185,7 @@ func (e *Engine) Tick() {
 		return
 	}
 	e.now++
+	clear(e.fenceReplies) // they rate-limit replies within one tick
 	e.takeDelta()
 	for _, p := range e.sortedPeers() {
 		e.sendTo(p)

@@ -84,11 +84,19 @@ func (e *Engine) Peers() []string {
 	return ids
 }
 
+// goneNode is what the engine keeps of a removed peer, so that the
+// messages of its incarnation stay refused: one entry per node name, not
+// per incarnation (a restart under the same name replaces it).
+type goneNode struct {
+	epoch   uint64 // its last epoch
+	replica string // the replica id of that incarnation, departed with it
+}
+
 // observe finds or creates the sender's peer record and tracks its epoch.
 // It returns nil when env comes from an incarnation that is over.
 func (e *Engine) observe(env *replicawire.Envelope) *peer {
 	if g, ok := e.gone[env.From]; ok {
-		if env.Epoch <= g {
+		if env.Epoch <= g.epoch {
 			e.replyFenced(env.From, env.Epoch, env.Replica)
 			return nil
 		}

@@ -46,6 +46,14 @@ import (
 //     well, again every
 //     RetransmitTicks during that window, because a full state from a peer
 //     that has not forgotten yet brings the marker back.
+//  4. Once the forgetting is no longer announced (digestForgetWindows
+//     forget windows later), the departure record is dropped: the records
+//     are the prunings under way, not every incarnation that ever left.
+//     The departed node's messages stay refused through what gone keeps of
+//     it (its last epoch and replica id, one entry per node name, replaced
+//     when it restarts), and a node still sending under the pruned id is
+//     still told so. A late announcement of a forgotten id creates no
+//     record (see onAnnounce).
 
 // Forgetter is implemented by states whose pruning leaves markers (runtime/
 // crdt's pruning markers) that can be dropped once every live replica holds
@@ -103,7 +111,7 @@ func (e *Engine) removePeer(id string, dead bool) error {
 		return nil
 	}
 	delete(e.peers, id)
-	e.gone[id] = p.epoch
+	e.gone[id] = goneNode{epoch: p.epoch, replica: p.replica}
 	e.reclaim()
 	if p.replica == "" || p.replica == e.cfg.Replica {
 		return e.tryPrune()
@@ -325,10 +333,18 @@ func (e *Engine) tryForget() {
 	}
 	var forget []string
 	for r, d := range e.departed {
-		if d.announce(e.now, e.cfg.ForgetTicks) != d.ann {
+		a := d.announce(e.now, e.cfg.ForgetTicks)
+		if a != d.ann {
 			e.annDirty = true
 		}
 		if d.finished {
+			if a == 0 {
+				// Every live peer held the marker and has been told to
+				// forget it; the node's messages stay refused through
+				// gone. Nothing needs the record any more.
+				delete(e.departed, r)
+				e.annDirty = true
+			}
 			continue
 		}
 		if d.forgetAt == 0 && d.pruned && d.ackedAt == 0 && e.holdsMarker(d) {
@@ -388,13 +404,31 @@ func (e *Engine) holdsMarker(d *departure) bool {
 }
 
 // onAnnounce takes in the pruned and forgotten replica ids a peer announced.
+//
+// A forgotten id this engine keeps no record of (it never heard of the
+// pruning, or its record was dropped once the forgetting was over here) is
+// forgotten at once and gets no record: the record would announce the
+// forgetting again, and a peer that dropped its own record would take that
+// for news and announce it back, so two nodes could keep each other's
+// records alive for ever. Such a node re-applies the forgetting on every
+// announcement it receives instead of in a window of its own.
 func (e *Engine) onAnnounce(pruned, forget []string) {
 	for _, r := range pruned {
+		if e.departed[r] == nil && slices.Contains(forget, r) {
+			continue // handled with forget below
+		}
 		e.learnPruned(r)
 	}
 	var now []string
 	for _, r := range forget {
-		d := e.learnPruned(r)
+		d := e.departed[r]
+		if d == nil {
+			if _, ok := e.fencePruned(r); ok {
+				now = append(now, r)
+			}
+			continue
+		}
+		d = e.learnPruned(r)
 		switch {
 		case d == nil:
 		case d.forgetAt == 0 && !d.finished:
@@ -412,11 +446,8 @@ func (e *Engine) onAnnounce(pruned, forget []string) {
 // incarnation: its messages are ignored from now on. When r is this node's
 // own replica id, this node is fenced.
 func (e *Engine) learnPruned(r string) *departure {
-	if r == "" {
-		return nil
-	}
-	if r == e.cfg.Replica {
-		e.fence()
+	node, ok := e.fencePruned(r)
+	if !ok {
 		return nil
 	}
 	d := e.departed[r]
@@ -429,15 +460,33 @@ func (e *Engine) learnPruned(r string) *departure {
 		d.setDone(e.now)
 		e.annDirty = true
 	}
+	if node != "" {
+		d.node = node
+	}
+	return d
+}
+
+// fencePruned refuses the incarnation of the pruned replica id r from now
+// on: a peer writing under r is removed (its node name is returned), and
+// when r is this node's own replica id, this node is fenced. It reports
+// false when there is nothing more to do about r here.
+func (e *Engine) fencePruned(r string) (node string, ok bool) {
+	if r == "" {
+		return "", false
+	}
+	if r == e.cfg.Replica {
+		e.fence()
+		return "", false
+	}
 	for id, p := range e.peers {
 		if p.replica == r {
-			d.node = id
+			node = id
 			delete(e.peers, id)
-			e.gone[id] = p.epoch
+			e.gone[id] = goneNode{epoch: p.epoch, replica: r}
 			e.reclaim()
 		}
 	}
-	return d
+	return node, true
 }
 
 // fence stops this node for good: a peer announced its replica id pruned,
@@ -503,9 +552,13 @@ func (e *Engine) refreshAnnouncements() {
 
 // replyFenced tells the node of an incarnation this engine removed, which
 // is still sending, that its replica id was pruned, at most once a tick.
+// The pruning is known from the departure record, or, once that is
+// dropped (the pruning finished), from what gone keeps of the node.
 func (e *Engine) replyFenced(from string, epoch uint64, replica string) {
 	d := e.departed[replica]
-	if d == nil || !d.done || e.fenceReplies[from] == e.now+1 {
+	pruned := d != nil && d.done ||
+		d == nil && replica != "" && e.gone[from].replica == replica
+	if !pruned || e.fenceReplies[from] == e.now+1 {
 		return
 	}
 	e.fenceReplies[from] = e.now + 1

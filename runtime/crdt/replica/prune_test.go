@@ -423,3 +423,127 @@ func TestPruneUnderSteadyWrites(t *testing.T) {
 		})
 	}
 }
+
+// records returns how many departure records the engine keeps, and fails
+// when one is kept although its pruning finished and it announces nothing
+// any more (a record no peer can still need).
+func (c *cluster) records(id string) int {
+	c.t.Helper()
+	e := c.eng[id]
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for r, d := range e.departed {
+		require.False(c.t, d.finished && d.announce(e.now, e.cfg.ForgetTicks) == 0,
+			"%s keeps the record of %s, finished %d ticks ago", id, r, e.now-d.forgetAt)
+	}
+	return len(e.departed)
+}
+
+// TestDepartureRecordsBoundedUnderChurn: node c comes and goes forty times,
+// restarting under a new epoch and replica id or leaving gracefully first,
+// and writes in every incarnation; then it dies for good. Every departed
+// incarnation is pruned and its marker forgotten, and the survivors keep a
+// departure record only while its pruning is under way or still announced:
+// the records do not grow with the number of incarnations, and once the
+// churn stops none is left. Late deltas and states of forgotten
+// incarnations are still refused (the dead node is told it was pruned),
+// nothing is counted twice, and a late announcement of a forgotten replica
+// id brings no record back. The churn runs on a lossy network.
+func TestDepartureRecordsBoundedUnderChurn(t *testing.T) {
+	for _, seed := range seeds(t, 3) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { departureChurn(t, seed) })
+	}
+}
+
+func departureChurn(t *testing.T, seed uint64) {
+	t.Logf("seed %d (replay with REPLICA_SEED=%d)", seed, seed)
+	c := newGCluster(t, seed, lossy(rand.New(rand.NewPCG(seed, 7))), 3, func(cfg *Config) { cfg.AntiEntropyTicks = 2 })
+	survivors := []string{"a", "b"}
+	type late struct {
+		epoch   uint64
+		replica string
+		state   []byte
+	}
+	var zombies []late
+	lastOf := func() late {
+		st, err := c.gc["c"].Snapshot()
+		require.NoError(t, err)
+		return late{c.eng["c"].Epoch(), string(c.gc["c"].id), st}
+	}
+	forgotten := func(old string) {
+		c.until("the old incarnation pruned and forgotten", 200, func() bool {
+			for _, id := range c.ids {
+				if c.gc[id].mentions(old) || c.gc[id].markers() != 0 || len(c.eng[id].Departed()) != 0 {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	most := 0
+	const incarnations = 40
+	for i := range incarnations {
+		c.inc("c", 1+uint64(i%3))
+		c.inc(survivors[i%2], 1)
+		c.settleGC(100)
+		old := lastOf()
+		if i == 0 {
+			zombies = append(zombies, old)
+		}
+		if i%2 == 1 { // a graceful leave before the restart
+			for _, s := range survivors {
+				require.NoError(t, c.eng[s].RemovePeer("c"))
+			}
+		}
+		c.start("c")
+		for _, id := range c.ids {
+			c.eng["c"].AddPeer(id)
+			c.eng[id].AddPeer("c")
+		}
+		forgotten(old.replica)
+		for _, s := range survivors {
+			most = max(most, c.records(s))
+		}
+	}
+	c.inc("c", 3)
+	c.settleGC(100)
+	zombies = append(zombies, lastOf())
+	c.kill("c")
+	c.declareDead("c", survivors...)
+	forgotten(zombies[1].replica)
+	t.Logf("at most %d departure records held during %d incarnations", most, incarnations)
+	require.Less(t, most, incarnations/4, "departure records grow with the incarnations")
+	c.until("every departure record dropped", 500, func() bool {
+		return c.records("a")+c.records("b") == 0
+	})
+	want := c.gcTotal(nil)
+
+	// Node c, cut off all along, sends the stream and full state of its
+	// first and last incarnations at last: refused, and told that its
+	// last replica id was pruned.
+	c.net.Isolate("c", false)
+	c.net.faults = Faults{} // the replies are checked one by one
+	for _, s := range survivors {
+		for _, z := range zombies {
+			env := &replicawire.Envelope{From: "c", Epoch: z.epoch, Replica: z.replica, To: s,
+				Deltas: &replicawire.Deltas{Items: []replicawire.Delta{{Seq: 1, Data: z.state}}},
+				State:  &replicawire.State{Seq: 1, Data: z.state}}
+			require.NoError(t, c.eng[s].Handle(env))
+			require.Equal(t, want, c.gc[s].value(), "a late message of a forgotten incarnation was merged")
+			require.False(t, c.gc[s].mentions(z.replica))
+		}
+		to, env, ok := c.net.Next()
+		require.True(t, ok, "%s told the dead node nothing", s)
+		require.Equal(t, "c", to)
+		require.Equal(t, []string{zombies[1].replica}, env.Pruned)
+		_, _, ok = c.net.Next()
+		require.False(t, ok)
+	}
+	// A late announcement of a forgotten id (a peer's last forget window)
+	// drops a marker that came back, and starts nothing again.
+	require.NoError(t, c.eng["a"].Handle(&replicawire.Envelope{From: "b", Epoch: c.eng["b"].Epoch(), Replica: string(c.gc["b"].id),
+		To: "a", ToEpoch: c.eng["a"].Epoch(), Pruned: []string{zombies[1].replica}, Forget: []string{zombies[1].replica}}))
+	require.Zero(t, c.records("a"))
+	c.settleGC(100)
+	require.Equal(t, want, c.gc["a"].value())
+}
