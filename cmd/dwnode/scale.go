@@ -33,8 +33,20 @@ type leaderScaler struct {
 	cancel  context.CancelFunc // of the running scaler, while leader
 	done    chan struct{}
 	stopped bool
-	last    autoscale.Decision
+
+	// failures and retryAt pace start attempts after failures (a broken
+	// data directory, cgroup files that cannot be read): retried after
+	// startRetryMin, doubling up to startRetryMax, from scratch after a
+	// success or a leadership change. Used by run's goroutine only.
+	failures int
+	retryAt  time.Time
 }
+
+// The backoff between failed attempts to start the auto-scaler.
+const (
+	startRetryMin = time.Second
+	startRetryMax = time.Minute
+)
 
 func newLeaderScaler(n *Node) *leaderScaler { return &leaderScaler{n: n} }
 
@@ -51,24 +63,39 @@ func (s *leaderScaler) run(ctx context.Context) error {
 		}
 	}()
 	for {
-		s.mu.Lock()
-		running, stopped := s.cancel != nil, s.stopped
-		s.mu.Unlock()
-		leader := s.n.kv.isLeader()
-		switch {
-		case leader && !running && !stopped:
-			if err := s.start(ctx); err != nil {
-				s.n.log.Error("dwnode: auto-scaler", "err", err)
-			}
-		case running && (!leader || stopped):
-			s.halt()
-		}
+		s.step(ctx, time.Now(), s.n.kv.isLeader())
 		select {
 		case <-ctx.Done():
 			s.halt()
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// step is one pass of run's loop at time now: it starts the scaler when
+// this node is the leader (after a failed start, once the backoff has
+// passed) and stops it when it no longer is.
+func (s *leaderScaler) step(ctx context.Context, now time.Time, leader bool) {
+	s.mu.Lock()
+	running, stopped := s.cancel != nil, s.stopped
+	s.mu.Unlock()
+	switch {
+	case !leader || stopped:
+		s.failures, s.retryAt = 0, time.Time{}
+		if running {
+			s.halt()
+		}
+	case !running && !now.Before(s.retryAt):
+		if err := s.start(ctx); err != nil {
+			wait := startRetryMin << min(s.failures, 16)
+			wait = min(wait, startRetryMax)
+			s.failures++
+			s.retryAt = now.Add(wait)
+			s.n.log.Error("dwnode: auto-scaler did not start", "err", err, "attempt", s.failures, "retry_in", wait)
+			return
+		}
+		s.failures, s.retryAt = 0, time.Time{}
 	}
 }
 
@@ -114,9 +141,6 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		return err
 	}
 	a.OnDecision(func(d autoscale.Decision) {
-		s.mu.Lock()
-		s.last = d
-		s.mu.Unlock()
 		n.metrics.scale.WithLabelValues(autoscale.ActionString(d.Action)).Inc()
 		if d.Action != autoscale.ActionNone {
 			n.log.Info("dwnode: auto-scaler decision", "action", autoscale.ActionString(d.Action),
@@ -170,12 +194,17 @@ func (s *leaderScaler) stop() {
 	s.halt()
 }
 
+// childPrefix starts the names of the nodes this node starts:
+// PREFIX-INDEX, INDEX counting from 0 (Processes' NodeSpec.Index).
+func (s *leaderScaler) childPrefix() string {
+	return s.n.cfg.Name + "-" + strconv.FormatUint(s.n.epoch/1e6%46656, 36)
+}
+
 // childArgs are the flags of a node this node starts: its own settings,
 // fresh ports, a data directory next to its own, joining through it.
 func (s *leaderScaler) childArgs() []string {
 	c := s.n.cfg
-	prefix := c.Name + "-" + strconv.FormatUint(s.n.epoch/1e6%46656, 36)
-	name := prefix + "-{{.Index}}"
+	name := s.childPrefix() + "-{{.Index}}"
 	args := []string{
 		"-name", name,
 		"-data", filepath.Join(filepath.Dir(filepath.Clean(c.DataDir)), name),
@@ -205,15 +234,15 @@ func (s *leaderScaler) childArgs() []string {
 	return args
 }
 
-// clusterLoad sums the request rates of the alive members: the cluster's
-// queue depth as the auto-scaler sees it (it divides by the node count). A
-// member that does not answer makes the metric unreadable, which never
-// causes a scale-down.
+// clusterLoad sums the request rates of the members that count as nodes
+// (alive or suspect, see clusterSize): the cluster's queue depth as the
+// auto-scaler sees it (it divides by the node count). A member that does
+// not answer makes the metric unreadable, which never causes a scale-down.
 func (s *leaderScaler) clusterLoad(ctx context.Context) (float64, error) {
 	total := s.n.load.value()
 	var errs []error
 	for _, m := range s.n.members() {
-		if m.Name == s.n.cfg.Name || m.State != swim.StateAlive || m.meta.HTTPAddr == "" {
+		if m.Name == s.n.cfg.Name || !up(m) || m.meta.HTTPAddr == "" {
 			continue
 		}
 		h, err := s.n.peerHealth(ctx, m.meta.HTTPAddr)
@@ -229,16 +258,17 @@ func (s *leaderScaler) clusterLoad(ctx context.Context) (float64, error) {
 	return total, nil
 }
 
-// clusterExecutor is the auto-scaler's Executor: the node count is SWIM's
-// alive members; scale-up starts processes; scale-down asks the youngest
-// other members to leave.
+// clusterExecutor is the auto-scaler's Executor: the node count is
+// clusterSize; scale-up starts processes; scale-down asks the youngest
+// other alive members to leave.
 type clusterExecutor struct{ s *leaderScaler }
 
 var _ autoscale.Executor = (*clusterExecutor)(nil)
 
-func (e *clusterExecutor) alive() []memberInfo {
+// alive are the members of ms that are alive: the candidates to leave.
+func alive(ms []memberInfo) []memberInfo {
 	var out []memberInfo
-	for _, m := range e.s.n.members() {
+	for _, m := range ms {
 		if m.State == swim.StateAlive {
 			out = append(out, m)
 		}
@@ -246,23 +276,66 @@ func (e *clusterExecutor) alive() []memberInfo {
 	return out
 }
 
-func (e *clusterExecutor) Nodes(context.Context) (int, error) { return len(e.alive()), nil }
+// clusterSize is the node count the auto-scaler works with (Executor.Nodes
+// includes nodes still starting): the members alive or suspect, plus the
+// children this node started that are not in SWIM's list yet. A suspect is
+// usually running and only slow to answer; leaving it out would add a node
+// on every transient suspicion, to remove it again once refuted. A dead one
+// stops counting when SWIM declares it so, as a Kubernetes pod counts until
+// it is gone. A child in the list in any state is counted by its state.
+func clusterSize(ms []memberInfo, children []string) int {
+	n := 0
+	listed := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		listed[m.Name] = true
+		if up(m) {
+			n++
+		}
+	}
+	for _, c := range children {
+		if !listed[c] {
+			n++
+		}
+	}
+	return n
+}
+
+// up reports whether a member counts as a node: alive or suspect.
+func up(m memberInfo) bool { return m.State == swim.StateAlive || m.State == swim.StateSuspect }
+
+// size is clusterSize of ms and this node's children.
+func (e *clusterExecutor) size(ms []memberInfo) int { return clusterSize(ms, e.s.children()) }
+
+// children names the nodes this node started that are still running.
+func (s *leaderScaler) children() []string {
+	if s.procs == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range s.procs.Running() {
+		out = append(out, s.childPrefix()+"-"+strconv.Itoa(c.Index))
+	}
+	return out
+}
+
+func (e *clusterExecutor) Nodes(context.Context) (int, error) { return e.size(e.s.n.members()), nil }
 
 func (e *clusterExecutor) ScaleUp(ctx context.Context, k int) (autoscale.Result, error) {
-	before := len(e.alive())
+	before := e.size(e.s.n.members())
 	r, err := e.s.procs.ScaleUp(ctx, k)
 	r.Before, r.After = before, before+r.Changed
 	return r, err
 }
 
 func (e *clusterExecutor) ScaleDown(ctx context.Context, k int) (autoscale.Result, error) {
-	alive := e.alive()
-	r := autoscale.Result{Before: len(alive), After: len(alive)}
+	ms := e.s.n.members()
+	before := e.size(ms)
+	r := autoscale.Result{Before: before, After: before}
 	if k < 1 {
 		return r, autoscale.ErrInvalidRequest
 	}
 	var victims []memberInfo
-	for _, m := range alive {
+	for _, m := range alive(ms) {
 		if m.Name != e.s.n.cfg.Name && m.meta.HTTPAddr != "" {
 			victims = append(victims, m)
 		}

@@ -138,6 +138,8 @@ func (e *Executor) ScaleDown(ctx context.Context, n int) (autoscale.Result, erro
 
 // change reads the scale, sets replicas to current+delta and writes it back
 // with the resourceVersion it read; on a conflict it re-reads and retries.
+// The Result's After is spec.replicas of the Scale the API server answered
+// the update with.
 func (e *Executor) change(ctx context.Context, delta int) (autoscale.Result, error) {
 	var res autoscale.Result
 	attempts := 0
@@ -154,10 +156,13 @@ func (e *Executor) change(ctx context.Context, delta int) (autoscale.Result, err
 			return nil
 		}
 		s.Spec.Replicas = int32(after)
-		if _, err := e.updateScale(ctx, s); err != nil {
+		stored, err := e.updateScale(ctx, s)
+		if err != nil {
 			return err
 		}
-		res.After = after
+		// What the API server stored, which an admission webhook or a
+		// policy may have changed from what was asked.
+		res.After = int(stored.Spec.Replicas)
 		return nil
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -42,6 +43,10 @@ type apiServer struct {
 	// beforeUpdate, if set, runs inside each PUT before the version check
 	// (to simulate another writer).
 	beforeUpdate func(n int32)
+	// admit, if set, changes the replicas a PUT asks for before they are
+	// stored, as a mutating admission webhook or a LimitRange-like policy
+	// would; the answer carries the stored count.
+	admit func(replicas int32) int32
 }
 
 func newAPIServer(t *testing.T, kind Kind, replicas int32) *apiServer {
@@ -85,10 +90,13 @@ func newAPIServer(t *testing.T, kind Kind, replicas int32) *apiServer {
 		if scale.ResourceVersion != rv {
 			return true, nil, apierrors.NewConflict(s.gvr.GroupResource(), name, errors.New("the object has been modified"))
 		}
-		if err := s.setReplicas(scale.Spec.Replicas); err != nil {
+		out := scale.DeepCopy()
+		if s.admit != nil {
+			out.Spec.Replicas = s.admit(out.Spec.Replicas)
+		}
+		if err := s.setReplicas(out.Spec.Replicas); err != nil {
 			return true, nil, err
 		}
-		out := scale.DeepCopy()
 		_, out.ResourceVersion, _ = s.workload()
 		return true, out, nil
 	})
@@ -136,27 +144,31 @@ func (s *apiServer) setReplicas(r int32) error {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// threeToFive returns an executor of the workload of client, checking
+// that it reads 3 replicas and scales them up to 5.
+func threeToFive(t *testing.T, client kubernetes.Interface, kind Kind) *Executor {
+	t.Helper()
+	e, err := New(Config{Client: client, Namespace: ns, Name: name, Kind: kind, Logger: quiet()})
+	require.NoError(t, err)
+	n, err := e.Nodes(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	res, err := e.ScaleUp(context.Background(), 2)
+	require.NoError(t, err)
+	require.Equal(t, autoscale.Result{Changed: 2, Before: 3, After: 5, Nodes: res.Nodes}, res)
+	return e
+}
+
 func TestScaleDeploymentAndStatefulSet(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range []Kind{Deployment, StatefulSet} {
 		t.Run(string(kind), func(t *testing.T) {
 			api := newAPIServer(t, kind, 3)
-			e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: kind, Logger: quiet()})
-			require.NoError(t, err)
-
-			n, err := e.Nodes(ctx)
-			require.NoError(t, err)
-			require.Equal(t, 3, n)
-
-			res, err := e.ScaleUp(ctx, 2)
-			require.NoError(t, err)
-			require.Equal(t, 3, res.Before)
-			require.Equal(t, 5, res.After)
-			require.Equal(t, 2, res.Changed)
+			e := threeToFive(t, api, kind)
 			r, _, _ := api.workload()
 			require.Equal(t, int32(5), r, "the workload's spec.replicas changed")
 
-			res, err = e.ScaleDown(ctx, 1)
+			res, err := e.ScaleDown(ctx, 1)
 			require.NoError(t, err)
 			require.Equal(t, 1, res.Changed)
 			r, _, _ = api.workload()
@@ -202,6 +214,26 @@ func TestConflictIsRetried(t *testing.T) {
 	require.Equal(t, int32(12), r)
 }
 
+// TestResultIsWhatTheAPIServerStored: the API server may store another
+// replica count than the one asked for (a mutating admission webhook
+// capping it); Result.After, Changed and the StatefulSet's pod names come
+// from the Scale it answered, not from the request, and the scaler reports
+// the shortfall.
+func TestResultIsWhatTheAPIServerStored(t *testing.T) {
+	api := newAPIServer(t, StatefulSet, 3)
+	api.admit = func(r int32) int32 { return min(r, 4) }
+	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet()})
+	require.NoError(t, err)
+	res, err := e.ScaleUp(context.Background(), 3)
+	require.NoError(t, err)
+	require.Equal(t, autoscale.Result{Changed: 1, Nodes: []string{"dwnode-3"}, Before: 3, After: 4}, res)
+
+	d := evaluateHot(t, e)
+	require.Equal(t, int32(2), d.Event.Requested, "50 %% of 4 nodes")
+	require.Equal(t, int32(4), d.Event.After, "the webhook kept it at 4")
+	require.True(t, autoscale.Blocked(d, autoscale.BlockExecutor), "the shortfall is reported: %+v", d.Blocked)
+}
+
 func TestPersistentConflictFails(t *testing.T) {
 	api := newAPIServer(t, StatefulSet, 3)
 	api.beforeUpdate = func(int32) { require.NoError(t, api.setReplicas(7)) }
@@ -232,11 +264,10 @@ func TestErrors(t *testing.T) {
 	require.ErrorIs(t, err, autoscale.ErrInvalidRequest)
 }
 
-// TestDrivesTheScaler wires the production scaler to the executor.
-func TestDrivesTheScaler(t *testing.T) {
-	api := newAPIServer(t, StatefulSet, 4)
-	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet()})
-	require.NoError(t, err)
+// evaluateHot runs one evaluation of the production scaler (default
+// policy) over e with the CPU above its scale-up threshold.
+func evaluateHot(t *testing.T, e *Executor) autoscale.Decision {
+	t.Helper()
 	cfg := autoscale.DefaultConfig()
 	cfg.Logger = quiet()
 	metrics := autoscale.NewStaticMetrics(map[string]float64{autoscale.MetricCPU: 90, autoscale.MetricMemory: 50, autoscale.MetricQueueDepth: 0})
@@ -244,6 +275,15 @@ func TestDrivesTheScaler(t *testing.T) {
 	require.NoError(t, err)
 	d, err := s.Evaluate(context.Background())
 	require.NoError(t, err)
+	return d
+}
+
+// TestDrivesTheScaler wires the production scaler to the executor.
+func TestDrivesTheScaler(t *testing.T) {
+	api := newAPIServer(t, StatefulSet, 4)
+	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet()})
+	require.NoError(t, err)
+	d := evaluateHot(t, e)
 	require.Equal(t, []string{"dwnode-4", "dwnode-5"}, d.Event.Nodes)
 	r, _, _ := api.workload()
 	require.Equal(t, int32(6), r)

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dwsdk/distributed/runtime/swim"
+)
+
+// TestFailingScalerStartBacksOff: when the leader cannot start its
+// auto-scaler (here its data directory cannot hold the children's log),
+// it retries with a capped exponential backoff rather than on every 200 ms
+// tick, and a leadership change starts the backoff afresh. The loop is
+// driven with a virtual clock; each attempt logs one error.
+func TestFailingScalerStartBacksOff(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	var logs bytes.Buffer
+	n := &Node{cfg: Config{Autoscale: true, DataDir: filepath.Join(blocker, "data")},
+		log: slog.New(slog.NewTextHandler(&logs, nil))}
+	s := newLeaderScaler(n)
+	attempts := func() int { return strings.Count(logs.String(), "level=ERROR") }
+
+	ctx := context.Background()
+	t0 := time.Unix(1000, 0)
+	const tick = 200 * time.Millisecond
+	var at []time.Duration // when start was attempted, since t0
+	for now := time.Duration(0); now <= 5*time.Minute; now += tick {
+		before := attempts()
+		s.step(ctx, t0.Add(now), true)
+		if attempts() > before {
+			at = append(at, now)
+		}
+	}
+	sec := func(s ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range s {
+			out = append(out, time.Duration(x)*time.Second)
+		}
+		return out
+	}
+	require.Equal(t, sec(0, 1, 3, 7, 15, 31, 63, 123, 183, 243), at,
+		"retries 1 s apart, doubling up to a minute")
+	require.Contains(t, logs.String(), "not a directory", "the error is logged")
+	require.Contains(t, logs.String(), "retry_in=1m0s")
+
+	// Losing and regaining leadership retries at once, then 1 s later.
+	end := t0.Add(5 * time.Minute)
+	s.step(ctx, end, false)
+	before := attempts()
+	s.step(ctx, end, true)
+	require.Equal(t, before+1, attempts(), "a new leadership term retries at once")
+	s.step(ctx, end.Add(999*time.Millisecond), true)
+	require.Equal(t, before+1, attempts())
+	s.step(ctx, end.Add(time.Second), true)
+	require.Equal(t, before+2, attempts(), "the backoff restarted from 1 s")
+}
+
+// TestClusterSizeCountsSuspectsAndStartingNodes: the node count the
+// auto-scaler sees (Executor.Nodes: "including nodes still starting")
+// counts suspect members, which are usually still running and only slow to
+// answer (ignoring them would add a node on every transient suspicion and
+// remove it again once the suspicion is refuted), and the children this
+// node started that have not joined SWIM yet; not dead or departed members,
+// nor a child that is already in SWIM's list in any state.
+func TestClusterSizeCountsSuspectsAndStartingNodes(t *testing.T) {
+	m := func(name string, s swim.State) memberInfo {
+		return memberInfo{Member: swim.Member{Name: name, State: s}}
+	}
+	for _, tc := range []struct {
+		name     string
+		members  []memberInfo
+		children []string
+		want     int
+	}{
+		{"alive", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateAlive)}, nil, 2},
+		{"suspect counts", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateSuspect), m("c", swim.StateAlive)}, nil, 3},
+		{"dead and left do not", []memberInfo{m("a", swim.StateAlive), m("b", swim.StateDead), m("c", swim.StateLeft)}, nil, 1},
+		{"child still starting", []memberInfo{m("a", swim.StateAlive)}, []string{"a-x-0", "a-x-1"}, 3},
+		{"child joined", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateAlive)}, []string{"a-x-0"}, 2},
+		{"child leaving", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateLeft)}, []string{"a-x-0"}, 1},
+		{"child suspect", []memberInfo{m("a", swim.StateAlive), m("a-x-0", swim.StateSuspect)}, []string{"a-x-0"}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, clusterSize(tc.members, tc.children))
+		})
+	}
+}
