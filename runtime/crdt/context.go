@@ -143,12 +143,21 @@ func (c *CausalContext) Merge(o *CausalContext) {
 // could reach.
 const maxDotCounter = 1 << 63
 
+// checkCounter returns an error wrapping ErrInvalid when r's dot counter n
+// is above maxDotCounter.
+func checkCounter(r ReplicaID, n uint64) error {
+	if n > maxDotCounter {
+		return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, n, uint64(maxDotCounter))
+	}
+	return nil
+}
+
 // checkCounters returns an error wrapping ErrInvalid when v holds a counter
 // above maxDotCounter.
 func checkCounters(v VersionVector) error {
 	for r, n := range v {
-		if n > maxDotCounter {
-			return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, n, uint64(maxDotCounter))
+		if err := checkCounter(r, n); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -162,8 +171,8 @@ func (c *CausalContext) checkCounters() error {
 	}
 	for r, m := range c.cloud {
 		for k := range m {
-			if k > maxDotCounter {
-				return fmt.Errorf("%w: dot counter %s:%d above %d", ErrInvalid, r, k, uint64(maxDotCounter))
+			if err := checkCounter(r, k); err != nil {
+				return err
 			}
 		}
 	}

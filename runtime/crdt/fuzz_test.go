@@ -121,18 +121,24 @@ func TestMergeOfHugeContextDoesNotWalkIt(t *testing.T) {
 // counter 0, an element no remove can reach.
 func TestDecodeRefusesDotCountersNearTheTop(t *testing.T) {
 	set := orsetHarness()
-	for name, seed := range map[string]func(*ORSet[string]){
-		"vector": func(s *ORSet[string]) { s.SeedDots("a", 1<<63+1) },
-		"cloud":  func(s *ORSet[string]) { s.k.ctx.Add(Dot{Replica: "a", Counter: 1<<64 - 1}) },
+	// one message wherever the counter sits
+	const tooHigh = "dot counter a:18446744073709551615 above 9223372036854775808"
+	for name, tc := range map[string]struct {
+		seed func(*ORSet[string])
+		want string
+	}{
+		"vector": {func(s *ORSet[string]) { s.SeedDots("a", 1<<63+1) }, "dot counter a:9223372036854775809 above 9223372036854775808"},
+		"cloud":  {func(s *ORSet[string]) { s.k.ctx.Add(Dot{Replica: "a", Counter: 1<<64 - 1}) }, tooHigh},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var bad ORSet[string]
-			seed(&bad)
+			tc.seed(&bad)
 			_, err := set.decode(set.encode(&bad))
 			require.ErrorIs(t, err, ErrInvalid)
-			require.ErrorContains(t, err, "dot counter a:")
+			require.ErrorContains(t, err, tc.want)
 			_, err = set.fromJS(set.toJSON(&bad))
 			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, tc.want)
 		})
 	}
 	t.Run("map high-water", func(t *testing.T) {
@@ -141,8 +147,10 @@ func TestDecodeRefusesDotCountersNearTheTop(t *testing.T) {
 		bad.raiseHW("a", 1<<64-1)
 		_, err := h.decode(h.encode(&bad))
 		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorContains(t, err, tooHigh)
 		_, err = h.fromJS(h.toJSON(&bad))
 		require.ErrorIs(t, err, ErrInvalid)
+		require.ErrorContains(t, err, tooHigh)
 	})
 	// the largest counter accepted still leaves room for the next dot
 	var top ORSet[string]
