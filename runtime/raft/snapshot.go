@@ -224,6 +224,12 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 		defer fs.Release()
 		meta, err := n.writeSnapshot(meta, func(s SnapshotSink) error { return fs.Persist(s) })
 		<-n.snapSem
+		if reply == nil {
+			// Pause the next automatic attempt before releasing the
+			// index: the applier starts one as soon as it sees the
+			// threshold passed again.
+			answer(meta, err)
+		}
 		n.releaseSnapshot(applied, err == nil)
 		if err == nil {
 			select {
@@ -232,7 +238,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 				err = ErrClosed
 			}
 		}
-		answer(meta, err)
+		if reply != nil {
+			answer(meta, err)
+		}
 	}()
 }
 
