@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -402,4 +403,34 @@ func TestSnapshotRetryAfterTwoFailedWrites(t *testing.T) {
 	snaps.result <- nil
 	require.NoError(t, <-errs)
 	require.Equal(t, a, lastSnapIndex(l))
+}
+
+// Snapshots may be stored out of order (a follower's own snapshot ends
+// after it installed the leader's newer one; two CreateSnapshot calls take
+// turns as the scheduler picks). MemSnapshotStore's Open returned the one
+// closed last, not the newest: the applier then stopped the node with
+// ErrStorage, and a restart found the log compacted past its snapshot.
+func TestMemSnapshotStoreKeepsNewest(t *testing.T) {
+	s := NewMemSnapshotStore()
+	create := func(index, term uint64) SnapshotSink {
+		k, err := s.Create(raftwire.SnapshotMeta{Index: index, Term: term})
+		require.NoError(t, err)
+		_, err = k.Write([]byte(fmt.Sprint(index, term)))
+		require.NoError(t, err)
+		return k
+	}
+	older, newer := create(5, 2), create(10, 2)
+	require.NoError(t, newer.Close())
+	require.NoError(t, older.Close())
+	meta, _, err := s.Open()
+	require.NoError(t, err)
+	require.Equal(t, uint64(10), meta.Index)
+
+	require.NoError(t, create(10, 3).Close()) // a later leader's, same index
+	meta, rc, err := s.Open()
+	require.NoError(t, err)
+	require.Equal(t, raftwire.SnapshotMeta{Index: 10, Term: 3, Size: 4}, meta)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.Equal(t, "10 3", string(b))
 }
