@@ -15,9 +15,11 @@ type Config struct {
 	Name string
 	// BindAddr is the host:port the UDP and TCP listeners bind when Transport
 	// is nil ("127.0.0.1:0" picks a free port). The member advertises it to
-	// the others, except that an unspecified host (0.0.0.0, ::, the LAN
-	// default) is replaced by an interface address, private IPv4 preferred:
-	// bind a specific IP to choose which.
+	// the others, except that an unspecified host (0.0.0.0, the LAN
+	// default, or ::) is replaced by an interface address of that family,
+	// private before routable, loopback last (for :: an IPv4 address when
+	// no interface has an IPv6 one; for an empty host IPv4 first, as
+	// memberlist): bind a specific IP to choose which.
 	BindAddr string
 	// Meta is the member's metadata, gossiped with it; at most MetaMaxSize
 	// bytes, and little enough for its alive news (name, address and Meta)
@@ -66,7 +68,14 @@ type Config struct {
 	TCPTimeout time.Duration
 
 	// ReapTime is how long dead and left members stay in the member list
-	// (so that their state keeps propagating) before they are forgotten.
+	// (so that their state keeps propagating) before they are forgotten,
+	// name included (a minute in DefaultLANConfig, at least
+	// GossipToTheDeadTime in every Default...Config). A member that comes
+	// back afterwards is a new member; stale suspicions and deaths of it
+	// are ignored, as they are for any unknown name. Broadcast origins
+	// that are not members are forgotten ReapTime after their last
+	// broadcast is, so the memory a member holds is bounded by the members
+	// and origins of the last two ReapTimes.
 	ReapTime time.Duration
 
 	// MTU is the largest UDP payload built; messages are compounded into

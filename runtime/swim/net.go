@@ -98,10 +98,19 @@ func advertiseAddr(asked net.IP, bound *net.TCPAddr) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list interface addresses: %w", err)
 	}
-	// Go listens dual-stack on "0.0.0.0" as on "::", but someone who asked
-	// for 0.0.0.0 wants to be reached over IPv4.
-	v4only := ok && ip.Is4() || ok && ip.Is4In6()
-	best, ok := pickAdvertiseIP(addrs, v4only)
+	// Go listens dual-stack on "0.0.0.0" as on "::" where it can, but
+	// someone who asked for 0.0.0.0 wants to be reached over IPv4, and
+	// someone who asked for :: over IPv6: where the system cannot map IPv4
+	// into an IPv6 socket (OpenBSD, DragonFly), :: listens to IPv6 alone.
+	// An empty host (":7946") keeps memberlist's IPv4 preference.
+	fam := preferIPv4
+	switch {
+	case ok && (ip.Is4() || ip.Is4In6()):
+		fam = onlyIPv4
+	case ok:
+		fam = preferIPv6
+	}
+	best, ok := pickAdvertiseIP(addrs, fam)
 	if !ok {
 		return "", errors.New("bound to an unspecified address and no interface has a usable one: bind a specific IP")
 	}
@@ -133,26 +142,36 @@ func upInterfaceAddrs() ([]netip.Addr, error) {
 	return out, nil
 }
 
+// ipFamily is the address family an unspecified bind asks to advertise.
+type ipFamily uint8
+
+const (
+	preferIPv4 ipFamily = iota // no host given: IPv4 first, as memberlist
+	onlyIPv4                   // 0.0.0.0
+	preferIPv6                 // ::
+)
+
 // pickAdvertiseIP prefers, as memberlist does, a private IPv4 address,
-// then any routable IPv4, then (unless v4only) private and routable IPv6,
-// and loopback last (a host with no other interface is a cluster of one
-// host). Link-local addresses need a zone and are never picked.
-func pickAdvertiseIP(addrs []netip.Addr, v4only bool) (netip.Addr, bool) {
+// then any routable IPv4, then private and routable IPv6, and loopback
+// last (a host with no other interface is a cluster of one host); with
+// preferIPv6 the families swap places, with onlyIPv4 there is no IPv6.
+// Link-local addresses need a zone and are never picked.
+func pickAdvertiseIP(addrs []netip.Addr, fam ipFamily) (netip.Addr, bool) {
 	rank := func(ip netip.Addr) int {
-		v6 := 0
-		if !ip.Is4() {
-			if v4only {
-				return -1
-			}
-			v6 = 1
+		if fam == onlyIPv4 && !ip.Is4() {
+			return -1
+		}
+		other := 0 // 1 for the family not preferred
+		if ip.Is4() == (fam == preferIPv6) {
+			other = 1
 		}
 		switch {
 		case ip.IsPrivate():
-			return 0 + 2*v6
+			return 0 + 2*other
 		case ip.IsGlobalUnicast():
-			return 1 + 2*v6
+			return 1 + 2*other
 		case ip.IsLoopback():
-			return 4 + v6
+			return 4 + other
 		}
 		return -1
 	}

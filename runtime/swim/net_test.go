@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -23,21 +24,26 @@ func TestPickAdvertiseIP(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		name   string
-		addrs  []netip.Addr
-		v4only bool
-		want   string // "" means none
+		name  string
+		addrs []netip.Addr
+		fam   ipFamily
+		want  string // "" means none
 	}{
-		{"private v4 first", ips("127.0.0.1", "fd00::2", "192.0.2.2", "10.1.2.3"), false, "10.1.2.3"},
-		{"routable v4 before v6", ips("::1", "fd00::2", "127.0.0.1", "192.0.2.2"), false, "192.0.2.2"},
-		{"private v6 before loopback", ips("127.0.0.1", "fe80::1", "2001:db8::1", "fd00::2"), false, "fd00::2"},
-		{"v4 only skips v6", ips("fd00::2", "127.0.0.1"), true, "127.0.0.1"},
-		{"loopback alone", ips("::1", "127.0.0.1"), false, "127.0.0.1"},
-		{"link-local never", ips("fe80::1", "169.254.1.1"), false, ""},
-		{"nothing", nil, false, ""},
+		{"private v4 first", ips("127.0.0.1", "fd00::2", "192.0.2.2", "10.1.2.3"), preferIPv4, "10.1.2.3"},
+		{"routable v4 before v6", ips("::1", "fd00::2", "127.0.0.1", "192.0.2.2"), preferIPv4, "192.0.2.2"},
+		{"private v6 before loopback", ips("127.0.0.1", "fe80::1", "2001:db8::1", "fd00::2"), preferIPv4, "fd00::2"},
+		{"v4 only skips v6", ips("fd00::2", "127.0.0.1"), onlyIPv4, "127.0.0.1"},
+		{"loopback alone", ips("::1", "127.0.0.1"), preferIPv4, "127.0.0.1"},
+		{"link-local never", ips("fe80::1", "169.254.1.1"), preferIPv4, ""},
+		{"nothing", nil, preferIPv4, ""},
+		{"v6: private v6 first", ips("10.1.2.3", "192.0.2.2", "::1", "2001:db8::1", "fd00::2"), preferIPv6, "fd00::2"},
+		{"v6: routable v6 before v4", ips("10.1.2.3", "2001:db8::1", "127.0.0.1"), preferIPv6, "2001:db8::1"},
+		{"v6: v4 before loopback", ips("::1", "fe80::1", "192.0.2.2"), preferIPv6, "192.0.2.2"},
+		{"v6: loopback alone", ips("127.0.0.1", "::1"), preferIPv6, "::1"},
+		{"v6: link-local never", ips("fe80::1"), preferIPv6, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := pickAdvertiseIP(tc.addrs, tc.v4only)
+			got, ok := pickAdvertiseIP(tc.addrs, tc.fam)
 			if tc.want == "" {
 				require.False(t, ok, "picked %v", got)
 				return
@@ -50,8 +56,9 @@ func TestPickAdvertiseIP(t *testing.T) {
 
 // TestBindUnspecifiedAdvertisesInterface: a member bound to 0.0.0.0 (the
 // LAN default) must not gossip 0.0.0.0 or :: as its address, which every
-// other host would take for itself; it advertises an interface address on
-// the bound port, and members reach it there.
+// other host would take for itself; it advertises an interface address of
+// the family it bound, when the host has one, on the bound port, and
+// members reach it there. Bound to ::, it used to advertise IPv4 first.
 func TestBindUnspecifiedAdvertisesInterface(t *testing.T) {
 	for _, bind := range []string{"0.0.0.0:0", "[::]:0"} {
 		t.Run(bind, func(t *testing.T) {
@@ -63,25 +70,66 @@ func TestBindUnspecifiedAdvertisesInterface(t *testing.T) {
 			require.NoError(t, err)
 			require.False(t, ap.Addr().IsUnspecified(), "advertises %v", ap)
 			require.NotZero(t, ap.Port())
-			if bind == "0.0.0.0:0" {
-				require.True(t, ap.Addr().Is4(), "asked for IPv4, advertises %v", ap)
-			}
-
-			b := startNode(t, fastConfig("b"))
-			defer b.Shutdown()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, err = b.Join(ctx, ap.String())
-			require.NoError(t, err)
-			m, ok := b.Member("wild")
-			require.True(t, ok)
-			require.Equal(t, ap.String(), m.Addr)
-			eventually(t, 10*time.Second, "wild and b probe each other", func() bool {
-				return b.Metrics().Probes > 0 && a.Metrics().Probes > 0 &&
-					stateOf(a, "b") == StateAlive && stateOf(b, "wild") == StateAlive
-			})
+			want4 := bind == "0.0.0.0:0" || !hostHasIPv6(t)
+			require.Equal(t, want4, ap.Addr().Is4(), "bound %s, advertises %v", bind, ap)
+			joinAndProbe(t, a, ap.Addr().Is4())
 		})
 	}
+}
+
+// TestIPv6LoopbackMembers: members bound to [::1] advertise it and reach
+// each other.
+func TestIPv6LoopbackMembers(t *testing.T) {
+	if l, err := net.Listen("tcp", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		l.Close()
+	}
+	c := fastConfig("wild")
+	c.BindAddr = "[::1]:0"
+	a := startNode(t, c)
+	defer a.Shutdown()
+	ap, err := netip.ParseAddrPort(a.LocalNode().Addr)
+	require.NoError(t, err)
+	require.Equal(t, netip.IPv6Loopback(), ap.Addr())
+	joinAndProbe(t, a, false)
+}
+
+// hostHasIPv6 reports whether an interface has an IPv6 address a member
+// may advertise (not loopback, not link-local).
+func hostHasIPv6(t *testing.T) bool {
+	addrs, err := upInterfaceAddrs()
+	require.NoError(t, err)
+	for _, ip := range addrs {
+		if ip.Is6() && (ip.IsPrivate() || ip.IsGlobalUnicast()) {
+			return true
+		}
+	}
+	return false
+}
+
+// joinAndProbe has a member "b", on the IPv4 or IPv6 loopback, join the
+// member "wild" and waits until they probe each other successfully.
+func joinAndProbe(t *testing.T, wild *Node, v4 bool) {
+	t.Helper()
+	c := fastConfig("b")
+	if !v4 {
+		c.BindAddr = "[::1]:0"
+	}
+	b := startNode(t, c)
+	defer b.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	addr := wild.LocalNode().Addr
+	_, err := b.Join(ctx, addr)
+	require.NoError(t, err)
+	m, ok := b.Member("wild")
+	require.True(t, ok)
+	require.Equal(t, addr, m.Addr)
+	eventually(t, 10*time.Second, "wild and b probe each other", func() bool {
+		return b.Metrics().Probes > 0 && wild.Metrics().Probes > 0 &&
+			stateOf(wild, "b") == StateAlive && stateOf(b, "wild") == StateAlive
+	})
 }
 
 // TestReadFrameAllocatesWhatArrives: a length prefix is a claim, not a

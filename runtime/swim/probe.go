@@ -74,7 +74,7 @@ func (n *Node) probeNode(target *member) {
 		if acked {
 			return
 		}
-		m := n.get(id)
+		_, m := n.lookupName(name) // by name: the member may be gone and its id another's
 		if m == nil || m.inc != inc || m.state > StateSuspect {
 			return // news overtook the probe
 		}

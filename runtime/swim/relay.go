@@ -20,36 +20,67 @@ type bcastID struct {
 // seenBroadcasts remembers the user broadcasts delivered in the last
 // ReapTime. Once an entry is forgotten, its sequence number becomes the
 // origin's floor: older broadcasts of that origin are taken as seen, so a
-// copy still circulating after ReapTime is not delivered twice. Guarded by
-// the Node's lock.
+// copy still circulating after ReapTime is not delivered twice. The floor
+// of an origin that is a member is kept; that of any other origin (a
+// member reaped, or a name that never was one: without encryption anyone
+// can send broadcasts under any name) is forgotten ReapTime after its last
+// broadcast was, with the origin, or the node would remember every origin
+// ever seen. Guarded by the Node's lock.
 type seenBroadcasts struct {
-	at    map[bcastID]int64 // when it was first seen, Unix nanoseconds
-	floor map[uint32]uint64 // origin -> highest forgotten sequence number
+	origins map[uint32]*originSeen
+}
+
+// originSeen is what seenBroadcasts holds about one origin.
+type originSeen struct {
+	at        map[uint64]int64 // sequence number -> when first seen, Unix nanoseconds
+	floor     uint64           // highest forgotten sequence number, if floored
+	floored   bool
+	flooredAt int64 // when floor last rose
 }
 
 // first records id as seen at now and reports whether it is new.
 func (s *seenBroadcasts) first(id bcastID, now int64) bool {
-	if s.at == nil {
-		s.at, s.floor = map[bcastID]int64{}, map[uint32]uint64{}
+	if s.origins == nil {
+		s.origins = map[uint32]*originSeen{}
 	}
-	if f, ok := s.floor[id.origin]; ok && id.seq <= f {
+	o := s.origins[id.origin]
+	if o == nil {
+		o = &originSeen{at: map[uint64]int64{}}
+		s.origins[id.origin] = o
+	}
+	if o.floored && id.seq <= o.floor {
 		return false
 	}
-	if _, ok := s.at[id]; ok {
+	if _, ok := o.at[id.seq]; ok {
 		return false
 	}
-	s.at[id] = now
+	o.at[id.seq] = now
 	return true
 }
 
-// expire forgets the broadcasts first seen before cutoff.
-func (s *seenBroadcasts) expire(cutoff int64) {
-	for id, at := range s.at {
-		if at < cutoff {
-			delete(s.at, id)
-			if f, ok := s.floor[id.origin]; !ok || id.seq > f {
-				s.floor[id.origin] = id.seq
+// holds reports whether s remembers anything of origin.
+func (s *seenBroadcasts) holds(origin uint32) bool {
+	_, ok := s.origins[origin]
+	return ok
+}
+
+// expire forgets the broadcasts first seen before cutoff, raising their
+// origins' floors, and then the origins that are not members (member
+// reports false) and have had nothing but a floor since before cutoff,
+// calling forgotten for each.
+func (s *seenBroadcasts) expire(cutoff, now int64, member func(origin uint32) bool, forgotten func(origin uint32)) {
+	for origin, o := range s.origins {
+		for seq, at := range o.at {
+			if at < cutoff {
+				delete(o.at, seq)
+				if !o.floored || seq > o.floor {
+					o.floor, o.floored, o.flooredAt = seq, true, now
+				}
 			}
+		}
+		if len(o.at) == 0 && o.flooredAt < cutoff && !member(origin) {
+			delete(s.origins, origin)
+			forgotten(origin)
 		}
 	}
 }

@@ -52,10 +52,17 @@ func (s *Sim) Now() time.Time { return time.Unix(0, s.now).UTC() }
 
 // AddNode creates a Node on the simulated network at a fresh address.
 // Transport, Clock, Rand are set by the Sim; a nil Logger discards.
-func (s *Sim) AddNode(cfg Config) (*Node, error) {
+func (s *Sim) AddNode(cfg Config) (*Node, error) { return s.addNode(cfg, true) }
+
+// addNode is AddNode; with sharedNames false the node interns names in a
+// table of its own, as outside a Sim, and releases them (see releaseName).
+func (s *Sim) addNode(cfg Config, sharedNames bool) (*Node, error) {
 	ep := &simEndpoint{sim: s, addr: fmt.Sprintf("10.%d.%d.%d:7946", len(s.eps)>>16&255, len(s.eps)>>8&255, len(s.eps)&255)}
 	s.eps[ep.addr] = ep
-	cfg.Transport, cfg.Clock, cfg.names = ep, ep, s.names
+	cfg.Transport, cfg.Clock = ep, ep
+	if sharedNames {
+		cfg.names = s.names
+	}
 	cfg.Rand = rand.NewPCG(s.rng.Uint64(), s.rng.Uint64())
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -224,12 +224,17 @@ func (n *Node) suspectNode(s *swimwire.Suspect) {
 	}
 	lo, hi := suspicionTimeouts(n.cfg.SuspicionMult, n.cfg.SuspicionMaxTimeoutMult, n.live, n.cfg.ProbeInterval)
 	inc := m.inc
-	n.susp[id] = newSuspicion(lockedClock{n}, s.From, k, lo, hi, func() {
+	var t *suspicion
+	t = newSuspicion(lockedClock{n}, s.From, k, lo, hi, func() {
+		if n.susp[id] != t {
+			return // stopped while this call waited for the lock
+		}
 		delete(n.susp, id)
 		if m := n.get(id); m != nil && m.state == StateSuspect && m.inc == inc {
 			n.deadNode(&swimwire.Dead{Incarnation: inc, Node: s.Node, From: n.cfg.Name})
 		}
 	})
+	n.susp[id] = t
 	n.emit(EventSuspect, m, s.From)
 	// Confirmation probe: about 2k of the members that hear of a suspicion
 	// probe the suspect at once instead of waiting for their turn in the
@@ -308,19 +313,34 @@ func (n *Node) mergeState(nodes []swimwire.PushNodeState, from source) {
 }
 
 // reapTick forgets dead and left members, and the user broadcasts seen,
-// after ReapTime.
+// after ReapTime, and with them their names.
 func (n *Node) reapTick() {
-	cutoff := n.now() - int64(n.cfg.ReapTime)
-	n.seen.expire(cutoff)
+	now := n.now()
+	cutoff := now - int64(n.cfg.ReapTime)
 	for i := len(n.members) - 1; i >= 0; i-- {
 		if m := &n.members[i]; m.state >= StateDead && m.since <= cutoff && m.id != n.self {
+			id := m.id
 			n.remove(i)
+			n.releaseName(id)
 		}
 	}
+	n.seen.expire(cutoff, now, func(id uint32) bool { return n.get(id) != nil }, n.releaseName)
 	if n.probeIdx > len(n.members) {
 		n.probeIdx = len(n.members)
 	}
 	n.reapTimer = n.after(n.reapInterval(), n.reapTick)
+}
+
+// releaseName forgets id's name once nothing refers to it: no member
+// entry, no broadcast of its origin remembered. Only the member table, the
+// suspicions (stopped when a member leaves the suspect state, long before
+// it is reaped) and the broadcasts seen hold ids; probes and timers that
+// may outlive a member go by its name. A Sim's shared table keeps its
+// names: other nodes use them.
+func (n *Node) releaseName(id uint32) {
+	if n.cfg.names == nil && n.get(id) == nil && !n.seen.holds(id) {
+		n.names.release(id)
+	}
 }
 
 // aliveNodeInfo learns of a member as alive without gossip or events
