@@ -24,13 +24,10 @@ func (n *Node) acceptLeader(m *raftwire.Message, term uint64, leaderID string) b
 	return true
 }
 
-// handleAppend is the follower side of AppendEntries. A heartbeat touches
+// handleAppend is the follower side of AppendEntries, which step checked
+// with checkMessage. A heartbeat touches
 // only atomics and the core goroutine's own fields: no lock.
 func (n *Node) handleAppend(m *raftwire.Message, a *raftwire.AppendEntries) {
-	if err := checkAppend(a); err != nil {
-		n.logger.Error("raft: dropping malformed AppendEntries", "from", m.From, "err", err)
-		return
-	}
 	resp := &raftwire.AppendEntriesResponse{FollowerID: n.id, Heartbeat: a.Heartbeat, ReadContext: a.ReadContext}
 	out := &raftwire.Message{AppendEntriesResponse: resp}
 	if !n.acceptLeader(m, a.Term, a.LeaderID) {

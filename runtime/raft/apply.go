@@ -15,8 +15,12 @@ type applier struct {
 	pending map[uint64][]*Future
 	// configs follows the configuration as of the applied index, for
 	// snapshot metadata.
-	configs       configHistory
-	lastSnapIndex uint64
+	configs configHistory
+	// storedSnap is the index of the newest snapshot stored, taken or
+	// received; reservedSnaps counts the indexes of the snapshots being
+	// written (see lastSnapIndex).
+	storedSnap    uint64
+	reservedSnaps map[uint64]int
 	// abandonedTerm is the last lost leadership term handled by abandonLost.
 	abandonedTerm uint64
 }
@@ -156,7 +160,7 @@ func (a *applier) applyCommitted() bool {
 		sig := make(chan struct{})
 		old := n.appliedSig.Swap(&sig)
 		close(*old)
-		if th := n.cfg.SnapshotThreshold; th > 0 && last-a.lastSnapIndex >= th && n.snapRetry.due(time.Now()) {
+		if th := n.cfg.SnapshotThreshold; th > 0 && last-a.lastSnapIndex() >= th && n.snapRetry.due(time.Now()) {
 			a.takeSnapshot(nil)
 		}
 	}
@@ -187,7 +191,7 @@ func (a *applier) restore(meta raftwire.SnapshotMeta) {
 		return
 	}
 	a.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
-	a.lastSnapIndex = meta.Index
+	a.storedSnap = meta.Index
 	for idx, fs := range a.pending {
 		if idx <= meta.Index {
 			// Replaced by the snapshot: the outcome is unknown here, but

@@ -12,8 +12,14 @@ import (
 // a server becomes leader; the invariant tests use it.
 var testHookBecomeLeader atomic.Pointer[func(*Node)]
 
-// step handles one inbound message on the core goroutine.
+// step handles one inbound message on the core goroutine, dropping a
+// malformed one.
 func (n *Node) step(m *raftwire.Message) {
+	if err := checkMessage(m); err != nil {
+		n.metrics.MalformedMessages.Add(1)
+		n.logger.Error("raft: dropping malformed message", "from", m.From, "err", err)
+		return
+	}
 	switch {
 	case m.AppendEntries != nil:
 		n.handleAppend(m, m.AppendEntries)
@@ -98,8 +104,13 @@ func (n *Node) quorumActive(now int64) bool {
 	return active >= voterCount(c)/2+1
 }
 
-// campaign starts a pre-vote (pre) or an election.
+// campaign starts a pre-vote (pre) or an election. A server at maxTerm
+// refuses: its next term would wrap to 0.
 func (n *Node) campaign(pre, transfer bool) {
+	if t := n.term.Load(); t >= maxTerm {
+		n.logger.Error("raft: terms exhausted, not campaigning", "term", t)
+		return
+	}
 	n.metrics.Elections.Add(1)
 	n.role.Store(uint32(Candidate))
 	n.setLeader("", "")

@@ -201,10 +201,13 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft: load hard state: %w", err)
 	}
+	if hs.Term > maxTerm {
+		return nil, fmt.Errorf("%w: hard state term %d is above the last usable term %d", ErrStorage, hs.Term, uint64(maxTerm))
+	}
 	n.term.Store(hs.Term)
 	n.vote = hs.Vote
 
-	ap := &applier{n: n, pending: map[uint64][]*Future{}}
+	ap := &applier{n: n, pending: map[uint64][]*Future{}, reservedSnaps: map[uint64]int{}}
 	meta, rc, err := n.snaps.Open()
 	hasSnap := err == nil
 	switch {
@@ -219,7 +222,7 @@ func NewNode(cfg Config, deps Deps) (*Node, error) {
 		n.commitIdx.Store(meta.Index)
 		n.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
 		ap.configs.reset(meta.ConfigIndex, cloneConfiguration(meta.Configuration))
-		ap.lastSnapIndex = meta.Index
+		ap.storedSnap = meta.Index
 	case errors.Is(err, ErrNoSnapshot):
 	default:
 		return nil, fmt.Errorf("raft: open snapshot: %w", err)

@@ -58,11 +58,10 @@ func (n *Node) Snapshot(ctx context.Context) (raftwire.SnapshotMeta, error) {
 // may be retried.
 func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (raftwire.SnapshotMeta, error) {
 	var meta raftwire.SnapshotMeta
-	var prev uint64 // the last snapshot index before this one
 	errc := make(chan error, 1)
 	req := func(a *applier) {
-		if index > n.appliedIdx.Load() || index <= a.lastSnapIndex {
-			errc <- fmt.Errorf("%w: %d (applied %d, last snapshot %d)", ErrSnapshotIndex, index, n.appliedIdx.Load(), a.lastSnapIndex)
+		if last := a.lastSnapIndex(); index > n.appliedIdx.Load() || index <= last {
+			errc <- fmt.Errorf("%w: %d (applied %d, last snapshot %d)", ErrSnapshotIndex, index, n.appliedIdx.Load(), last)
 			return
 		}
 		term, err := n.log.term(index)
@@ -72,7 +71,7 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 		}
 		c := a.configs.at(index)
 		meta = raftwire.SnapshotMeta{Index: index, Term: term, Configuration: cloneConfiguration(c.cfg), ConfigIndex: c.index}
-		prev, a.lastSnapIndex = a.lastSnapIndex, index
+		a.reserveSnapshot(index)
 		errc <- nil
 	}
 	select {
@@ -93,7 +92,7 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 	select {
 	case n.snapSem <- struct{}{}:
 	case <-ctx.Done():
-		n.unreserveSnapshot(index, prev)
+		n.releaseSnapshot(index, false)
 		return meta, ctx.Err()
 	case <-n.stopCh:
 		return meta, ErrClosed
@@ -103,8 +102,8 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 		_, err := s.Write(data)
 		return err
 	})
+	n.releaseSnapshot(index, err == nil)
 	if err != nil {
-		n.unreserveSnapshot(index, prev)
 		return meta, err
 	}
 	select {
@@ -115,17 +114,34 @@ func (n *Node) CreateSnapshot(ctx context.Context, index uint64, data []byte) (r
 	return meta, nil
 }
 
-// unreserveSnapshot hands back the snapshot index that a snapshot which was
-// not stored took as the last one (its write failed or its caller gave
-// up), so that a retry at that index is accepted and the automatic
-// snapshot counts its threshold from the last stored one again. A newer
-// reservation made meanwhile is kept. The request is queued before the
-// caller reports the failure, so a retry finds it done.
-func (n *Node) unreserveSnapshot(index, prev uint64) {
+// lastSnapIndex is the index a new snapshot must be past: that of the
+// newest snapshot stored or being written. Applier goroutine.
+func (a *applier) lastSnapIndex() uint64 {
+	last := a.storedSnap
+	for i := range a.reservedSnaps {
+		last = max(last, i)
+	}
+	return last
+}
+
+// reserveSnapshot records a snapshot of index being written, until
+// releaseSnapshot. Applier goroutine.
+func (a *applier) reserveSnapshot(index uint64) { a.reservedSnaps[index]++ }
+
+// releaseSnapshot ends the reservation of a snapshot of index once it is
+// stored, or not (its write failed or its caller gave up): then a retry at
+// that index is accepted and the automatic snapshot counts its threshold
+// from the last stored one again, whatever other snapshots were reserved
+// or released meanwhile. The request is queued before the caller reports
+// the outcome, so a retry finds it done.
+func (n *Node) releaseSnapshot(index uint64, stored bool) {
 	select {
 	case n.applierReq <- func(a *applier) {
-		if a.lastSnapIndex == index {
-			a.lastSnapIndex = prev
+		if a.reservedSnaps[index]--; a.reservedSnaps[index] <= 0 {
+			delete(a.reservedSnaps, index)
+		}
+		if stored {
+			a.storedSnap = max(a.storedSnap, index)
 		}
 	}:
 	case <-n.stopCh:
@@ -184,9 +200,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 		return
 	}
 	applied := n.appliedIdx.Load()
-	if applied == 0 || applied <= a.lastSnapIndex && reply == nil {
+	if last := a.lastSnapIndex(); applied == 0 || applied <= last && reply == nil {
 		<-n.snapSem
-		answer(raftwire.SnapshotMeta{}, fmt.Errorf("%w: nothing applied since snapshot %d", ErrSnapshotIndex, a.lastSnapIndex))
+		answer(raftwire.SnapshotMeta{}, fmt.Errorf("%w: nothing applied since snapshot %d", ErrSnapshotIndex, last))
 		return
 	}
 	term, err := n.log.term(applied)
@@ -203,17 +219,15 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 	}
 	c := a.configs.at(applied)
 	meta := raftwire.SnapshotMeta{Index: applied, Term: term, Configuration: cloneConfiguration(c.cfg), ConfigIndex: c.index}
-	prev := a.lastSnapIndex
-	a.lastSnapIndex = applied
+	a.reserveSnapshot(applied)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		defer fs.Release()
 		meta, err := n.writeSnapshot(meta, func(s SnapshotSink) error { return fs.Persist(s) })
 		<-n.snapSem
-		if err != nil {
-			n.unreserveSnapshot(applied, prev)
-		} else {
+		n.releaseSnapshot(applied, err == nil)
+		if err == nil {
 			select {
 			case n.snapTaken <- meta:
 			case <-n.stopCh:

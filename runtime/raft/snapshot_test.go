@@ -295,7 +295,7 @@ func nodeOverSnaps(t *testing.T, seed, threshold uint64, wrap func(SnapshotStore
 func lastSnapIndex(n *Node) uint64 {
 	c := make(chan uint64, 1)
 	select {
-	case n.applierReq <- func(a *applier) { c <- a.lastSnapIndex }:
+	case n.applierReq <- func(a *applier) { c <- a.lastSnapIndex() }:
 	case <-n.stopCh:
 		return 0
 	}
@@ -305,4 +305,86 @@ func lastSnapIndex(n *Node) uint64 {
 	case <-n.stopCh:
 		return 0
 	}
+}
+
+// gatedSnaps holds every snapshot write until the test answers it: Write
+// reports the snapshot's index on writing, then waits for its result on
+// result (nil lets the data through).
+type gatedSnaps struct {
+	SnapshotStore
+	writing chan uint64
+	result  chan error
+}
+
+func (s *gatedSnaps) Create(meta raftwire.SnapshotMeta) (SnapshotSink, error) {
+	sink, err := s.SnapshotStore.Create(meta)
+	if err != nil {
+		return sink, err
+	}
+	return &gatedSink{SnapshotSink: sink, store: s, index: meta.Index}, nil
+}
+
+type gatedSink struct {
+	SnapshotSink
+	store *gatedSnaps
+	index uint64
+}
+
+func (k *gatedSink) Write(p []byte) (int, error) {
+	k.store.writing <- k.index
+	if err := <-k.store.result; err != nil {
+		return 0, err
+	}
+	return k.SnapshotSink.Write(p)
+}
+
+// TestSnapshotRetryAfterTwoFailedWrites fails two CreateSnapshot calls in
+// flight together, at indexes a < b, then retries at a. b's reservation
+// was made while a's was in place, so handing b back used to restore a as
+// the last snapshot although it was never stored, and the retry at a
+// failed with ErrSnapshotIndex (and the automatic snapshot counted its
+// threshold from a snapshot that did not exist).
+func TestSnapshotRetryAfterTwoFailedWrites(t *testing.T) {
+	snaps := &gatedSnaps{writing: make(chan uint64), result: make(chan error)}
+	l := nodeOverSnaps(t, 23, 0, func(s SnapshotStore) SnapshotStore {
+		snaps.SnapshotStore = s
+		return snaps
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var idx [2]uint64
+	for i := range idx {
+		r, err := l.Propose(ctx, putCmd("k", "v"))
+		require.NoError(t, err)
+		idx[i] = r.Index
+	}
+	a, b := idx[0], idx[1]
+	errs := make(chan error, 2)
+	create := func(index uint64) {
+		go func() {
+			_, err := l.CreateSnapshot(ctx, index, []byte("x"))
+			errs <- err
+		}()
+	}
+	create(a)
+	require.Equal(t, a, <-snaps.writing)
+	create(b) // reserves b, then waits for a's write to end
+	waitFor(t, 5*time.Second, "b reserved", func() bool { return lastSnapIndex(l) == b })
+	snaps.result <- errors.New("disk full")
+	require.ErrorContains(t, <-errs, "disk full")
+	require.Equal(t, b, <-snaps.writing)
+	snaps.result <- errors.New("disk full")
+	require.ErrorContains(t, <-errs, "disk full")
+	require.Zero(t, lastSnapIndex(l), "neither snapshot was stored")
+
+	create(a)
+	select {
+	case i := <-snaps.writing:
+		require.Equal(t, a, i)
+	case err := <-errs:
+		t.Fatalf("the retry at %d was refused: %v", a, err)
+	}
+	snaps.result <- nil
+	require.NoError(t, <-errs)
+	require.Equal(t, a, lastSnapIndex(l))
 }

@@ -86,6 +86,7 @@ type counters struct {
 	StallStepDowns     atomic.Uint64
 	Applied            atomic.Uint64
 	Retransmits        atomic.Uint64
+	MalformedMessages  atomic.Uint64
 }
 
 // Metrics are counters a caller can export (cmd/dwnode exports them to
@@ -108,6 +109,9 @@ type Metrics struct {
 	Applied        uint64
 	// Retransmits counts appends resent after a follower went silent.
 	Retransmits uint64
+	// MalformedMessages counts inbound messages dropped as impossible
+	// from a correct server (see the README's "Known failures avoided").
+	MalformedMessages uint64
 }
 
 // Metrics returns the counters, read without a lock.
@@ -118,5 +122,6 @@ func (n *Node) Metrics() Metrics {
 		Elections: c.Elections.Load(), SnapshotsSent: c.SnapshotsSent.Load(),
 		SnapshotsInstalled: c.SnapshotsInstalled.Load(), SnapshotsTaken: c.SnapshotsTaken.Load(),
 		Compactions: c.Compactions.Load(), StallStepDowns: c.StallStepDowns.Load(), Applied: c.Applied.Load(), Retransmits: c.Retransmits.Load(),
+		MalformedMessages: c.MalformedMessages.Load(),
 	}
 }
