@@ -245,6 +245,7 @@ func TestSimReapAndPartition(t *testing.T) {
 	s := NewSim(testSeed(t, 5))
 	cfg := DefaultLANConfig()
 	cfg.ReapTime = 20 * time.Second
+	cfg.GossipToTheDeadTime = 15 * time.Second // at most ReapTime
 	nodes := simCluster(t, s, 10, cfg, nil)
 	s.Bootstrap(nodes...)
 	s.Kill(nodes[9])
