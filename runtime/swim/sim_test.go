@@ -531,3 +531,49 @@ func TestSimRefutationWithNewMetaReportsAlive(t *testing.T) {
 	}
 	require.Equal(t, []EventType{EventSuspect, EventAlive, EventUpdate}, got)
 }
+
+// TestSimStaleAliveDoesNotUndoLaterDeath: news of a death or suspicion at
+// a higher incarnation than a dead (or left) member's is remembered, so a
+// stale alive message between the two, a refutation the later accusation
+// overtook, does not bring the member back. Both were dropped without
+// raising the incarnation, and the stale alive revived the member
+// (reported joined, probed, suspected and declared dead all over again):
+// a hole hashicorp/memberlist has too (al8n/memberlist#197). A refutation
+// above the highest accusation still revives it.
+func TestSimStaleAliveDoesNotUndoLaterDeath(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first *swimwire.Dead // how the member went
+		later []byte         // higher-incarnation evidence arriving after
+	}{
+		{"dead, then dead", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0002"},
+			mustEncode(msgDead, &swimwire.Dead{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+		{"dead, then suspect", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0002"},
+			mustEncode(msgSuspect, &swimwire.Suspect{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+		{"left, then dead", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0001"},
+			mustEncode(msgDead, &swimwire.Dead{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSim(testSeed(t, 13))
+			rec := &recorder{}
+			nodes := simCluster(t, s, 3, DefaultLANConfig(), rec)
+			s.Bootstrap(nodes...)
+			a, c := nodes[0], nodes[1]
+			alive := func(inc uint32) []byte {
+				return mustEncode(msgAlive, &swimwire.Alive{Incarnation: inc, Node: c.cfg.Name, Addr: c.LocalNode().Addr})
+			}
+			deliver(t, a, alive(1))
+			deliver(t, a, mustEncode(msgDead, tc.first))
+			want := stateOf(a, c.cfg.Name)
+			require.GreaterOrEqual(t, want, StateDead)
+			deliver(t, a, tc.later)
+			deliver(t, a, alive(2)) // stale: the member was accused at 10 since
+			require.Equal(t, want, stateOf(a, c.cfg.Name), "a stale alive message undid a later accusation")
+			for _, e := range rec.events {
+				require.NotEqual(t, EventJoin, e.Type, "%s reported joined again", e.Member.Name)
+			}
+			deliver(t, a, alive(11)) // a refutation of the latest accusation
+			require.Equal(t, StateAlive, stateOf(a, c.cfg.Name))
+		})
+	}
+}
