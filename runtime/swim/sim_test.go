@@ -577,3 +577,53 @@ func TestSimStaleAliveDoesNotUndoLaterDeath(t *testing.T) {
 		})
 	}
 }
+
+// TestSimRestartedMemberLearnsItWasDead: a member declared dead restarts
+// in place (incarnation 0) and joins through a member that never knew it
+// (one that joined since), so nothing in its join tells it of its death.
+// The members that hold it dead drop its alive news, which is no newer
+// than the death; memberlist silently drops it too, and the restarted
+// member stays dead in their view until some push-pull happens to carry
+// the death to it (hashicorp/memberlist#311, mass restarts). A member
+// holding it dead now tells it, and it refutes. Push-pull is off here: it
+// would repair this too, later, by chance of whom a member exchanges with.
+func TestSimRestartedMemberLearnsItWasDead(t *testing.T) {
+	for _, leave := range []bool{false, true} {
+		t.Run(fmt.Sprintf("left=%v", leave), func(t *testing.T) {
+			s := NewSim(testSeed(t, 14))
+			cfg := DefaultLANConfig()
+			cfg.PushPullInterval = 0
+			nodes := simCluster(t, s, 4, cfg, nil)
+			a, b, c := nodes[0], nodes[1], nodes[2]
+			s.Bootstrap(nodes[:3]...)
+			if leave {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel() // the Sim runs on this goroutine: do not wait
+				require.ErrorIs(t, c.Leave(ctx), context.Canceled)
+				require.True(t, s.RunUntil(10*time.Second, func() bool {
+					return stateOf(a, c.cfg.Name) == StateLeft && stateOf(b, c.cfg.Name) == StateLeft
+				}))
+			}
+			s.Kill(c)
+			require.True(t, s.RunUntil(time.Minute, func() bool {
+				return stateOf(a, c.cfg.Name) >= StateDead && stateOf(b, c.cfg.Name) >= StateDead
+			}))
+			s.Run(cfg.GossipToTheDeadTime) // the death is old news, no longer gossiped to c
+
+			e := nodes[3] // joins now: learns nothing of c, known only as gone
+			s.Join(e, a.LocalNode().Addr)
+			require.True(t, s.RunUntil(10*time.Second, allSee([]*Node{a, b, e}, 3)))
+			_, known := e.Member(c.cfg.Name)
+			require.False(t, known)
+
+			cc := cfg
+			cc.Name = c.cfg.Name
+			back, err := s.restart(c, cc)
+			require.NoError(t, err)
+			s.Join(back, e.LocalNode().Addr)
+			require.True(t, s.RunUntil(10*time.Second, allSee([]*Node{a, b, e, back}, 4)),
+				"the restarted member: %v at a, %v at b, %v at e", stateOf(a, c.cfg.Name), stateOf(b, c.cfg.Name), stateOf(e, c.cfg.Name))
+			require.Positive(t, back.Metrics().Refutations)
+		})
+	}
+}

@@ -164,6 +164,9 @@ func (n *Node) aliveNode(a *swimwire.Alive, from source) {
 	gone := m.state >= StateDead
 	restarted := gone && a.Addr != m.info.addr
 	if a.Incarnation <= m.inc && !restarted {
+		if gone {
+			n.remindGone(m)
+		}
 		if from == fromGossip && m.quiet && a.Incarnation == m.inc && m.state == StateAlive {
 			n.relayAlive(m, true) // still news to somebody: join in
 		}
