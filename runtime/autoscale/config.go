@@ -188,6 +188,10 @@ func (c Config) Validate() error {
 		return invalid("nodes.min", "must not be negative, got %d", c.MinNodes)
 	case c.MaxNodes < 1:
 		return invalid("nodes.max", "must be at least 1, got %d", c.MaxNodes)
+	case c.MaxNodes > math.MaxInt32:
+		// A decision's node counts are int32 (its wire form): a larger
+		// bound would wrap a clamped scale-up into a negative delta.
+		return invalid("nodes.max", "must be at most %d, got %d", math.MaxInt32, c.MaxNodes)
 	case c.MinNodes > c.MaxNodes:
 		return invalid("nodes", "min %d is above max %d", c.MinNodes, c.MaxNodes)
 	}

@@ -148,7 +148,7 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 	default:
 		d.Reason = "hold: no metric above its up threshold and not every metric below its down threshold"
 	}
-	d.Wanted = int32(wanted)
+	d.Wanted = int32(min(max(wanted, math.MinInt32), math.MaxInt32)) // a huge step saturates
 
 	// Bounds. A cluster outside them is brought back regardless of the
 	// metrics and of the cooldown.
