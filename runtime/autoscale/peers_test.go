@@ -81,6 +81,28 @@ func TestPeerBugHugeMaxNodesIsRejected(t *testing.T) {
 	require.Equal(t, int32(96), d.Delta)
 }
 
+// TestPeerBugPredictiveOverflowStillScalesUp: the overflow family of
+// kubernetes/kubernetes#126892 on the look-ahead: readings near the top of
+// float64 made the trend's sums overflow to NaN, and a NaN projection
+// compared false with every threshold, so the scaler held with a metric far
+// above its up threshold.
+func TestPeerBugPredictiveOverflowStillScalesUp(t *testing.T) {
+	s, clock := newTestScaler(t, 4, func(c *Config) {
+		c.Cooldown = 0
+		c.Predictive = DefaultPredictive(time.Minute)
+		c.Custom = []CustomMetric{{Name: "backlog", Thresholds: Thresholds{Up: 100, Down: 10}}}
+	})
+	s.Metrics.Set("backlog", math.MaxFloat64/2)
+	for i := range 4 {
+		d, err := s.Evaluate(context.Background())
+		require.NoError(t, err)
+		backlog := d.Readings[3]
+		require.Equal(t, "backlog", backlog.Name)
+		require.Equalf(t, VoteUp, backlog.Vote, "evaluation %d: %s", i, backlog.Reason)
+		clock.Advance(15 * time.Second)
+	}
+}
+
 // noopExecutor is a Recorder whose scale-ups change nothing, as a workload
 // whose replica count an admission policy pins does.
 type noopExecutor struct{ *Recorder }
