@@ -40,6 +40,22 @@ func TestPeerBugs(t *testing.T) {
 		{name: "k8s#98174 every metric low never adds nodes", nodes: 4, metrics: low,
 			cfg: func(c *Config) { c.ScaleDownStep = 10 }, action: ActionScaleDown, delta: -3,
 			blocked: []autoscalewire.BlockKind{BlockBounds}},
+		// Scale from zero (KEP-2021; the HPA's replica calculator asks
+		// ceil(usage/target) replicas when there are none, so any work
+		// brings one back): with no node, queued items wait for ever if
+		// they must first exceed the per-node up threshold.
+		{name: "scale from zero: queued work and no node adds one", nodes: 0,
+			cfg:     func(c *Config) { c.MinNodes = 0 },
+			metrics: map[string]float64{MetricCPU: 0, MetricMemory: 0, MetricQueueDepth: 50},
+			action:  ActionScaleUp, delta: 1, votes: map[string]autoscalewire.Vote{MetricQueueDepthPerNode: VoteUp}},
+		{name: "scale from zero: no work and no node stays at zero", nodes: 0,
+			cfg:     func(c *Config) { c.MinNodes = 0 },
+			metrics: map[string]float64{MetricCPU: 0, MetricMemory: 0, MetricQueueDepth: 0},
+			action:  ActionNone, blocked: []autoscalewire.BlockKind{BlockBounds}},
+		{name: "scale to zero: an idle last node goes", nodes: 1,
+			cfg:     func(c *Config) { c.MinNodes = 0 },
+			metrics: map[string]float64{MetricCPU: 0, MetricMemory: 1, MetricQueueDepth: 0},
+			action:  ActionScaleDown, delta: -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { runRule(t, tc) })

@@ -57,6 +57,9 @@ type sample struct {
 	// for a trend yet: it may scale up but not down.
 	young   bool
 	horizon time.Duration
+	// unserved is a per-node metric with work (a queue) and no node at
+	// all to do it: it asks for a node whatever its up threshold.
+	unserved bool
 }
 
 // upValue is the value compared with the up threshold: the larger of the
@@ -96,6 +99,10 @@ func judge(s sample) MetricReading {
 		what += fmt.Sprintf(" (projected %.4g in %v, window peak %.4g)", s.projected, s.horizon, s.peak)
 	}
 	switch {
+	case s.unserved:
+		// As the HPA asks ceil(usage/target) replicas of a workload at
+		// zero, any work brings a node back.
+		r.Vote, r.Reason = VoteUp, what+" with no node to serve it"
 	case s.upValue() > s.spec.t.Up:
 		r.Vote, r.Reason = VoteUp, what+fmt.Sprintf(" above up threshold %.4g", s.spec.t.Up)
 	case s.downValue() < s.spec.t.Down && s.young:
