@@ -82,7 +82,9 @@ type Config struct {
 	// max(ceil(current*ScaleUpPercent/100), ScaleUpMin) nodes.
 	ScaleUpPercent float64
 	ScaleUpMin     int
-	// ScaleDownStep is how many nodes a scale-down removes.
+	// ScaleDownStep is how many nodes a scale-down removes: fewer, or
+	// none, when the CPU, memory or queue depth per node spread over the
+	// nodes left would be above its up threshold (which would flap).
 	ScaleDownStep int
 
 	MinNodes int

@@ -40,6 +40,35 @@ func TestPeerBugs(t *testing.T) {
 		{name: "k8s#98174 every metric low never adds nodes", nodes: 4, metrics: low,
 			cfg: func(c *Config) { c.ScaleDownStep = 10 }, action: ActionScaleDown, delta: -3,
 			blocked: []autoscalewire.BlockKind{BlockBounds}},
+		// Flapping, the reason for the HPA's scale-down stabilisation
+		// (kubernetes/kubernetes#68122; "flapping" in its documentation):
+		// a threshold scaler that removes a node whose load then pushes
+		// the rest above the up threshold adds it back at the next
+		// evaluation. The HPA sizes a scale-down so the metric stays at
+		// its target.
+		{name: "flapping: 2 nodes at 45 % cpu (down 50, up 80) keep both", nodes: 2,
+			cfg:     func(c *Config) { c.CPU = Thresholds{Up: 80, Down: 50} },
+			metrics: map[string]float64{MetricCPU: 45, MetricMemory: 20, MetricQueueDepth: 0},
+			action:  ActionNone, reason: "cpu would read 90 on 1 node(s)"},
+		{name: "flapping: 4 nodes at 45 % cpu (down 50, up 80) lose one", nodes: 4,
+			cfg:     func(c *Config) { c.CPU = Thresholds{Up: 80, Down: 50} },
+			metrics: map[string]float64{MetricCPU: 45, MetricMemory: 20, MetricQueueDepth: 0},
+			action:  ActionScaleDown, delta: -1},
+		{name: "flapping: a large step is cut to what keeps cpu under its up threshold", nodes: 10,
+			cfg:     func(c *Config) { c.ScaleDownStep = 8 },
+			metrics: map[string]float64{MetricCPU: 25, MetricMemory: 20, MetricQueueDepth: 0},
+			action:  ActionScaleDown, delta: -6, reason: "cpu would read 83.33 on 3 node(s)"},
+		{name: "flapping: the queue per node counts too", nodes: 2,
+			cfg:     func(c *Config) { c.QueueDepth = Thresholds{Up: 100, Down: 60} },
+			metrics: map[string]float64{MetricCPU: 10, MetricMemory: 20, MetricQueueDepth: 110},
+			action:  ActionNone, reason: "queue_depth_per_node would read 110 on 1 node(s)"},
+		{name: "flapping: a custom metric does not spread over the nodes", nodes: 2,
+			cfg: func(c *Config) {
+				c.Custom = []CustomMetric{{Name: "p99_ms", Thresholds: Thresholds{Up: 250, Down: 200}}}
+			},
+			metrics: map[string]float64{MetricCPU: 10, MetricMemory: 20, MetricQueueDepth: 0, "p99_ms": 190},
+			action:  ActionScaleDown, delta: -1},
+
 		// Scale from zero (KEP-2021; the HPA's replica calculator asks
 		// ceil(usage/target) replicas when there are none, so any work
 		// brings one back): with no node, queued items wait for ever if
@@ -52,6 +81,10 @@ func TestPeerBugs(t *testing.T) {
 			cfg:     func(c *Config) { c.MinNodes = 0 },
 			metrics: map[string]float64{MetricCPU: 0, MetricMemory: 0, MetricQueueDepth: 0},
 			action:  ActionNone, blocked: []autoscalewire.BlockKind{BlockBounds}},
+		{name: "scale to zero: the last node stays while work is queued", nodes: 1,
+			cfg:     func(c *Config) { c.MinNodes = 0 },
+			metrics: map[string]float64{MetricCPU: 1, MetricMemory: 1, MetricQueueDepth: 5},
+			action:  ActionNone, reason: "queue_depth_per_node would read +Inf on 0 node(s)"},
 		{name: "scale to zero: an idle last node goes", nodes: 1,
 			cfg:     func(c *Config) { c.MinNodes = 0 },
 			metrics: map[string]float64{MetricCPU: 0, MetricMemory: 1, MetricQueueDepth: 0},

@@ -143,9 +143,23 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 		wanted = current + step
 		d.Reason = fmt.Sprintf("scale up by %d: %s above up threshold", step, strings.Join(up, ", "))
 	case len(samples) > 0 && len(down) == len(samples):
-		step := c.scaleDownStep(current, samples)
+		step, limit := c.scaleDownStep(current, samples), ""
+		if room := current - c.MinNodes; room > 0 {
+			// Within the bounds only; the bounds report a larger step.
+			fit, why := fitScaleDown(current, min(step, room), samples)
+			if why != "" {
+				step, limit = fit, why
+			}
+		}
 		wanted = current - step
-		d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", step)
+		switch {
+		case step == 0:
+			d.Reason = "hold: every metric below its down threshold, but " + limit
+		case limit != "":
+			d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold (no further: %s)", step, limit)
+		default:
+			d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", step)
+		}
 	case len(down) > 0 && len(down)+len(unreadable) == len(samples):
 		d.Blocked = append(d.Blocked, Block{Kind: BlockUnreadable,
 			Detail: "scale-down refused: cannot read " + strings.Join(unreadable, ", ")})
@@ -195,6 +209,43 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 	}
 	setDelta(&d, target-current)
 	return d
+}
+
+// fitScaleDown cuts a scale-down step until no metric that spreads over
+// the nodes (a utilisation, a queue per node) would rise above its up
+// threshold on the nodes left: such a scale-down would be undone by the
+// next evaluation (flapping). It returns the step, possibly 0, and when it
+// cut it, why the next larger step was refused.
+func fitScaleDown(current, step int, samples []sample) (int, string) {
+	why := ""
+	for ; step > 0; step-- {
+		over := ""
+		left := current - step
+		for _, s := range samples {
+			if !s.spec.utilisation && !s.spec.perNode {
+				continue // a latency or a custom rate need not follow the node count
+			}
+			v := s.downValue()
+			if v <= 0 || (left == 0 && s.spec.utilisation) {
+				// Nothing to spread; with no node left, a node's CPU
+				// or memory goes with it (queued work does not).
+				continue
+			}
+			after := math.Inf(1)
+			if left > 0 {
+				after = v * float64(current) / float64(left)
+			}
+			if after > s.spec.t.Up {
+				over = fmt.Sprintf("%s would read %.4g on %d node(s), above its up threshold %.4g", s.spec.name, after, left, s.spec.t.Up)
+				break
+			}
+		}
+		if over == "" {
+			return step, why
+		}
+		why = over
+	}
+	return 0, why
 }
 
 // setDelta records a decided change and its action.
