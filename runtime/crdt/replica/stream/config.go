@@ -34,6 +34,11 @@ type Config struct {
 	// WriteTimeout bounds writing one frame, and each flush, to a peer; a
 	// peer that stops reading is disconnected after it. Default 10s.
 	WriteTimeout time.Duration
+	// IdleTimeout is how long a peer's writer waits with nothing to send
+	// before it closes its connection and stops; the next Send to the peer
+	// starts a new one. It bounds what peers that left for good keep
+	// alive (a goroutine, a queue, a connection). Default 1 minute.
+	IdleTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the exponential backoff between
 	// failed connection attempts to one peer. Default 20ms and 2s.
 	ReconnectMin, ReconnectMax time.Duration
@@ -51,6 +56,7 @@ func DefaultConfig() Config {
 		InboundQueue: 4096,
 		DialTimeout:  2 * time.Second,
 		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  time.Minute,
 		ReconnectMin: 20 * time.Millisecond,
 		ReconnectMax: 2 * time.Second,
 	}
@@ -75,6 +81,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = d.WriteTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = d.IdleTimeout
 	}
 	if c.ReconnectMin == 0 {
 		c.ReconnectMin = d.ReconnectMin
@@ -101,7 +110,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SendQueue < 1 || c.InboundQueue < 1 {
 		errs = append(errs, fmt.Errorf("SendQueue %d and InboundQueue %d must be positive", c.SendQueue, c.InboundQueue))
 	}
-	if c.DialTimeout < 0 || c.WriteTimeout < 0 || c.ReconnectMin < 0 || c.ReconnectMax < c.ReconnectMin {
+	if c.DialTimeout < 0 || c.WriteTimeout < 0 || c.IdleTimeout < 0 || c.ReconnectMin < 0 || c.ReconnectMax < c.ReconnectMin {
 		errs = append(errs, errors.New("timeouts must be positive and ReconnectMax >= ReconnectMin"))
 	}
 	if err := errors.Join(errs...); err != nil {

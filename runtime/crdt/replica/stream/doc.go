@@ -9,7 +9,9 @@
 // port is found again. Each peer gets one persistent outbound connection,
 // fed by a bounded queue and one writer goroutine that writes everything
 // queued with one flush; connections are opened lazily and reopened with
-// exponential backoff. A full queue drops the envelope and counts it: the
+// exponential backoff, and a writer with nothing to send for
+// Config.IdleTimeout closes its connection and stops, so peers that left
+// keep nothing alive here. A full queue drops the envelope and counts it: the
 // engine's acknowledgements, resends and full-state fallback repair any
 // loss, so the transport never blocks the engine.
 //

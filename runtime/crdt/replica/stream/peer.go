@@ -3,6 +3,7 @@ package stream
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -16,19 +17,33 @@ type peer struct {
 	t    *Transport
 	name string
 	q    chan []byte
+	idle *time.Timer // fires after Config.IdleTimeout with nothing to send
 }
+
+// errIdle ends a connection that had nothing to carry for IdleTimeout.
+var errIdle = errors.New("stream: idle")
 
 // run connects lazily, when a frame is waiting, writes until the
 // connection fails, and reconnects with exponential backoff. Frames queued
-// while no connection can be made are dropped and counted.
+// while no connection can be made are dropped and counted. After
+// IdleTimeout with nothing to send it closes the connection and stops, so
+// a peer that left for good keeps nothing alive here.
 func (p *peer) run() {
 	t := p.t
 	defer t.wg.Done()
+	p.idle = time.NewTimer(t.cfg.IdleTimeout)
+	defer p.idle.Stop()
 	backoff := t.cfg.ReconnectMin
 	for {
 		var b []byte
+		p.idle.Reset(t.cfg.IdleTimeout)
 		select {
 		case b = <-p.q:
+		case <-p.idle.C:
+			if t.retire(p) {
+				return
+			}
+			continue
 		case <-t.ctx.Done():
 			return
 		}
@@ -54,6 +69,12 @@ func (p *peer) run() {
 		t.conns.Untrack(c)
 		if t.ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, errIdle) {
+			if t.retire(p) {
+				return
+			}
+			continue
 		}
 		t.log.Debug("stream: connection lost", "peer", p.name, "err", err)
 	}
@@ -108,7 +129,8 @@ func (p *peer) dial() (net.Conn, error) {
 }
 
 // pump writes b and then everything queued, batching whatever is queued at
-// the moment into one flush, until a write fails or the transport stops.
+// the moment into one flush, until a write fails, nothing comes to send
+// for IdleTimeout (errIdle) or the transport stops.
 // The write deadline is armed before every frame, not only before the
 // flush: a frame larger than the buffer goes to the connection inside
 // Write, and after an idle spell the deadline of the last flush is long
@@ -134,8 +156,11 @@ func (p *peer) pump(c net.Conn, b []byte) error {
 			return err
 		}
 		t.stats.flushes.Add(1)
+		p.idle.Reset(t.cfg.IdleTimeout)
 		select {
 		case b = <-p.q:
+		case <-p.idle.C:
+			return errIdle
 		case <-t.ctx.Done():
 			return t.ctx.Err()
 		}

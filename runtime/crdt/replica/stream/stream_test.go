@@ -297,3 +297,33 @@ func TestConfigErrors(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, strings.HasPrefix(err.Error(), "stream:"))
 }
+
+// TestIdleWritersStop: a node sends to peers that then go away for good
+// (they left; membership churns through new names). Their writer
+// goroutines, queues and connections must not stay until Close: a
+// long-running node would collect one per peer that ever left. A writer
+// idle for IdleTimeout stops, and the next Send to that peer starts a new
+// one.
+func TestIdleWritersStop(t *testing.T) {
+	f := newFixture(t)
+	a := f.start("a", idleQuickly)
+	before := goleak.IgnoreCurrent()
+	var peers []*stream.Transport
+	for i := range 8 {
+		name := fmt.Sprintf("p%d", i)
+		p := f.start(name, nil)
+		require.NoError(t, a.Send(name, env("a", 1, nil)))
+		recv(t, p)
+		peers = append(peers, p)
+	}
+	for _, p := range peers {
+		require.NoError(t, p.Close())
+	}
+	goleak.VerifyNone(t, before) // waits for the idle writers to stop
+
+	p := f.start("p0", nil) // back under the same name
+	require.NoError(t, a.Send("p0", env("a", 2, nil)))
+	require.Equal(t, uint64(2), recv(t, p).Deltas.Items[0].Seq)
+}
+
+func idleQuickly(c *stream.Config) { c.IdleTimeout = 20 * time.Millisecond }

@@ -112,9 +112,24 @@ func (t *Transport) Send(to string, env *replicawire.Envelope) error {
 		t.stats.tooLarge.Add(1)
 		return fmt.Errorf("stream: send to %q: %w", to, err)
 	}
-	p, err := t.peer(to)
-	if err != nil {
-		return err
+	return t.enqueue(to, b)
+}
+
+// enqueue queues frame b for the peer named to, starting its writer if
+// there is none. It queues under t.mu, so a writer that retires (see
+// retire) never leaves a frame behind in its queue.
+func (t *Transport) enqueue(to string, b []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return ErrClosed
+	}
+	p := t.out[to]
+	if p == nil {
+		p = &peer{t: t, name: to, q: make(chan []byte, t.cfg.SendQueue)}
+		t.out[to] = p
+		t.wg.Add(1)
+		go p.run()
 	}
 	select {
 	case p.q <- b:
@@ -125,21 +140,19 @@ func (t *Transport) Send(to string, env *replicawire.Envelope) error {
 	}
 }
 
-// peer returns the outbound peer named to, starting its writer if new.
-func (t *Transport) peer(to string) (*peer, error) {
+// retire removes the idle writer p from the transport unless a frame was
+// queued for it meanwhile, and reports whether it did; p's goroutine then
+// stops, and the next Send to that peer starts a new writer.
+func (t *Transport) retire(p *peer) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.closed {
-		return nil, ErrClosed
+	if len(p.q) > 0 {
+		return false
 	}
-	p := t.out[to]
-	if p == nil {
-		p = &peer{t: t, name: to, q: make(chan []byte, t.cfg.SendQueue)}
-		t.out[to] = p
-		t.wg.Add(1)
-		go p.run()
+	if t.out[p.name] == p {
+		delete(t.out, p.name)
 	}
-	return p, nil
+	return true
 }
 
 // Close stops accepting and sending, closes every connection, waits for
