@@ -392,7 +392,13 @@ func (n *Node) err() error {
 }
 
 // send addresses m and hands it to the transport; delivery is best effort.
+// A node stopping on a storage failure sends nothing more: the message may
+// answer for state it could not persist (a vote granted, a term and
+// self-vote a candidate campaigns with), which a restart would forget.
 func (n *Node) send(to, addr string, m *raftwire.Message) {
+	if n.failed.Load() != nil {
+		return
+	}
 	m.From, m.To, m.FromAddr = n.id, to, n.addr
 	if err := n.trans.Send(addr, m); err != nil {
 		n.logger.Debug("raft: send failed", "to", to, "err", err)

@@ -18,7 +18,10 @@ type fakePeer struct {
 	lt *MemTransport
 }
 
-func newFakePeer(t *testing.T) *fakePeer {
+func newFakePeer(t *testing.T) *fakePeer { return newFakePeerOver(t, NewMemStableStore()) }
+
+// newFakePeerOver is newFakePeer with the follower's hard state in stable.
+func newFakePeerOver(t *testing.T, stable StableStore) *fakePeer {
 	t.Helper()
 	nw := NewNetwork(1)
 	t.Cleanup(nw.Close)
@@ -30,7 +33,7 @@ func newFakePeer(t *testing.T) *fakePeer {
 	cfg := testConfig("f")
 	patientElections(&cfg)
 	cfg.CheckQuorum = false // else a follower ignores vote requests while it hears from l
-	n, err := NewNode(cfg, Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: NewMemStableStore(),
+	n, err := NewNode(cfg, Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: stable,
 		Snapshots: NewMemSnapshotStore(), Transport: tr})
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
