@@ -20,11 +20,12 @@ type Config struct {
 	// HeartbeatInterval is how often a leader sends each follower a heartbeat.
 	HeartbeatInterval time.Duration
 	// PreVote makes a server ask whether it could win before it disturbs the
-	// cluster with a higher term (Raft thesis 9.6).
+	// cluster with a higher term (Raft thesis 9.6). A server refuses a
+	// pre-vote while it is the leader or hears from one, CheckQuorum or not.
 	PreVote bool
 	// CheckQuorum makes a leader step down when it loses contact with a
-	// quorum, and lets voters ignore vote requests while they hear from a
-	// leader (leader lease).
+	// quorum, and lets voters ignore vote requests, not only pre-votes, while
+	// they hear from a leader (leader lease).
 	CheckQuorum bool
 	// MaxAppendEntries caps the entries in one AppendEntries message and in
 	// one batch of proposals.

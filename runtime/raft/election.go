@@ -159,9 +159,11 @@ func (n *Node) wonVote() bool {
 }
 
 // inLease reports whether this server currently follows (or is) a live
-// leader, in which case it ignores vote requests (check-quorum's lease).
-func (n *Node) inLease(now int64) bool {
-	if !n.cfg.CheckQuorum {
+// leader, in which case it refuses a vote request: a pre-vote always (Raft
+// thesis 9.6: a pre-vote is granted only to replace a leader not heard
+// from), a real vote with check-quorum's lease.
+func (n *Node) inLease(now int64, preVote bool) bool {
+	if !n.cfg.CheckQuorum && !preVote {
 		return false
 	}
 	if n.currentRole() == Leader {
@@ -181,7 +183,7 @@ func (n *Node) handleRequestVote(m *raftwire.Message, rv *raftwire.RequestVote) 
 		reply(term, false)
 		return
 	}
-	if rv.Term > term && !rv.LeadershipTransfer && n.inLease(nanotime()) {
+	if rv.Term > term && !rv.LeadershipTransfer && n.inLease(nanotime(), rv.PreVote) {
 		reply(term, false)
 		return
 	}

@@ -5,6 +5,7 @@ package raft
 // upstream report and drives this package into the same situation.
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,50 @@ import (
 
 	"github.com/dwsdk/distributed/gen/raftwire"
 )
+
+// TestPreVoteRefusedWhileLeaderHeard: a server that cannot hear the leader
+// (it was partitioned, or only the leader's link to it is down) asks for
+// pre-votes with an up-to-date log. Every server that hears from the leader,
+// and the leader itself, must refuse (Raft thesis 9.6): granted, the real
+// election that follows deposes a healthy leader. Pre-vote used to honour
+// this only with CheckQuorum, so PreVote alone did not protect the leader
+// (braft#366: the old leader grants a rebooted node's pre-vote; etcd-io/etcd#9333;
+// hashicorp/raft refuses pre-votes while it has a leader).
+func TestPreVoteRefusedWhileLeaderHeard(t *testing.T) {
+	c := newCluster(t, 3, 41, func(cfg *Config) {
+		patientElections(cfg)
+		cfg.CheckQuorum = false
+	})
+	l := c.leader(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := c.propose(ctx, putCmd("k", "v"))
+	require.NoError(t, err)
+	c.waitApplied(5*time.Second, r.Index)
+
+	x, err := c.net.Transport("x")
+	require.NoError(t, err)
+	defer x.Close()
+	term := l.Term()
+	for _, id := range c.ids {
+		require.NoError(t, x.Send(id, &raftwire.Message{From: "x", To: id, FromAddr: "x",
+			RequestVote: &raftwire.RequestVote{Term: term + 1, CandidateID: "x", PreVote: true,
+				LastLogIndex: r.Index + 100, LastLogTerm: term}}))
+	}
+	for got := 0; got < len(c.ids); {
+		select {
+		case m := <-x.Inbound():
+			if v := m.RequestVoteResponse; v != nil {
+				require.False(t, v.VoteGranted, "%s granted a pre-vote while it hears from leader %s", v.VoterID, l.ID())
+				got++
+			}
+		case <-ctx.Done():
+			t.Fatal("no answer to the pre-votes")
+		}
+	}
+	require.Equal(t, Leader, l.Role())
+	require.Equal(t, term, l.Term())
+}
 
 // failingStable is a StableStore whose saves fail once armed.
 type failingStable struct {
