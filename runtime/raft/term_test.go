@@ -13,9 +13,12 @@ import (
 // fakePeer is a follower "f" on the in-memory network and a peer "l" whose
 // messages the test writes by hand.
 type fakePeer struct {
-	t  *testing.T
-	n  *Node
-	lt *MemTransport
+	t    *testing.T
+	n    *Node
+	lt   *MemTransport
+	nw   *Network
+	cfg  Config
+	deps Deps
 }
 
 func newFakePeer(t *testing.T) *fakePeer { return newFakePeerOver(t, NewMemStableStore()) }
@@ -33,11 +36,26 @@ func newFakePeerOver(t *testing.T, stable StableStore) *fakePeer {
 	cfg := testConfig("f")
 	patientElections(&cfg)
 	cfg.CheckQuorum = false // else a follower ignores vote requests while it hears from l
-	n, err := NewNode(cfg, Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: stable,
-		Snapshots: NewMemSnapshotStore(), Transport: tr})
+	deps := Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: stable, Snapshots: NewMemSnapshotStore(), Transport: tr}
+	n, err := NewNode(cfg, deps)
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
-	return &fakePeer{t: t, n: n, lt: lt}
+	return &fakePeer{t: t, n: n, lt: lt, nw: nw, cfg: cfg, deps: deps}
+}
+
+// restart closes the follower and starts it again from its stores, with
+// a fresh FSM.
+func (p *fakePeer) restart() {
+	p.t.Helper()
+	p.n.Close()
+	tr, err := p.nw.Transport("f")
+	require.NoError(p.t, err)
+	d := p.deps
+	d.FSM, d.Transport = newKV(), tr
+	n, err := NewNode(p.cfg, d)
+	require.NoError(p.t, err)
+	p.t.Cleanup(func() { n.Close() })
+	p.n = n
 }
 
 // send delivers m to the node as if l had sent it.

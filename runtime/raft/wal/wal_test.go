@@ -382,3 +382,35 @@ func TestEntriesRange(t *testing.T) {
 	require.ErrorContains(t, err, "lo 3 > hi 2")
 	require.NoError(t, w.Append([]raftwire.Entry{}))
 }
+
+// TestOverwrittenTailStaysGoneAfterPrefixTruncation: entries 1-5 of term 1,
+// then 3-4 of term 2 overwrite the tail (5 goes), then the prefix is
+// compacted up to 3 or 4. Reopened, the log must end at 4, of term 2:
+// etcd's WAL replayed the overwrite only above the snapshot index, so the
+// discarded entry 5 came back and won the node votes it must not get
+// (etcd-io/etcd#22442).
+func TestOverwrittenTailStaysGoneAfterPrefixTruncation(t *testing.T) {
+	ent := func(i, term uint64) raftwire.Entry { return raftwire.Entry{Index: i, Term: term, Data: []byte("x")} }
+	for name, cfg := range configs {
+		for _, compact := range []uint64{3, 4} {
+			t.Run(fmt.Sprintf("%s/compact to %d", name, compact), func(t *testing.T) {
+				dir := t.TempDir()
+				w := openWAL(t, dir, cfg())
+				require.NoError(t, w.Append([]raftwire.Entry{ent(1, 1), ent(2, 1), ent(3, 1), ent(4, 1), ent(5, 1)}))
+				require.NoError(t, w.Append([]raftwire.Entry{ent(3, 2), ent(4, 2)}))
+				require.NoError(t, w.TruncatePrefix(compact))
+				require.NoError(t, w.Close())
+				w = openWAL(t, dir, cfg())
+				defer w.Close()
+				last, err := w.LastIndex()
+				require.NoError(t, err)
+				require.Equal(t, uint64(4), last, "the overwritten entry 5 came back")
+				if compact < 4 {
+					term, err := w.Term(4)
+					require.NoError(t, err)
+					require.Equal(t, uint64(2), term)
+				}
+			})
+		}
+	}
+}
