@@ -69,6 +69,13 @@ func (n *Node) tick() {
 	if now < n.electionDeadline {
 		return
 	}
+	// This goroutine may itself have been blocked (a slow inline log
+	// write, a pause) while the leader's messages queued: read them before
+	// concluding the leader is gone.
+	n.drainInbound()
+	if now = nanotime(); n.currentRole() == Leader || now < n.electionDeadline || n.err() != nil {
+		return // what was queued elected this server, moved its timer or stopped it
+	}
 	// A follower hears from its leader: keep waiting.
 	if n.currentRole() == Follower && n.leader.Load() != nil && now-n.lastContact.Load() < int64(n.cfg.ElectionTimeoutMin) {
 		n.electionDeadline = n.lastContact.Load() + int64(n.cfg.ElectionTimeoutMin)

@@ -95,7 +95,7 @@ func TestNothingSentAfterHardStateSaveFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stable := &failingStable{StableStore: NewMemStableStore()}
-			p := newFakePeerOver(t, stable)
+			p := newFakePeerWith(t, func(_ *Config, d *Deps) { d.Stable = stable })
 			n, lt := p.n, p.lt
 			p.send(&raftwire.Message{AppendEntries: &raftwire.AppendEntries{Term: 2, LeaderID: "l",
 				Entries: []raftwire.Entry{{Index: 1, Term: 2, Type: raftwire.EntryConfig, Data: conf}}}})
@@ -414,4 +414,76 @@ func TestUncommittedConfigurationRollsBackAfterCompaction(t *testing.T) {
 	require.Equal(t, c1, p.n.Status().Configuration, "the overwritten configuration still rules")
 	p.restart()
 	require.Equal(t, c1, p.n.Status().Configuration, "the overwritten configuration rules after a restart")
+}
+
+// gatedLog is a LogStore whose Append waits while a gate is set.
+type gatedLog struct {
+	LogStore
+	gate atomic.Pointer[chan struct{}]
+}
+
+func (g *gatedLog) Append(e []raftwire.Entry) error {
+	if ch := g.gate.Load(); ch != nil {
+		<-*ch
+	}
+	return g.LogStore.Append(e)
+}
+
+func (g *gatedLog) close() {
+	ch := make(chan struct{})
+	g.gate.Store(&ch)
+}
+
+func (g *gatedLog) open() {
+	if ch := g.gate.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// TestBlockedFollowerReadsQueuedHeartbeats: a follower's core is blocked
+// past its election timeout (a slow fsync of an inline append, a pause)
+// while the leader's heartbeats queue up. Woken, it must look at them before
+// it concludes the leader is gone: it used to campaign on its stale clock
+// whenever its timer was served first, which without pre-vote deposes a
+// healthy leader (etcd-io/etcd#7617: disk latency caused elections;
+// etcd-io/etcd#9333: the node's timer runs ahead of the leader's
+// heartbeat). The race is Go's choice between two ready channels, so the
+// scenario runs several times (each missed it half the time before).
+func TestBlockedFollowerReadsQueuedHeartbeats(t *testing.T) {
+	logs := &gatedLog{}
+	p := newFakePeerWith(t, func(cfg *Config, d *Deps) {
+		cfg.HeartbeatInterval = 10 * time.Millisecond
+		cfg.ElectionTimeoutMin = 60 * time.Millisecond
+		cfg.ElectionTimeoutMax = 120 * time.Millisecond
+		logs.LogStore = d.Logs
+		d.Logs = logs
+	})
+	defer logs.open()
+	conf, err := encodeConfiguration(raftwire.Configuration{Servers: []raftwire.Server{
+		{ID: "f", Address: "f", Suffrage: raftwire.Voter}, {ID: "l", Address: "l", Suffrage: raftwire.Voter}}})
+	require.NoError(t, err)
+	p.send(&raftwire.Message{AppendEntries: &raftwire.AppendEntries{Term: 2, LeaderID: "l",
+		Entries: []raftwire.Entry{{Index: 1, Term: 2, Type: raftwire.EntryConfig, Data: conf}}}})
+	require.True(t, p.heartbeat(2).Success) // f is a voter following l
+	for i := uint64(2); i < 8; i++ {
+		logs.close()
+		p.send(&raftwire.Message{AppendEntries: &raftwire.AppendEntries{Term: 2, LeaderID: "l", PrevLogIndex: i - 1, PrevLogTerm: 2,
+			Entries: []raftwire.Entry{{Index: i, Term: 2, Data: []byte("x")}}}})
+		waitFor(t, 5*time.Second, "the follower's append to block", func() bool { return p.n.stallSince.Load() != 0 })
+		waitFor(t, 5*time.Second, "the election timeout to pass", func() bool {
+			return nanotime()-p.n.lastContact.Load() > int64(p.cfg.ElectionTimeoutMax)
+		})
+		p.send(&raftwire.Message{AppendEntries: &raftwire.AppendEntries{Term: 2, LeaderID: "l", Heartbeat: true}})
+		logs.open()
+		for answered := false; !answered; {
+			select {
+			case m := <-p.lt.Inbound():
+				require.Nil(t, m.RequestVote, "round %d: campaigned with the leader's heartbeat queued", i)
+				answered = m.AppendEntriesResponse != nil && m.AppendEntriesResponse.Heartbeat
+			case <-time.After(5 * time.Second):
+				t.Fatalf("round %d: no answer to the heartbeat", i)
+			}
+		}
+	}
+	require.Zero(t, p.n.Metrics().Elections)
 }

@@ -21,10 +21,11 @@ type fakePeer struct {
 	deps Deps
 }
 
-func newFakePeer(t *testing.T) *fakePeer { return newFakePeerOver(t, NewMemStableStore()) }
+func newFakePeer(t *testing.T) *fakePeer { return newFakePeerWith(t, nil) }
 
-// newFakePeerOver is newFakePeer with the follower's hard state in stable.
-func newFakePeerOver(t *testing.T, stable StableStore) *fakePeer {
+// newFakePeerWith is newFakePeer with tweak applied to the follower's
+// config and parts (nil: none).
+func newFakePeerWith(t *testing.T, tweak func(*Config, *Deps)) *fakePeer {
 	t.Helper()
 	nw := NewNetwork(1)
 	t.Cleanup(nw.Close)
@@ -36,7 +37,10 @@ func newFakePeerOver(t *testing.T, stable StableStore) *fakePeer {
 	cfg := testConfig("f")
 	patientElections(&cfg)
 	cfg.CheckQuorum = false // else a follower ignores vote requests while it hears from l
-	deps := Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: stable, Snapshots: NewMemSnapshotStore(), Transport: tr}
+	deps := Deps{FSM: newKV(), Logs: NewMemLogStore(), Stable: NewMemStableStore(), Snapshots: NewMemSnapshotStore(), Transport: tr}
+	if tweak != nil {
+		tweak(&cfg, &deps)
+	}
 	n, err := NewNode(cfg, deps)
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
