@@ -627,3 +627,69 @@ func TestSimRestartedMemberLearnsItWasDead(t *testing.T) {
 		})
 	}
 }
+
+// TestSimSameNameNewAddress: a member that comes back under the same name
+// at another address (moved to another host, a new pod IP) is taken at
+// its new address, whether or not its old life was already declared dead.
+// memberlist rejects it as a name conflict (hashicorp/memberlist#157,
+// consul#733, consul#4879) until the old one is dead and, since
+// memberlist#189, DeadNodeReclaimTime has passed.
+func TestSimSameNameNewAddress(t *testing.T) {
+	for _, declared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("declared-dead=%v", declared), func(t *testing.T) {
+			s := NewSim(testSeed(t, 15))
+			cfg := DefaultLANConfig()
+			nodes := simCluster(t, s, 3, cfg, nil)
+			a, b, c := nodes[0], nodes[1], nodes[2]
+			s.Bootstrap(nodes...)
+			s.Kill(c)
+			if declared {
+				require.True(t, s.RunUntil(time.Minute, func() bool {
+					return stateOf(a, c.cfg.Name) == StateDead && stateOf(b, c.cfg.Name) == StateDead
+				}))
+			}
+			cc := cfg
+			cc.Name = c.cfg.Name
+			moved, err := s.AddNode(cc) // a fresh address
+			require.NoError(t, err)
+			s.Join(moved, a.LocalNode().Addr)
+			at := func(n *Node) bool {
+				m, _ := n.Member(c.cfg.Name)
+				return m.State == StateAlive && m.Addr == moved.LocalNode().Addr
+			}
+			require.True(t, s.RunUntil(10*time.Second, func() bool { return at(a) && at(b) }), "not taken at its new address")
+			s.Run(time.Minute) // and it stays so: its old address answering nothing is no evidence
+			require.True(t, at(a) && at(b))
+		})
+	}
+}
+
+// TestSimNewNameSameAddress: a member replaced at its address by a
+// process with another name is declared dead, not kept alive by the new
+// process answering at that address, and the new one joins (serf#116).
+func TestSimNewNameSameAddress(t *testing.T) {
+	s := NewSim(testSeed(t, 16))
+	cfg := DefaultLANConfig()
+	rec := &recorder{}
+	nodes := simCluster(t, s, 3, cfg, rec)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	s.Bootstrap(nodes...)
+	s.Kill(c)
+	cn := cfg
+	cn.Name = "newcomer"
+	newcomer, err := s.restart(c, cn)
+	require.NoError(t, err)
+	s.Join(newcomer, a.LocalNode().Addr)
+	require.True(t, s.RunUntil(time.Minute, func() bool {
+		return stateOf(a, c.cfg.Name) == StateDead && stateOf(b, c.cfg.Name) == StateDead &&
+			stateOf(a, "newcomer") == StateAlive && stateOf(b, "newcomer") == StateAlive
+	}), "old %v/%v, new %v/%v", stateOf(a, c.cfg.Name), stateOf(b, c.cfg.Name), stateOf(a, "newcomer"), stateOf(b, "newcomer"))
+	s.Run(time.Minute)
+	require.Equal(t, 3, a.NumMembers())
+	require.Equal(t, 3, b.NumMembers())
+	for _, e := range rec.events {
+		if e.Type == EventFailed {
+			require.Equal(t, c.cfg.Name, e.Member.Name, "false death")
+		}
+	}
+}
