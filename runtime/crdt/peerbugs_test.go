@@ -192,3 +192,28 @@ func TestPeerPonyCRDT4PNCounterMinInt64(t *testing.T) {
 	c.Add("a", math.MaxInt64)
 	require.Equal(t, int64(-1), c.Value())
 }
+
+// pathosDev/actor-ts#950, CBaquero/delta-enabled-crdts#7: two writes with
+// the same timestamp and the same writer (a replica restarted with its wall
+// clock stepped back, or two callers of Set with event timestamps) made
+// merge keep whichever side it was called on, so replicas that saw them in
+// different orders kept different values for ever, and Equal (hence the
+// digests anti-entropy compares) never agreed.
+func TestPeerActorTS950LWWSameTimestampAndWriterConverges(t *testing.T) {
+	var x, y LWWRegister[string]
+	x.Set("a", 10, "before-restart")
+	y.Set("a", 10, "after-restart")
+	xy, yx := x.Clone(), y.Clone()
+	xy.Merge(&y)
+	yx.Merge(&x)
+	require.Equal(t, xy.Get(), yx.Get(), "merge must not depend on the order")
+	require.True(t, xy.Equal(yx))
+
+	var p, q LWWRegister[int64]
+	p.Set("a", 7, -1)
+	q.Set("a", 7, 3)
+	pq, qp := p.Clone(), q.Clone()
+	pq.Merge(&q)
+	qp.Merge(&p)
+	require.True(t, pq.Equal(qp), "%d vs %d", pq.Get(), qp.Get())
+}
