@@ -217,3 +217,40 @@ func TestPeerActorTS950LWWSameTimestampAndWriterConverges(t *testing.T) {
 	qp.Merge(&p)
 	require.True(t, pq.Equal(qp), "%d vs %d", pq.Get(), qp.Get())
 }
+
+// akkadotnet/akka.net#8219 (fixed by #8220: propagate the full state while
+// PruningPerformed is present): a delta carried the pruning marker without
+// the pruned data, and a peer that merged it held different values from the
+// pruner. Our pruning delta must leave a peer that merges only it equal to
+// the pruner: the map's delta carried each collapsed key's value as it was
+// before the value itself was pruned, and left out values that only gained
+// the marker, so delta-only peers disagreed until a full-state exchange.
+func TestPeerAkkaNet8219PruningDeltaEqualsPrunedState(t *testing.T) {
+	t.Run("ORMap of ORSet", func(t *testing.T) {
+		var a, x ORMap[string, ORSet[string]]
+		a.Update("a", "k1", func(s *ORSet[string]) { s.Add("a", "v1") })
+		x.Update("x", "k2", func(s *ORSet[string]) { s.Add("x", "v2") })
+		a.Merge(&x)
+		a.TakeDelta()
+		peer := a.Clone()
+		a.GarbageCollect(GCOptions{Self: "a", Departed: []ReplicaID{"x"}})
+		peer.MergeDelta(a.TakeDelta())
+		require.True(t, peer.Equal(&a), "a peer that merged the pruning delta differs from the pruner")
+		peer.Merge(&x) // the departed replica's stale state changes nothing
+		require.True(t, peer.Equal(&a))
+	})
+	t.Run("ORMap of PNCounter", func(t *testing.T) {
+		var a, x ORMap[string, PNCounter]
+		a.Update("a", "k1", func(c *PNCounter) { c.Add("a", 1) })
+		x.Update("x", "k2", func(c *PNCounter) { c.Add("x", 2) })
+		x.Update("x", "k1", func(c *PNCounter) { c.Add("x", 3) }) // concurrent with a's k1
+		a.Merge(&x)
+		a.TakeDelta()
+		peer := a.Clone()
+		a.GarbageCollect(GCOptions{Self: "a", Departed: []ReplicaID{"x"}})
+		peer.MergeDelta(a.TakeDelta())
+		require.True(t, peer.Equal(&a), "a peer that merged the pruning delta differs from the pruner")
+		require.Equal(t, int64(4), peer.Get("k1").Value())
+		require.Equal(t, int64(2), peer.Get("k2").Value())
+	})
+}
