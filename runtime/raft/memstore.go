@@ -176,7 +176,7 @@ func (s *MemStableStore) SaveHardState(hs raftwire.HardState) error {
 }
 
 // MemSnapshotStore is an in-memory SnapshotStore for tests; it keeps the
-// newest snapshot only.
+// newest snapshot only, by index then term, whatever order they end in.
 type MemSnapshotStore struct {
 	mu   rwmutex
 	meta raftwire.SnapshotMeta
@@ -224,9 +224,14 @@ func (k *memSink) Close() error {
 	}
 	k.done = true
 	k.meta.Size = uint64(k.buf.Len())
-	k.store.mu.Lock()
-	k.store.meta, k.store.data, k.store.has = k.meta, k.buf.Bytes(), true
-	k.store.mu.Unlock()
+	s := k.store
+	s.mu.Lock()
+	// Snapshots may end out of order: keep the newest, by index then
+	// term (as the WAL's SnapshotStore orders them).
+	if !s.has || k.meta.Index > s.meta.Index || k.meta.Index == s.meta.Index && k.meta.Term >= s.meta.Term {
+		s.meta, s.data, s.has = k.meta, k.buf.Bytes(), true
+	}
+	s.mu.Unlock()
 	return nil
 }
 

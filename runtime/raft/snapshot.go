@@ -164,6 +164,7 @@ func (n *Node) writeSnapshot(meta raftwire.SnapshotMeta, write func(SnapshotSink
 	}
 	meta.Size = cw.n
 	n.metrics.SnapshotsTaken.Add(1)
+	n.snapRetry.succeeded() // the store works: end any automatic pause
 	return meta, nil
 }
 
@@ -183,9 +184,6 @@ func (c *countingSink) Write(p []byte) (int, error) {
 func (a *applier) takeSnapshot(reply chan snapResult) {
 	n := a.n
 	answer := func(meta raftwire.SnapshotMeta, err error) {
-		if err == nil {
-			n.snapRetry.succeeded()
-		}
 		switch {
 		case reply != nil:
 			reply <- snapResult{meta, err}
@@ -226,6 +224,12 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 		defer fs.Release()
 		meta, err := n.writeSnapshot(meta, func(s SnapshotSink) error { return fs.Persist(s) })
 		<-n.snapSem
+		if reply == nil {
+			// Pause the next automatic attempt before releasing the
+			// index: the applier starts one as soon as it sees the
+			// threshold passed again.
+			answer(meta, err)
+		}
 		n.releaseSnapshot(applied, err == nil)
 		if err == nil {
 			select {
@@ -234,7 +238,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 				err = ErrClosed
 			}
 		}
-		answer(meta, err)
+		if reply != nil {
+			answer(meta, err)
+		}
 	}()
 }
 
@@ -396,8 +402,8 @@ func (n *Node) handleSnapshotResponse(m *raftwire.Message, r *raftwire.InstallSn
 // snapBackoff spaces the automatic snapshots after a failure (a full disk,
 // an FSM that cannot snapshot): the next attempt waits 1 s, doubling to
 // 1 min while they keep failing, instead of capturing the FSM again with
-// every applied batch. A success starts over. CreateSnapshot is not held
-// back. Safe for concurrent use.
+// every applied batch. Any snapshot stored, CreateSnapshot's too, starts
+// over. CreateSnapshot is not held back. Safe for concurrent use.
 type snapBackoff struct {
 	pause   atomic.Int64 // of the last failure, ns; 0 after a success
 	retryAt atomic.Int64 // unix ns before which no automatic attempt starts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,10 +183,7 @@ func TestSnapshotRetryAfterFailedWrite(t *testing.T) {
 		t.Run(fmt.Sprintf("fail at close %v", atClose), func(t *testing.T) {
 			snaps := &failOnceSnaps{atClose: atClose, failed: make(chan struct{}, 4)}
 			const threshold = 10
-			l := nodeOverSnaps(t, 21, threshold, func(s SnapshotStore) SnapshotStore {
-				snaps.SnapshotStore = s
-				return snaps
-			})
+			l := nodeOverSnaps(t, 21, threshold, snaps, &snaps.SnapshotStore)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			propose := func() Result {
@@ -239,10 +237,7 @@ func (s *failingSnaps) Create(raftwire.SnapshotMeta) (SnapshotSink, error) {
 func TestAutomaticSnapshotBacksOffAfterFailures(t *testing.T) {
 	snaps := &failingSnaps{}
 	const threshold = 4
-	l := nodeOverSnaps(t, 22, threshold, func(s SnapshotStore) SnapshotStore {
-		snaps.SnapshotStore = s
-		return snaps
-	})
+	l := nodeOverSnaps(t, 22, threshold, snaps, &snaps.SnapshotStore)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	propose := func() {
@@ -264,6 +259,30 @@ func TestAutomaticSnapshotBacksOffAfterFailures(t *testing.T) {
 	require.Less(t, snaps.creates.Load(), int32(10), "automatic snapshot attempts while the store fails")
 }
 
+// A CreateSnapshot that succeeds ends the pause of the failing automatic
+// snapshot: the store works again. It used to leave the pause in place,
+// and it doubles up to a minute.
+func TestCreateSnapshotEndsAutomaticPause(t *testing.T) {
+	snaps := &failOnceSnaps{failed: make(chan struct{}, 1)}
+	const threshold = 4
+	l := nodeOverSnaps(t, 24, threshold, snaps, &snaps.SnapshotStore)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	snaps.armed.Store(true)
+	var r Result
+	for range threshold {
+		var err error
+		r, err = l.Propose(ctx, putCmd("k", "v"))
+		require.NoError(t, err)
+	}
+	<-snaps.failed
+	waitFor(t, 5*time.Second, "the automatic snapshot paused", func() bool { return l.snapRetry.pause.Load() != 0 })
+	_, err := l.CreateSnapshot(ctx, r.Index, []byte("x"))
+	require.NoError(t, err)
+	require.Zero(t, l.snapRetry.pause.Load(), "the pause after the CreateSnapshot that worked")
+	require.True(t, l.snapRetry.due(time.Now()))
+}
+
 func TestSnapBackoffSchedule(t *testing.T) {
 	var b snapBackoff
 	now := time.Unix(1000, 0)
@@ -282,12 +301,12 @@ func TestSnapBackoffSchedule(t *testing.T) {
 }
 
 // nodeOverSnaps starts a one-node cluster with the given SnapshotThreshold
-// whose snapshot store is wrap's wrapper of the in-memory one, and returns
-// the node once it leads.
-func nodeOverSnaps(t *testing.T, seed, threshold uint64, wrap func(SnapshotStore) SnapshotStore) *Node {
+// whose snapshot store is wrapper, set to wrap the in-memory one through
+// inner (the store wrapper embeds), and returns the node once it leads.
+func nodeOverSnaps(t *testing.T, seed, threshold uint64, wrapper SnapshotStore, inner *SnapshotStore) *Node {
 	t.Helper()
 	c := newClusterWith(t, 1, seed, func(cfg *Config) { cfg.SnapshotThreshold = threshold },
-		func(_ string, s *testStores) { s.snaps = wrap(s.snaps) })
+		func(_ string, s *testStores) { *inner, s.snaps = s.snaps, wrapper })
 	return c.leader(5 * time.Second)
 }
 
@@ -346,10 +365,7 @@ func (k *gatedSink) Write(p []byte) (int, error) {
 // threshold from a snapshot that did not exist).
 func TestSnapshotRetryAfterTwoFailedWrites(t *testing.T) {
 	snaps := &gatedSnaps{writing: make(chan uint64), result: make(chan error)}
-	l := nodeOverSnaps(t, 23, 0, func(s SnapshotStore) SnapshotStore {
-		snaps.SnapshotStore = s
-		return snaps
-	})
+	l := nodeOverSnaps(t, 23, 0, snaps, &snaps.SnapshotStore)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var idx [2]uint64
@@ -387,4 +403,34 @@ func TestSnapshotRetryAfterTwoFailedWrites(t *testing.T) {
 	snaps.result <- nil
 	require.NoError(t, <-errs)
 	require.Equal(t, a, lastSnapIndex(l))
+}
+
+// Snapshots may be stored out of order (a follower's own snapshot ends
+// after it installed the leader's newer one; two CreateSnapshot calls take
+// turns as the scheduler picks). MemSnapshotStore's Open returned the one
+// closed last, not the newest: the applier then stopped the node with
+// ErrStorage, and a restart found the log compacted past its snapshot.
+func TestMemSnapshotStoreKeepsNewest(t *testing.T) {
+	s := NewMemSnapshotStore()
+	create := func(index, term uint64) SnapshotSink {
+		k, err := s.Create(raftwire.SnapshotMeta{Index: index, Term: term})
+		require.NoError(t, err)
+		_, err = k.Write([]byte(fmt.Sprint(index, term)))
+		require.NoError(t, err)
+		return k
+	}
+	older, newer := create(5, 2), create(10, 2)
+	require.NoError(t, newer.Close())
+	require.NoError(t, older.Close())
+	meta, _, err := s.Open()
+	require.NoError(t, err)
+	require.Equal(t, uint64(10), meta.Index)
+
+	require.NoError(t, create(10, 3).Close()) // a later leader's, same index
+	meta, rc, err := s.Open()
+	require.NoError(t, err)
+	require.Equal(t, raftwire.SnapshotMeta{Index: 10, Term: 3, Size: 4}, meta)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.Equal(t, "10 3", string(b))
 }

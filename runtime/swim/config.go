@@ -55,7 +55,8 @@ type Config struct {
 	GossipInterval time.Duration
 	GossipNodes    int
 	// GossipToTheDeadTime is how long dead members still receive gossip so
-	// that they can refute.
+	// that they can refute; at most ReapTime (Create rejects more: a
+	// reaped member receives nothing).
 	GossipToTheDeadTime time.Duration
 	// RetransmitMult: each broadcast is sent RetransmitMult*ceil(log10(n+1)) times.
 	RetransmitMult int
@@ -69,8 +70,8 @@ type Config struct {
 
 	// ReapTime is how long dead and left members stay in the member list
 	// (so that their state keeps propagating) before they are forgotten,
-	// name included (a minute in DefaultLANConfig, at least
-	// GossipToTheDeadTime in every Default...Config). A member that comes
+	// name included (a minute in DefaultLANConfig). It must be at least
+	// GossipToTheDeadTime. A member that comes
 	// back afterwards is a new member; stale suspicions and deaths of it
 	// are ignored, as they are for any unknown name. Broadcast origins
 	// that are not members are forgotten ReapTime after their last
@@ -210,8 +211,15 @@ func (c *Config) validate() error {
 		return bad("PushPullInterval %v is negative", c.PushPullInterval)
 	case c.TCPTimeout <= 0:
 		return bad("TCPTimeout %v must be positive", c.TCPTimeout)
+	case c.GossipToTheDeadTime < 0:
+		return bad("GossipToTheDeadTime %v is negative", c.GossipToTheDeadTime)
 	case c.ReapTime <= 0:
 		return bad("ReapTime %v must be positive", c.ReapTime)
+	case c.ReapTime < c.GossipToTheDeadTime:
+		// A reaped member is no longer a gossip target: a shorter ReapTime
+		// would silently cut the gossip that lets a member wrongly
+		// declared dead hear of it and refute.
+		return bad("ReapTime %v is shorter than GossipToTheDeadTime %v: dead members would be forgotten before they stop receiving gossip", c.ReapTime, c.GossipToTheDeadTime)
 	case c.MTU < 576 || c.MTU > 65000:
 		return bad("MTU %d outside [576, 65000]", c.MTU)
 	case len(c.Label) > 255:

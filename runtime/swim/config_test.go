@@ -21,6 +21,12 @@ func TestConfigValidate(t *testing.T) {
 		{"no name", func(c *Config) { c.Name = "" }, "Name is empty"},
 		{"meta too large", func(c *Config) { c.Meta = make([]byte, MetaMaxSize+1) }, "Meta is 513 bytes"},
 		{"timeout over interval", func(c *Config) { c.ProbeTimeout = 2 * c.ProbeInterval }, "ProbeTimeout"},
+		// A member is reaped, and so no longer gossiped to, after
+		// ReapTime: a shorter ReapTime used to cut GossipToTheDeadTime
+		// short without a word.
+		{"reap before gossip to the dead ends", func(c *Config) { c.ReapTime = c.GossipToTheDeadTime - 1 }, "ReapTime 14.999999999s is shorter than GossipToTheDeadTime 15s"},
+		{"reap when gossip to the dead ends", func(c *Config) { c.ReapTime = c.GossipToTheDeadTime }, ""},
+		{"negative gossip to the dead", func(c *Config) { c.GossipToTheDeadTime = -1 }, "GossipToTheDeadTime -1ns is negative"},
 		{"small MTU", func(c *Config) { c.MTU = 100 }, "MTU 100"},
 		// A zero Keyring has no primary key to seal with: the first
 		// packet sent would index an empty slice (a panic on a timer

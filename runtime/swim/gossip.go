@@ -30,6 +30,7 @@ func (n *Node) eagerGossip() {
 }
 
 func (n *Node) gossipRound() {
+	n.sendReminders()
 	if n.sys.len()+n.user.len() == 0 {
 		return
 	}
@@ -130,4 +131,42 @@ func (n *Node) scheduleJoinSync() {
 	}
 	d := time.Duration(retransmitLimit(n.cfg.RetransmitMult, n.live)) * n.cfg.GossipInterval
 	n.joinSyncTimer = n.after(d, n.pushPullRandom)
+}
+
+// remindGone notes that m, which this node holds dead or left, is still
+// announced alive at an incarnation no newer than that: most likely a
+// process restarted in place that never heard of its death, because the
+// member it joined through did not know it (a member that joined since,
+// or one restarted as well) and the death is no longer gossiped. Nobody
+// else will tell it, as nobody gossips to it; memberlist drops the alive
+// news too, and the member stays dead until a push-pull happens to carry
+// its death to it (hashicorp/memberlist#311). The next gossip round tells
+// it directly (sendReminders), so it refutes.
+func (n *Node) remindGone(m *member) {
+	if !m.reminded {
+		m.reminded = true
+		n.remind = append(n.remind, n.names.name(m.id))
+	}
+}
+
+// sendReminders sends each member noted by remindGone, in one packet, how
+// this node holds it: one packet per member and gossip round however many
+// stale (or forged) alive messages named it.
+func (n *Node) sendReminders() {
+	for _, name := range n.remind {
+		_, m := n.lookupName(name)
+		if m == nil {
+			continue // reaped meanwhile
+		}
+		m.reminded = false
+		if m.state < StateDead {
+			continue // revived meanwhile
+		}
+		from := n.cfg.Name
+		if m.state == StateLeft {
+			from = name // a leave, as the member announced it
+		}
+		n.sendCompound(m.info.addr, [][]byte{mustEncode(msgDead, &swimwire.Dead{Incarnation: m.inc, Node: name, From: from})})
+	}
+	n.remind = n.remind[:0]
 }

@@ -26,6 +26,7 @@ func TestForgottenMembersReleaseTheirNames(t *testing.T) {
 	s := NewSim(testSeed(t, 11))
 	cfg := DefaultLANConfig()
 	cfg.ReapTime = 20 * time.Second
+	cfg.GossipToTheDeadTime = 15 * time.Second // at most ReapTime
 	var joined []string
 	delivered := 0
 	ca := cfg

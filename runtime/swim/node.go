@@ -53,6 +53,7 @@ type Node struct {
 	seen  seenBroadcasts // user broadcasts delivered recently
 
 	eagerPending bool
+	remind       []string // gone members that sent stale alive news, see remindGone
 	leaveDone    chan struct{} // the leave broadcast's; see Leave
 	leaveUnsent  bool          // Shutdown dropped it before it was gossiped
 
@@ -73,6 +74,8 @@ type member struct {
 	// quiet: learned from a seed's state when joining and not gossiped;
 	// relayed when it arrives as gossip, i.e. while it is still news.
 	quiet bool
+	// reminded: gone, and its name is in Node.remind (see remindGone).
+	reminded bool
 	since int64 // clock time of the last state change, Unix nanoseconds
 }
 

@@ -57,7 +57,21 @@ func (s *Sim) AddNode(cfg Config) (*Node, error) { return s.addNode(cfg, true) }
 // addNode is AddNode; with sharedNames false the node interns names in a
 // table of its own, as outside a Sim, and releases them (see releaseName).
 func (s *Sim) addNode(cfg Config, sharedNames bool) (*Node, error) {
-	ep := &simEndpoint{sim: s, addr: fmt.Sprintf("10.%d.%d.%d:7946", len(s.eps)>>16&255, len(s.eps)>>8&255, len(s.eps)&255)}
+	return s.addNodeAt(cfg, sharedNames, fmt.Sprintf("10.%d.%d.%d:7946", len(s.eps)>>16&255, len(s.eps)>>8&255, len(s.eps)&255))
+}
+
+// restart starts a new process (cfg) at the address of old, which was
+// killed: a member restarted in place, or another taking its address.
+func (s *Sim) restart(old *Node, cfg Config) (*Node, error) {
+	ep := old.tr.(*simEndpoint)
+	if !ep.dead {
+		return nil, fmt.Errorf("swim: sim: restart at %s: %s was not killed", ep.addr, old.cfg.Name)
+	}
+	return s.addNodeAt(cfg, true, ep.addr)
+}
+
+func (s *Sim) addNodeAt(cfg Config, sharedNames bool, addr string) (*Node, error) {
+	ep := &simEndpoint{sim: s, addr: addr}
 	s.eps[ep.addr] = ep
 	cfg.Transport, cfg.Clock = ep, ep
 	if sharedNames {

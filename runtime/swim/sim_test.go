@@ -245,6 +245,7 @@ func TestSimReapAndPartition(t *testing.T) {
 	s := NewSim(testSeed(t, 5))
 	cfg := DefaultLANConfig()
 	cfg.ReapTime = 20 * time.Second
+	cfg.GossipToTheDeadTime = 15 * time.Second // at most ReapTime
 	nodes := simCluster(t, s, 10, cfg, nil)
 	s.Bootstrap(nodes...)
 	s.Kill(nodes[9])
@@ -529,4 +530,100 @@ func TestSimRefutationWithNewMetaReportsAlive(t *testing.T) {
 		}
 	}
 	require.Equal(t, []EventType{EventSuspect, EventAlive, EventUpdate}, got)
+}
+
+// TestSimStaleAliveDoesNotUndoLaterDeath: news of a death or suspicion at
+// a higher incarnation than a dead (or left) member's is remembered, so a
+// stale alive message between the two, a refutation the later accusation
+// overtook, does not bring the member back. Both were dropped without
+// raising the incarnation, and the stale alive revived the member
+// (reported joined, probed, suspected and declared dead all over again):
+// a hole hashicorp/memberlist has too (al8n/memberlist#197). A refutation
+// above the highest accusation still revives it.
+func TestSimStaleAliveDoesNotUndoLaterDeath(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		first *swimwire.Dead // how the member went
+		later []byte         // higher-incarnation evidence arriving after
+	}{
+		{"dead, then dead", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0002"},
+			mustEncode(msgDead, &swimwire.Dead{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+		{"dead, then suspect", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0002"},
+			mustEncode(msgSuspect, &swimwire.Suspect{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+		{"left, then dead", &swimwire.Dead{Incarnation: 1, Node: "node-0001", From: "node-0001"},
+			mustEncode(msgDead, &swimwire.Dead{Incarnation: 10, Node: "node-0001", From: "node-0002"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewSim(testSeed(t, 13))
+			rec := &recorder{}
+			nodes := simCluster(t, s, 3, DefaultLANConfig(), rec)
+			s.Bootstrap(nodes...)
+			a, c := nodes[0], nodes[1]
+			alive := func(inc uint32) []byte {
+				return mustEncode(msgAlive, &swimwire.Alive{Incarnation: inc, Node: c.cfg.Name, Addr: c.LocalNode().Addr})
+			}
+			deliver(t, a, alive(1))
+			deliver(t, a, mustEncode(msgDead, tc.first))
+			want := stateOf(a, c.cfg.Name)
+			require.GreaterOrEqual(t, want, StateDead)
+			deliver(t, a, tc.later)
+			deliver(t, a, alive(2)) // stale: the member was accused at 10 since
+			require.Equal(t, want, stateOf(a, c.cfg.Name), "a stale alive message undid a later accusation")
+			for _, e := range rec.events {
+				require.NotEqual(t, EventJoin, e.Type, "%s reported joined again", e.Member.Name)
+			}
+			deliver(t, a, alive(11)) // a refutation of the latest accusation
+			require.Equal(t, StateAlive, stateOf(a, c.cfg.Name))
+		})
+	}
+}
+
+// TestSimRestartedMemberLearnsItWasDead: a member declared dead restarts
+// in place (incarnation 0) and joins through a member that never knew it
+// (one that joined since), so nothing in its join tells it of its death.
+// The members that hold it dead drop its alive news, which is no newer
+// than the death; memberlist silently drops it too, and the restarted
+// member stays dead in their view until some push-pull happens to carry
+// the death to it (hashicorp/memberlist#311, mass restarts). A member
+// holding it dead now tells it, and it refutes. Push-pull is off here: it
+// would repair this too, later, by chance of whom a member exchanges with.
+func TestSimRestartedMemberLearnsItWasDead(t *testing.T) {
+	for _, leave := range []bool{false, true} {
+		t.Run(fmt.Sprintf("left=%v", leave), func(t *testing.T) {
+			s := NewSim(testSeed(t, 14))
+			cfg := DefaultLANConfig()
+			cfg.PushPullInterval = 0
+			nodes := simCluster(t, s, 4, cfg, nil)
+			a, b, c := nodes[0], nodes[1], nodes[2]
+			s.Bootstrap(nodes[:3]...)
+			if leave {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel() // the Sim runs on this goroutine: do not wait
+				require.ErrorIs(t, c.Leave(ctx), context.Canceled)
+				require.True(t, s.RunUntil(10*time.Second, func() bool {
+					return stateOf(a, c.cfg.Name) == StateLeft && stateOf(b, c.cfg.Name) == StateLeft
+				}))
+			}
+			s.Kill(c)
+			require.True(t, s.RunUntil(time.Minute, func() bool {
+				return stateOf(a, c.cfg.Name) >= StateDead && stateOf(b, c.cfg.Name) >= StateDead
+			}))
+			s.Run(cfg.GossipToTheDeadTime) // the death is old news, no longer gossiped to c
+
+			e := nodes[3] // joins now: learns nothing of c, known only as gone
+			s.Join(e, a.LocalNode().Addr)
+			require.True(t, s.RunUntil(10*time.Second, allSee([]*Node{a, b, e}, 3)))
+			_, known := e.Member(c.cfg.Name)
+			require.False(t, known)
+
+			cc := cfg
+			cc.Name = c.cfg.Name
+			back, err := s.restart(c, cc)
+			require.NoError(t, err)
+			s.Join(back, e.LocalNode().Addr)
+			require.True(t, s.RunUntil(10*time.Second, allSee([]*Node{a, b, e, back}, 4)),
+				"the restarted member: %v at a, %v at b, %v at e", stateOf(a, c.cfg.Name), stateOf(b, c.cfg.Name), stateOf(e, c.cfg.Name))
+			require.Positive(t, back.Metrics().Refutations)
+		})
+	}
 }

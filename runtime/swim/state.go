@@ -164,6 +164,9 @@ func (n *Node) aliveNode(a *swimwire.Alive, from source) {
 	gone := m.state >= StateDead
 	restarted := gone && a.Addr != m.info.addr
 	if a.Incarnation <= m.inc && !restarted {
+		if gone {
+			n.remindGone(m)
+		}
 		if from == fromGossip && m.quiet && a.Incarnation == m.inc && m.state == StateAlive {
 			n.relayAlive(m, true) // still news to somebody: join in
 		}
@@ -197,7 +200,11 @@ func (n *Node) aliveNode(a *swimwire.Alive, from source) {
 
 func (n *Node) suspectNode(s *swimwire.Suspect) {
 	id, m := n.lookupName(s.Node)
-	if m == nil || s.Incarnation < m.inc || m.state >= StateDead {
+	if m == nil || s.Incarnation < m.inc {
+		return
+	}
+	if m.state >= StateDead {
+		n.raiseGoneInc(id, m, s.Incarnation)
 		return
 	}
 	if id == n.self {
@@ -248,7 +255,11 @@ func (n *Node) suspectNode(s *swimwire.Suspect) {
 
 func (n *Node) deadNode(d *swimwire.Dead) {
 	id, m := n.lookupName(d.Node)
-	if m == nil || d.Incarnation < m.inc || m.state >= StateDead {
+	if m == nil || d.Incarnation < m.inc {
+		return
+	}
+	if m.state >= StateDead {
+		n.raiseGoneInc(id, m, d.Incarnation)
 		return
 	}
 	if id == n.self {
@@ -277,6 +288,18 @@ func (n *Node) deadNode(d *swimwire.Dead) {
 		n.emit(EventLeave, m, d.From)
 	} else {
 		n.emit(EventFailed, m, d.From)
+	}
+}
+
+// raiseGoneInc takes in an accusation of a dead or left member at
+// incarnation inc: nothing to report, but the incarnation is remembered,
+// or an alive message older than the accusation (a refutation it
+// overtook) would bring the member back. memberlist drops it and has that
+// hole (al8n/memberlist#197). This node's own entry is left alone: it is
+// only gone while leaving.
+func (n *Node) raiseGoneInc(id uint32, m *member, inc uint32) {
+	if id != n.self {
+		m.inc = max(m.inc, inc)
 	}
 }
 
