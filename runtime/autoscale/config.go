@@ -82,7 +82,9 @@ type Config struct {
 	// max(ceil(current*ScaleUpPercent/100), ScaleUpMin) nodes.
 	ScaleUpPercent float64
 	ScaleUpMin     int
-	// ScaleDownStep is how many nodes a scale-down removes.
+	// ScaleDownStep is how many nodes a scale-down removes: fewer, or
+	// none, when the CPU, memory or queue depth per node spread over the
+	// nodes left would be above its up threshold (which would flap).
 	ScaleDownStep int
 
 	MinNodes int
@@ -188,6 +190,10 @@ func (c Config) Validate() error {
 		return invalid("nodes.min", "must not be negative, got %d", c.MinNodes)
 	case c.MaxNodes < 1:
 		return invalid("nodes.max", "must be at least 1, got %d", c.MaxNodes)
+	case c.MaxNodes > math.MaxInt32:
+		// A decision's node counts are int32 (its wire form): a larger
+		// bound would wrap a clamped scale-up into a negative delta.
+		return invalid("nodes.max", "must be at most %d, got %d", math.MaxInt32, c.MaxNodes)
 	case c.MinNodes > c.MaxNodes:
 		return invalid("nodes", "min %d is above max %d", c.MinNodes, c.MaxNodes)
 	}

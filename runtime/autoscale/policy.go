@@ -57,6 +57,9 @@ type sample struct {
 	// for a trend yet: it may scale up but not down.
 	young   bool
 	horizon time.Duration
+	// unserved is a per-node metric with work (a queue) and no node at
+	// all to do it: it asks for a node whatever its up threshold.
+	unserved bool
 }
 
 // upValue is the value compared with the up threshold: the larger of the
@@ -96,6 +99,10 @@ func judge(s sample) MetricReading {
 		what += fmt.Sprintf(" (projected %.4g in %v, window peak %.4g)", s.projected, s.horizon, s.peak)
 	}
 	switch {
+	case s.unserved:
+		// As the HPA asks ceil(usage/target) replicas of a workload at
+		// zero, any work brings a node back.
+		r.Vote, r.Reason = VoteUp, what+" with no node to serve it"
 	case s.upValue() > s.spec.t.Up:
 		r.Vote, r.Reason = VoteUp, what+fmt.Sprintf(" above up threshold %.4g", s.spec.t.Up)
 	case s.downValue() < s.spec.t.Down && s.young:
@@ -136,9 +143,23 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 		wanted = current + step
 		d.Reason = fmt.Sprintf("scale up by %d: %s above up threshold", step, strings.Join(up, ", "))
 	case len(samples) > 0 && len(down) == len(samples):
-		step := c.scaleDownStep(current, samples)
+		step, limit := c.scaleDownStep(current, samples), ""
+		if room := current - c.MinNodes; room > 0 {
+			// Within the bounds only; the bounds report a larger step.
+			fit, why := fitScaleDown(current, min(step, room), samples)
+			if why != "" {
+				step, limit = fit, why
+			}
+		}
 		wanted = current - step
-		d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", step)
+		switch {
+		case step == 0:
+			d.Reason = "hold: every metric below its down threshold, but " + limit
+		case limit != "":
+			d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold (no further: %s)", step, limit)
+		default:
+			d.Reason = fmt.Sprintf("scale down by %d: every metric below its down threshold", step)
+		}
 	case len(down) > 0 && len(down)+len(unreadable) == len(samples):
 		d.Blocked = append(d.Blocked, Block{Kind: BlockUnreadable,
 			Detail: "scale-down refused: cannot read " + strings.Join(unreadable, ", ")})
@@ -148,7 +169,7 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 	default:
 		d.Reason = "hold: no metric above its up threshold and not every metric below its down threshold"
 	}
-	d.Wanted = int32(wanted)
+	d.Wanted = int32(min(max(wanted, math.MinInt32), math.MaxInt32)) // a huge step saturates
 
 	// Bounds. A cluster outside them is brought back regardless of the
 	// metrics and of the cooldown.
@@ -188,6 +209,43 @@ func (c *Config) plan(now time.Time, current int, samples []sample, lastEvent ti
 	}
 	setDelta(&d, target-current)
 	return d
+}
+
+// fitScaleDown cuts a scale-down step until no metric that spreads over
+// the nodes (a utilisation, a queue per node) would rise above its up
+// threshold on the nodes left: such a scale-down would be undone by the
+// next evaluation (flapping). It returns the step, possibly 0, and when it
+// cut it, why the next larger step was refused.
+func fitScaleDown(current, step int, samples []sample) (int, string) {
+	why := ""
+	for ; step > 0; step-- {
+		over := ""
+		left := current - step
+		for _, s := range samples {
+			if !s.spec.utilisation && !s.spec.perNode {
+				continue // a latency or a custom rate need not follow the node count
+			}
+			v := s.downValue()
+			if v <= 0 || (left == 0 && s.spec.utilisation) {
+				// Nothing to spread; with no node left, a node's CPU
+				// or memory goes with it (queued work does not).
+				continue
+			}
+			after := math.Inf(1)
+			if left > 0 {
+				after = v * float64(current) / float64(left)
+			}
+			if after > s.spec.t.Up {
+				over = fmt.Sprintf("%s would read %.4g on %d node(s), above its up threshold %.4g", s.spec.name, after, left, s.spec.t.Up)
+				break
+			}
+		}
+		if over == "" {
+			return step, why
+		}
+		why = over
+	}
+	return 0, why
 }
 
 // setDelta records a decided change and its action.

@@ -30,22 +30,26 @@ func with(base map[string]float64, kv ...any) map[string]float64 {
 	return out
 }
 
-func TestRules(t *testing.T) {
-	errRead := errors.New("scrape timed out")
-	tests := []struct {
-		name      string
-		cfg       func(*Config)
-		nodes     int
-		metrics   map[string]float64
-		fail      []string      // metrics that cannot be read
-		sinceLast time.Duration // > 0: a scale event happened this long ago
-		unhealthy bool
+// ruleCase is one evaluation of an in-memory scaler and what it must
+// decide.
+type ruleCase struct {
+	name      string
+	cfg       func(*Config)
+	nodes     int
+	metrics   map[string]float64
+	fail      []string      // metrics that cannot be read
+	sinceLast time.Duration // > 0: a scale event happened this long ago
+	unhealthy bool
 
-		action  autoscalewire.Action
-		delta   int32
-		blocked []autoscalewire.BlockKind
-		votes   map[string]autoscalewire.Vote
-	}{
+	action  autoscalewire.Action
+	delta   int32
+	blocked []autoscalewire.BlockKind
+	votes   map[string]autoscalewire.Vote
+	reason  string // a part of the decision's reason, if set
+}
+
+func TestRules(t *testing.T) {
+	tests := []ruleCase{
 		// Thresholds, one metric at a time.
 		{name: "cpu above 80 scales up", nodes: 4, metrics: with(quiet, MetricCPU, 80.5),
 			action: ActionScaleUp, delta: 2, votes: map[string]autoscalewire.Vote{MetricCPU: VoteUp}},
@@ -161,72 +165,79 @@ func TestRules(t *testing.T) {
 			cfg: func(c *Config) { c.Memory.Disabled = true }, action: ActionScaleDown, delta: -1},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			clock := NewManualClock(t0)
-			cfg := DefaultConfig()
-			cfg.Clock = clock
-			cfg.Logger = quietLogger()
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			cfg.HealthChecks = []HealthCheck{{Name: "raft-leader", Check: func(context.Context) error {
-				if tc.unhealthy {
-					return errors.New("no leader")
-				}
-				return nil
-			}}}
-			s, err := NewInMemory(cfg, tc.nodes)
-			require.NoError(t, err)
-			for k, v := range tc.metrics {
-				s.Metrics.Set(k, v)
-			}
-			for _, k := range tc.fail {
-				s.Metrics.Fail(k, errRead)
-			}
-			if tc.sinceLast > 0 {
-				s.lastEvent = t0.Add(-tc.sinceLast)
-			}
-
-			d, err := s.Evaluate(context.Background())
-			require.NoError(t, err)
-			require.Equalf(t, tc.action, d.Action, "reason: %s, blocked: %v", d.Reason, d.Blocked)
-			require.Equal(t, tc.delta, d.Delta)
-			require.Equal(t, int32(tc.nodes), d.Current)
-			var kinds []autoscalewire.BlockKind
-			for _, b := range d.Blocked {
-				kinds = append(kinds, b.Kind)
-				require.NotEmpty(t, b.Detail)
-				if b.Kind == BlockCooldown && tc.delta != 0 {
-					require.Contains(t, b.Detail, "only back within", "a partial change in cooldown says what went ahead")
-				}
-			}
-			require.Equal(t, tc.blocked, kinds)
-			for name, vote := range tc.votes {
-				found := false
-				for _, r := range d.Readings {
-					if r.Name == name {
-						found = true
-						require.Equalf(t, vote, r.Vote, "%s: %s", name, r.Reason)
-					}
-				}
-				require.Truef(t, found, "no reading for %s", name)
-			}
-			require.NotEmpty(t, d.Reason)
-
-			// The executor did exactly what the decision says.
-			got, _ := s.Recorder.Nodes(context.Background())
-			require.Equal(t, tc.nodes+int(tc.delta), got)
-			if tc.delta != 0 {
-				require.NotNil(t, d.Event)
-				require.Len(t, d.Event.Nodes, int(abs(tc.delta)))
-				require.Equal(t, int32(tc.nodes), d.Event.Before)
-				require.Equal(t, int32(got), d.Event.After)
-			} else {
-				require.Nil(t, d.Event)
-				require.Empty(t, s.Recorder.Calls())
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runRule(t, tc) })
 	}
+}
+
+// runRule evaluates tc once and checks the decision and what the executor
+// did.
+func runRule(t *testing.T, tc ruleCase) {
+	t.Helper()
+	errRead := errors.New("scrape timed out")
+	clock := NewManualClock(t0)
+	cfg := DefaultConfig()
+	cfg.Clock = clock
+	cfg.Logger = quietLogger()
+	if tc.cfg != nil {
+		tc.cfg(&cfg)
+	}
+	cfg.HealthChecks = []HealthCheck{{Name: "raft-leader", Check: func(context.Context) error {
+		if tc.unhealthy {
+			return errors.New("no leader")
+		}
+		return nil
+	}}}
+	s, err := NewInMemory(cfg, tc.nodes)
+	require.NoError(t, err)
+	for k, v := range tc.metrics {
+		s.Metrics.Set(k, v)
+	}
+	for _, k := range tc.fail {
+		s.Metrics.Fail(k, errRead)
+	}
+	if tc.sinceLast > 0 {
+		s.lastEvent = t0.Add(-tc.sinceLast)
+	}
+
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equalf(t, tc.action, d.Action, "reason: %s, blocked: %v", d.Reason, d.Blocked)
+	require.Equal(t, tc.delta, d.Delta)
+	require.Equal(t, int32(tc.nodes), d.Current)
+	var kinds []autoscalewire.BlockKind
+	for _, b := range d.Blocked {
+		kinds = append(kinds, b.Kind)
+		require.NotEmpty(t, b.Detail)
+		if b.Kind == BlockCooldown && tc.delta != 0 {
+			require.Contains(t, b.Detail, "only back within", "a partial change in cooldown says what went ahead")
+		}
+	}
+	require.Equal(t, tc.blocked, kinds)
+	for name, vote := range tc.votes {
+		found := false
+		for _, r := range d.Readings {
+			if r.Name == name {
+				found = true
+				require.Equalf(t, vote, r.Vote, "%s: %s", name, r.Reason)
+			}
+		}
+		require.Truef(t, found, "no reading for %s", name)
+	}
+	require.NotEmpty(t, d.Reason)
+
+	// The executor did exactly what the decision says.
+	got, _ := s.Recorder.Nodes(context.Background())
+	require.Equal(t, tc.nodes+int(tc.delta), got)
+	if tc.delta != 0 {
+		require.NotNil(t, d.Event)
+		require.Len(t, d.Event.Nodes, int(abs(tc.delta)))
+		require.Equal(t, int32(tc.nodes), d.Event.Before)
+		require.Equal(t, int32(got), d.Event.After)
+	} else {
+		require.Nil(t, d.Event)
+		require.Empty(t, s.Recorder.Calls())
+	}
+	require.Contains(t, d.Reason, tc.reason)
 }
 
 func abs(x int32) int32 {

@@ -179,6 +179,7 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 			s.err = fmt.Errorf("read %v, but %s cannot be negative", s.value, spec.source)
 		}
 		if s.err == nil && spec.perNode {
+			s.unserved = current == 0 && s.value > 0
 			s.value /= float64(max(current, 1))
 		}
 		if s.err != nil {

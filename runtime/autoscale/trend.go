@@ -23,7 +23,10 @@ func (s *series) add(now time.Time, v float64, window time.Duration) {
 }
 
 // slope is the least-squares slope per second, and false while there are
-// fewer than three readings or they span no time.
+// fewer than three readings or they span no time, or when the sums
+// overflow (readings near the top of float64): a NaN projection would
+// compare false with every threshold and hold a metric far above its up
+// threshold.
 func (s *series) slope() (float64, bool) {
 	n := float64(len(s.v))
 	if len(s.v) < 3 {
@@ -42,7 +45,8 @@ func (s *series) slope() (float64, bool) {
 	if den <= 0 {
 		return 0, false
 	}
-	return (n*sxy - sx*sy) / den, true
+	slope := (n*sxy - sx*sy) / den
+	return slope, finite(slope)
 }
 
 // peak is the highest reading kept.
