@@ -309,9 +309,14 @@ func checkPruning[S any](t *testing.T, h harness[S]) {
 		departed := envs[3].r // replica d leaves for good
 		live := []int{0, 1, 2}
 		before := h.value(states[0])
+		peer := h.clone(states[1]) // synced: equal to states[0]
 		st := h.gc(states[0], GCOptions{Self: envs[0].r, Departed: []ReplicaID{departed}})
 		require.Zero(t, st.Deferred)
 		require.Equal(t, before, h.value(states[0]), "pruning changed the value")
+		if d := h.take(states[0]); d != nil {
+			h.merge(peer, d)
+		}
+		requireSame(t, h, states[0], peer, "a peer that merged only the pruning delta")
 		syncAll(live)
 		for _, i := range live {
 			require.Equal(t, before, h.value(states[i]), "replica %d after adopting the pruning", i)

@@ -284,7 +284,12 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 			}
 		}
 	}
+	before := len(m.k.pruned)
 	st := m.k.gc(opts, ops, &delta.k)
+	// A replica newly pruned here is pruned (or marked) in every value too:
+	// the delta carries every value, as the full state would, or a peer
+	// merging only the delta would keep values the pruner changed.
+	fresh := len(m.k.pruned)+st.Forgotten > before
 	for x := range m.k.pruned {
 		if _, ok := m.hw[x]; ok {
 			delete(m.hw, x)
@@ -300,9 +305,13 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 			}
 			delta.hw[opts.Self] = m.hw[opts.Self]
 		}
-		if vs.Pruned > 0 {
+		if vs.Pruned > 0 || fresh {
+			// after the value's collection: a key collapsed above put
+			// the value in the delta as it was before
 			delta.k.ctx.Add(d)
-			if _, ok := delta.k.dots[d]; !ok {
+			if _, ok := delta.k.dots[d]; ok {
+				delta.k.dots[d] = kentry[K, *V]{key: e.key, val: valueOf(e.val).Clone()}
+			} else {
 				delta.k.insert(d, e.key, valueOf(e.val).Clone())
 			}
 		}

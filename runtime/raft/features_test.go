@@ -203,13 +203,7 @@ func TestSlowFollowerOneSnapshotInstall(t *testing.T) {
 		cfg.SnapshotChunkSize = 512 // many chunks
 	})
 	l := c.leader(5 * time.Second)
-	var lag string
-	for _, id := range c.ids {
-		if id != l.ID() {
-			lag = id
-			break
-		}
-	}
+	lag := c.follower(l)
 	lagNode := c.node(lag)
 	c.net.Isolate(lag)
 	// The leader keeps the log a live follower needs; wait until it knows

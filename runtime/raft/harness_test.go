@@ -304,6 +304,18 @@ func (c *cluster) leader(d time.Duration) *Node {
 	return l
 }
 
+// follower returns the id of a server other than the leader l.
+func (c *cluster) follower(l *Node) string {
+	c.t.Helper()
+	for _, id := range c.ids {
+		if id != l.ID() {
+			return id
+		}
+	}
+	c.t.Fatal("no follower")
+	return ""
+}
+
 // propose proposes through whichever node leads, retrying until ctx ends.
 func (c *cluster) propose(ctx context.Context, cmd []byte) (Result, error) {
 	for {

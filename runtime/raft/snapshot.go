@@ -246,8 +246,9 @@ func (a *applier) takeSnapshot(reply chan snapResult) {
 
 // compactTo records a new snapshot and drops the log up to TrailingLogs
 // entries before it, but never entries a live follower has not yet
-// acknowledged, nor those a follower needs after a snapshot it is
-// installing. Core goroutine.
+// acknowledged, nor those a live follower needs after a snapshot it is
+// installing: a follower out of reach holds no log, or one that died for
+// good would make the log grow without bound. Core goroutine.
 func (n *Node) compactTo(meta raftwire.SnapshotMeta) {
 	if meta.Index > n.lastSnap.Index {
 		n.lastSnap = meta
@@ -258,12 +259,15 @@ func (n *Node) compactTo(meta raftwire.SnapshotMeta) {
 	to := meta.Index - n.cfg.TrailingLogs
 	now := nanotime()
 	for _, r := range n.replicators {
+		// Only a follower that was out of reach ever needs a snapshot;
+		// one out of reach now gets a newer one when it is back.
+		if now-r.lastContact.Load() >= int64(n.cfg.ElectionTimeoutMin) {
+			continue
+		}
 		if h := r.hold.Load(); h != 0 && h < to {
 			to = h
 		}
-		// Nor the entries a live follower still needs: only a follower
-		// that was out of reach ever needs a snapshot.
-		if now-r.lastContact.Load() < int64(n.cfg.ElectionTimeoutMin) && r.match.Load() < to {
+		if r.match.Load() < to {
 			to = r.match.Load()
 		}
 	}

@@ -434,3 +434,73 @@ func TestMemSnapshotStoreKeepsNewest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "10 3", string(b))
 }
+
+// TestDeadFollowerAfterInstallReleasesLog: the leader keeps the log after
+// a snapshot it sent until the follower caught up from it. A follower that
+// goes silent right after its install never catches up, and its hold used
+// to stop compaction at the snapshot for good, so the leader's log grew
+// without bound; a dead follower must not hold the log, as one that dies
+// during the stream already does not.
+func TestDeadFollowerAfterInstallReleasesLog(t *testing.T) {
+	c := newCluster(t, 3, 25, func(cfg *Config) {
+		// Long enough not to depose the leader on a loaded machine, short
+		// enough to wait for the follower's silence twice.
+		cfg.ElectionTimeoutMin, cfg.ElectionTimeoutMax = 500*time.Millisecond, time.Second
+		cfg.SnapshotThreshold = 20
+		cfg.TrailingLogs = 5
+	})
+	l := c.leader(5 * time.Second)
+	lag := c.follower(l)
+	peer := func() PeerStatus {
+		for _, p := range l.Status().Peers {
+			if p.ID == lag {
+				return p
+			}
+		}
+		t.Fatalf("%s is no peer of the leader", lag)
+		return PeerStatus{}
+	}
+	silent := func() bool { return peer().LastContact > l.cfg.ElectionTimeoutMin }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	write := func(k int) {
+		for i := range k {
+			_, err := l.Propose(ctx, putCmd(fmt.Sprintf("k%d", i%5), "v"))
+			require.NoError(t, err)
+		}
+	}
+
+	c.net.Isolate(lag)
+	waitFor(t, 10*time.Second, "the leader notices the follower is gone", silent)
+	lagLast := c.node(lag).Status().LastIndex
+	write(60)
+	waitFor(t, 10*time.Second, "the leader compacts past the follower", func() bool { return l.Status().FirstIndex > lagLast+1 })
+
+	// Let the snapshot through, then nothing more from the leader: the
+	// follower installs it and is never heard from again.
+	var installed atomic.Bool
+	drop := func(from, to string, m *raftwire.Message) bool {
+		if from != l.ID() || to != lag {
+			return false
+		}
+		if installed.Load() {
+			return true
+		}
+		if m.InstallSnapshot != nil && m.InstallSnapshot.Done {
+			installed.Store(true)
+		}
+		return false
+	}
+	c.net.drop.Store(&drop)
+	c.net.Heal()
+	waitFor(t, 10*time.Second, "the follower installs the snapshot", func() bool {
+		return installed.Load() && peer().Match >= lagLast+1
+	})
+	held := peer().Match
+	waitFor(t, 10*time.Second, "the follower goes silent", silent)
+	waitFor(t, 10*time.Second, "the leader compacts past the dead follower's snapshot", func() bool {
+		write(10)
+		return l.Status().FirstIndex > held+1
+	})
+	require.Equal(t, uint64(1), l.Metrics().SnapshotsSent)
+}

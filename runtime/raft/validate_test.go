@@ -190,13 +190,7 @@ func TestTransferEndsWhenStorageFails(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var target string
-	for _, id := range c.ids {
-		if id != l.ID() {
-			target = id
-			break
-		}
-	}
+	target := c.follower(l)
 	c.net.Isolate(target)
 
 	done := make(chan error, 1)
