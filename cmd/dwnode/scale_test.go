@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dwsdk/distributed/runtime/autoscale"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
@@ -91,6 +93,49 @@ func TestClusterSizeCountsSuspectsAndStartingNodes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, clusterSize(tc.members, tc.children))
+		})
+	}
+}
+
+// TestNewLeaderKeepsThePreviousLeadersCooldown: the scaler runs on the Raft
+// leader and its state restarts with each leadership term. A new leader
+// elected 10 s after the previous one added a node (the youngest member
+// started then) must not scale again before the cooldown has passed since
+// that change; nor 10 s after the previous leader asked a member to leave.
+// A crashed member is no scale event.
+func TestNewLeaderKeepsThePreviousLeadersCooldown(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	started := func(name string, at time.Time) memberInfo {
+		m := memberInfo{Member: swim.Member{Name: name, State: swim.StateAlive, Since: at}}
+		m.meta.Epoch = uint64(at.UnixNano())
+		return m
+	}
+	gone := func(name string, s swim.State, at time.Time) memberInfo {
+		return memberInfo{Member: swim.Member{Name: name, State: s, Since: at}}
+	}
+	old := now.Add(-time.Hour)
+	for _, tc := range []struct {
+		name    string
+		members []memberInfo
+		blocked bool
+	}{
+		{"a member started 10 s ago", []memberInfo{started("a", old), started("b", now.Add(-10*time.Second))}, true},
+		{"a member left 10 s ago", []memberInfo{started("a", old), gone("c", swim.StateLeft, now.Add(-10*time.Second))}, true},
+		{"a member crashed 10 s ago", []memberInfo{started("a", old), gone("c", swim.StateDead, now.Add(-10*time.Second))}, false},
+		{"no change for an hour", []memberInfo{started("a", old), started("b", old)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := autoscale.DefaultConfig()
+			cfg.Clock = autoscale.NewManualClock(now)
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			metrics := autoscale.NewStaticMetrics(map[string]float64{
+				autoscale.MetricCPU: 95, autoscale.MetricMemory: 50, autoscale.MetricQueueDepth: 0})
+			a, err := newClusterScaler(cfg, metrics, autoscale.NewRecorder(2), tc.members)
+			require.NoError(t, err)
+			d, err := a.Evaluate(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tc.blocked, autoscale.Blocked(d, autoscale.BlockCooldown), "%+v", d.Blocked)
+			require.Equal(t, tc.blocked, d.Action == autoscale.ActionNone)
 		})
 	}
 }

@@ -208,3 +208,32 @@ func TestPeerBugCPUCounterGoingBackwards(t *testing.T) {
 	require.NoError(t, err)
 	require.InDelta(t, 25, v, 1e-9, "5 s of CPU over 10 s on 2 CPUs")
 }
+
+// TestPeerBugCooldownSurvivesARestart: the HPA keeps its last scale time in
+// the object's status, so a restarted controller does not scale again at
+// once (kubernetes/kubernetes#16275 was that time being reset). A new
+// scaler (a new leader's) told of the previous one's event keeps its
+// cooldown; a later event told of moves it, an earlier one or one in the
+// future (a skewed clock) does not extend it.
+func TestPeerBugCooldownSurvivesARestart(t *testing.T) {
+	s, clock := newTestScaler(t, 4, nil)
+	s.Metrics.Set(MetricCPU, 95)
+	s.NoteEvent(t0.Add(-50 * time.Second))
+	s.NoteEvent(t0.Add(-2 * time.Minute)) // older: ignored
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, ActionNone, d.Action)
+	require.True(t, Blocked(d, BlockCooldown), "%+v", d.Blocked)
+
+	clock.Advance(10 * time.Second)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int32(2), d.Delta, "60 s after the noted event")
+
+	clock.Advance(time.Minute)
+	s.NoteEvent(clock.Now().Add(time.Hour)) // a skewed clock: counts as now
+	clock.Advance(time.Minute)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, ActionScaleUp, d.Action, "%+v", d.Blocked)
+}

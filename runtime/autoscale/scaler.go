@@ -125,6 +125,23 @@ func (a *Autoscaler) count(d *Decision) {
 	}
 }
 
+// NoteEvent tells the scaler of a scale event it did not make (one by a
+// previous leader, before a restart, or by another controller), so that
+// the cooldown also runs from at. A time before the last event the scaler
+// knows of changes nothing; a time after now (another machine's clock)
+// counts as now. Safe for concurrent use; it waits for an evaluation in
+// progress.
+func (a *Autoscaler) NoteEvent(at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if now := a.clock.Now(); at.After(now) {
+		at = now
+	}
+	if at.After(a.lastEvent) {
+		a.lastEvent = at
+	}
+}
+
 // Config returns the configuration the scaler runs with.
 func (a *Autoscaler) Config() Config { return a.cfg }
 
