@@ -254,3 +254,22 @@ func TestPeerAkkaNet8219PruningDeltaEqualsPrunedState(t *testing.T) {
 		require.Equal(t, int64(2), peer.Get("k2").Value())
 	})
 }
+
+// basho/riak_kv#761: removing an element of a nested set is an update of the
+// map field, so it must win over a concurrent removal of the field (riak let
+// the field remove win when the map's clock dominated the field's dot).
+func TestPeerRiakKV761NestedRemoveIsAnUpdateOfTheField(t *testing.T) {
+	var a, b ORMap[string, ORSet[string]]
+	a.Update("a", "k", func(s *ORSet[string]) { s.Add("a", "e1"); s.Add("a", "e2") })
+	a.Update("a", "other", func(s *ORSet[string]) { s.Add("a", "o") })
+	b.Merge(&a)
+	a.Update("a", "other", func(s *ORSet[string]) { s.Add("a", "o2") }) // a's clock moves on
+	a.Remove("k")                                                      // a removes the field
+	b.Update("b", "k", func(s *ORSet[string]) { s.Remove("e1") })      // b concurrently removes e1 in it
+	ab, ba := a.Clone(), b.Clone()
+	ab.Merge(&b)
+	ba.Merge(&a)
+	require.True(t, ab.Equal(ba))
+	require.True(t, ab.Contains("k"), "the nested remove is an update: it wins over the field remove")
+	require.Equal(t, []string{"e2"}, sortedElems(ab.Get("k")))
+}
