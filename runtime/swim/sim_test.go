@@ -732,3 +732,29 @@ func TestSimDeafMemberAccusesNoneToDeath(t *testing.T) {
 	require.Equal(t, deaf.cfg.AwarenessMaxMultiplier-1, deaf.HealthScore())
 	require.Len(t, declared, len(nodes)-1, "the deaf member declared dead by every other")
 }
+
+// TestSimLeaveAfterDeathIsALeave: a member declared dead that then
+// announces its leave is reported as left, as by the members that heard
+// the leave first. The leave was dropped as news about a member already
+// gone, so members disagreed for good on whether it failed or left
+// (consul#3706; memberlist drops it the same way).
+func TestSimLeaveAfterDeathIsALeave(t *testing.T) {
+	s := NewSim(testSeed(t, 18))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: b.cfg.Name}))
+	require.Equal(t, StateDead, stateOf(a, c.cfg.Name))
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: c.cfg.Name}))
+	require.Equal(t, StateLeft, stateOf(a, c.cfg.Name))
+	var got []EventType
+	for _, e := range rec.events {
+		if e.Member.Name == c.cfg.Name {
+			got = append(got, e.Type)
+		}
+	}
+	require.Equal(t, []EventType{EventFailed, EventLeave}, got)
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: b.cfg.Name}))
+	require.Equal(t, StateLeft, stateOf(a, c.cfg.Name), "a death does not undo a leave")
+}
