@@ -758,3 +758,39 @@ func TestSimLeaveAfterDeathIsALeave(t *testing.T) {
 	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: b.cfg.Name}))
 	require.Equal(t, StateLeft, stateOf(a, c.cfg.Name), "a death does not undo a leave")
 }
+
+// TestSimPausedMemberBackOnResume: a member paused entirely (a long GC
+// pause, a suspended VM) for longer than its suspicion timeout is declared
+// dead, rightly, and is back everywhere within seconds of resuming: the
+// news of its death, gossiped to it while it was paused, waits in its
+// socket, and it refutes as soon as it reads it. The complaint against
+// memberlist and Consul is the flapping this causes (consul#1212): here
+// it costs one death and one rejoin of the paused member, and nobody else
+// is declared dead, though its probe timers fire late on waking.
+func TestSimPausedMemberBackOnResume(t *testing.T) {
+	s := NewSim(testSeed(t, 19))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 10, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	s.Run(5 * time.Second)
+	p := nodes[0]
+	const pause = 40 * time.Second
+	s.freeze(p, pause)
+	s.Run(pause)
+	for _, n := range nodes[1:] {
+		require.Equal(t, StateDead, stateOf(n, p.cfg.Name))
+	}
+	require.True(t, s.RunUntil(5*time.Second, func() bool {
+		for _, n := range nodes[1:] {
+			if stateOf(n, p.cfg.Name) != StateAlive {
+				return false
+			}
+		}
+		return true
+	}), "not back within 5 s of resuming")
+	for i, e := range rec.events {
+		if e.Type == EventFailed && e.Member.Name != p.cfg.Name {
+			t.Fatalf("%s declared %s dead", rec.by[i], e.Member.Name)
+		}
+	}
+}
