@@ -794,3 +794,27 @@ func TestSimPausedMemberBackOnResume(t *testing.T) {
 		}
 	}
 }
+
+// TestSimPartitionHeals: after a partition long enough for each side to
+// declare the other dead, the cluster becomes one again once the network
+// heals. Nothing crossed between the sides any more (probes, gossip and
+// push-pull went to live members only, and gossip to the dead stops after
+// GossipToTheDeadTime), so they stayed two clusters for good, as with
+// memberlist (metallb#589). Periodic push-pulls now go to dead members
+// too, in proportion to their number, as Serf reconnects to failed
+// members; the exchange, and the reminders it sets off (see remindGone),
+// bring both sides back: in 30 seeds with a 45 s partition, all healed
+// within 25 s. A partition longer than about ReapTime, after which the
+// members of the other side are forgotten, still needs a Join.
+func TestSimPartitionHeals(t *testing.T) {
+	s := NewSim(testSeed(t, 20))
+	nodes := simCluster(t, s, 10, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	s.Run(5 * time.Second)
+	s.Partition(1, nodes[5:]...)
+	s.Run(40 * time.Second)
+	require.Equal(t, 5, nodes[0].NumMembers(), "each side holds the other dead")
+	require.Equal(t, 5, nodes[9].NumMembers())
+	s.Heal()
+	require.True(t, s.RunUntil(2*time.Minute, allSee(nodes, 10)), "still split: %d and %d members", nodes[0].NumMembers(), nodes[9].NumMembers())
+}
