@@ -286,3 +286,21 @@ func TestPeerBugPartialMetricStillScalesUp(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerBugTrendHistoryStaysBounded: kubernetes/kubernetes#139031, the
+// HPA replaced at most one expired recommendation per sync, so after a
+// pause (a leader election, a slow API server) its slices kept growing. The
+// trend history drops every reading older than the window at each add.
+func TestPeerBugTrendHistoryStaysBounded(t *testing.T) {
+	var s series
+	at := t0
+	for range 100 {
+		s.add(at, 1, 10*time.Minute)
+		at = at.Add(15 * time.Second)
+	}
+	require.Len(t, s.v, 41, "10 minutes of 15 s readings, both ends included")
+	at = at.Add(time.Hour) // a pause
+	s.add(at, 2, 10*time.Minute)
+	require.Len(t, s.v, 1)
+	require.Len(t, s.at, 1)
+}
