@@ -304,3 +304,18 @@ func TestPeerBugTrendHistoryStaysBounded(t *testing.T) {
 	require.Len(t, s.v, 1)
 	require.Len(t, s.at, 1)
 }
+
+// TestNotedEventKeepsTheMonotonicClock: an event time from elsewhere (a
+// member's start, in wall-clock nanoseconds) has no monotonic reading; kept
+// as it is, a later step back of the wall clock would stretch the cooldown
+// by the step. Noted, it is re-expressed on the scaler's clock.
+func TestNotedEventKeepsTheMonotonicClock(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Logger = quietLogger()
+	a, err := New(cfg, NewStaticMetrics(nil), NewRecorder(1))
+	require.NoError(t, err)
+	wall := time.Now().Add(-30 * time.Second).Round(0) // Round(0) strips the monotonic reading
+	a.NoteEvent(wall)
+	require.Contains(t, a.lastEvent.String(), "m=", "the noted time has a monotonic reading")
+	require.WithinDuration(t, wall, a.lastEvent, time.Second)
+}
