@@ -275,24 +275,35 @@ func (s *leaderScaler) childArgs() []string {
 
 // clusterLoad sums the request rates of the members that count as nodes
 // (alive or suspect, see clusterSize): the cluster's queue depth as the
-// auto-scaler sees it (it divides by the node count). A member that does
-// not answer makes the metric unreadable, which never causes a scale-down.
+// auto-scaler sees it (it divides by the node count).
 func (s *leaderScaler) clusterLoad(ctx context.Context) (float64, error) {
-	total := s.n.load.value()
+	return sumLoad(s.n.load.value(), s.n.cfg.Name, s.n.members(), func(addr string) (float64, error) {
+		h, err := s.n.peerHealth(ctx, addr)
+		return h.Load, err
+	})
+}
+
+// sumLoad is own plus the load of every other member that counts as a
+// node, asked of it with load. Members that do not answer make the sum
+// partial (an error wrapping autoscale.ErrPartial): a lower bound, which
+// still scales up if it is already above the threshold (a node too busy to
+// answer in time must not stop the cluster from growing) and never down.
+func sumLoad(own float64, self string, ms []memberInfo, load func(httpAddr string) (float64, error)) (float64, error) {
+	total := own
 	var errs []error
-	for _, m := range s.n.members() {
-		if m.Name == s.n.cfg.Name || !up(m) || m.meta.HTTPAddr == "" {
+	for _, m := range ms {
+		if m.Name == self || !up(m) || m.meta.HTTPAddr == "" {
 			continue
 		}
-		h, err := s.n.peerHealth(ctx, m.meta.HTTPAddr)
+		l, err := load(m.meta.HTTPAddr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 			continue
 		}
-		total += h.Load
+		total += l
 	}
 	if err := errors.Join(errs...); err != nil {
-		return 0, fmt.Errorf("dwnode: cluster load: %w", err)
+		return total, fmt.Errorf("dwnode: cluster load: %w: %w", autoscale.ErrPartial, err)
 	}
 	return total, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dwsdk/distributed/gen/autoscalewire"
 	"github.com/dwsdk/distributed/runtime/autoscale"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
@@ -137,5 +138,63 @@ func TestNewLeaderKeepsThePreviousLeadersCooldown(t *testing.T) {
 			require.Equal(t, tc.blocked, autoscale.Blocked(d, autoscale.BlockCooldown), "%+v", d.Blocked)
 			require.Equal(t, tc.blocked, d.Action == autoscale.ActionNone)
 		})
+	}
+}
+
+// TestClusterLoadOfUnansweringMembersIsALowerBound: a member too busy to
+// answer its load in time (kubernetes/kubernetes#130130: pods unready at
+// peak traffic kept the HPA from scaling out) makes the cluster's load a
+// partial sum: the scaler still scales up on what the others report, and
+// never scales down on it.
+func TestClusterLoadOfUnansweringMembersIsALowerBound(t *testing.T) {
+	member := func(name, addr string, s swim.State) memberInfo {
+		m := memberInfo{Member: swim.Member{Name: name, State: s}}
+		m.meta.HTTPAddr = addr
+		return m
+	}
+	ms := []memberInfo{member("self", "a", swim.StateAlive), member("b", "b", swim.StateAlive),
+		member("c", "c", swim.StateSuspect), member("d", "d", swim.StateDead)}
+	loads := map[string]float64{"a": 1000, "b": 250, "c": 150, "d": 1000}
+	ask := func(addr string) (float64, error) { return loads[addr], nil }
+
+	total, err := sumLoad(100, "self", ms, ask)
+	require.NoError(t, err)
+	require.Equal(t, 500.0, total, "own + b + c: not itself twice, not the dead")
+
+	slow := func(addr string) (float64, error) {
+		if addr == "c" {
+			return 0, context.DeadlineExceeded
+		}
+		return loads[addr], nil
+	}
+	total, err = sumLoad(100, "self", ms, slow)
+	require.ErrorIs(t, err, autoscale.ErrPartial)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "c: ")
+	require.Equal(t, 350.0, total)
+
+	// Through the scaler, 3 nodes, queue up at 100 per node: 350 read of
+	// more is already above it, so it scales up; 150 read is not, and it
+	// holds.
+	for _, tc := range []struct {
+		b      float64
+		action autoscalewire.Action
+	}{{250, autoscale.ActionScaleUp}, {50, autoscale.ActionNone}} {
+		cfg := autoscale.DefaultConfig()
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.CPU.Disabled, cfg.Memory.Disabled = true, true
+		metrics := autoscale.MetricFunc(func(context.Context, string) (float64, error) {
+			return sumLoad(100, "self", ms, func(addr string) (float64, error) {
+				if addr == "b" {
+					return tc.b, nil
+				}
+				return slow(addr)
+			})
+		})
+		a, err := autoscale.New(cfg, metrics, autoscale.NewRecorder(3))
+		require.NoError(t, err)
+		d, err := a.Evaluate(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, tc.action, d.Action, d.Reason)
 	}
 }

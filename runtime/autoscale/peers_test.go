@@ -2,6 +2,8 @@ package autoscale
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -236,4 +238,51 @@ func TestPeerBugCooldownSurvivesARestart(t *testing.T) {
 	d, err = s.Evaluate(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, ActionScaleUp, d.Action, "%+v", d.Blocked)
+}
+
+// TestPeerBugPartialMetricStillScalesUp: kubernetes/kubernetes#130130 (and
+// #51650), pods that stopped answering at peak traffic kept the HPA from
+// scaling out; the HPA counts pods without metrics at 0 % for a scale-up
+// and at 100 % of target for a scale-down, so missing pods damp a change
+// but never reverse it. A provider that could read only part of a metric
+// (a sum over nodes, some of which did not answer) returns the part with an
+// error wrapping ErrPartial: a lower bound, which scales up when even it is
+// above the up threshold, and never scales down.
+func TestPeerBugPartialMetricStillScalesUp(t *testing.T) {
+	errGone := errors.New("node-3: context deadline exceeded")
+	for _, tc := range []struct {
+		name   string
+		queue  float64 // the part read, over 4 nodes
+		action autoscalewire.Action
+		vote   autoscalewire.Vote
+	}{
+		{"the part read is already above the up threshold", 404, ActionScaleUp, VoteUp},
+		{"the part read is within the thresholds", 200, ActionNone, VoteUnreadable},
+		{"the part read is below the down threshold", 20, ActionNone, VoteUnreadable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Logger = quietLogger()
+			static := NewStaticMetrics(map[string]float64{MetricCPU: 10, MetricMemory: 20})
+			metrics := MetricFunc(func(ctx context.Context, name string) (float64, error) {
+				if name == MetricQueueDepth {
+					return tc.queue, fmt.Errorf("%w: %w", ErrPartial, errGone)
+				}
+				return static.Metric(ctx, name)
+			})
+			a, err := New(cfg, metrics, NewRecorder(4))
+			require.NoError(t, err)
+			d, err := a.Evaluate(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tc.action, d.Action, d.Reason)
+			q := d.Readings[2]
+			require.Equal(t, MetricQueueDepthPerNode, q.Name)
+			require.Equal(t, tc.vote, q.Vote, q.Reason)
+			require.Contains(t, q.Reason, "deadline exceeded")
+			if tc.vote == VoteUp {
+				require.InDelta(t, 101, q.Value, 1e-9)
+				require.Contains(t, q.Reason, "at least")
+			}
+		})
+	}
 }
