@@ -150,3 +150,31 @@ func TestReadFrameAllocatesWhatArrives(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "hello", string(got))
 }
+
+// TestInboundStreamsBounded: a transport serves at most maxInboundStreams
+// streams at once and turns the next away at once. Streams were served
+// without bound, each reading up to MaxStreamSize bytes before anything
+// authenticates them: peers stacking slow streams (or anyone who can reach
+// the port) cost unbounded memory and goroutines (memberlist caps
+// concurrent push-pulls, hashicorp/memberlist#158).
+func TestInboundStreamsBounded(t *testing.T) {
+	tr, err := NewNetTransport("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	require.NoError(t, tr.Start(nopHandler{}))
+	defer tr.Close()
+	for range maxInboundStreams { // streams that send nothing and hold their slot
+		c, err := net.Dial("tcp", tr.LocalAddr())
+		require.NoError(t, err)
+		defer c.Close()
+	}
+	eventually(t, 10*time.Second, "every held stream being served", func() bool {
+		return len(tr.inbound) == maxInboundStreams
+	})
+	other, err := NewNetTransport("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	require.NoError(t, other.Start(nopHandler{}))
+	defer other.Close()
+	errc := make(chan error, 1)
+	other.Request(tr.LocalAddr(), []byte{0}, time.Hour, func(_ []byte, err error) { errc <- err })
+	require.ErrorContains(t, <-errc, "transport busy")
+}

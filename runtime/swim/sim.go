@@ -138,6 +138,12 @@ func (s *Sim) Partition(group int, nodes ...*Node) {
 	}
 }
 
+// deafen makes n receive nothing while it can still send packets, a
+// one-way network fault (a firewall rule, a broken receive path): packets
+// to it and streams to or from it (whose replies could not reach it)
+// fail.
+func (s *Sim) deafen(n *Node) { n.tr.(*simEndpoint).deaf = true }
+
 // Heal removes all partitions.
 func (s *Sim) Heal() {
 	for _, ep := range s.eps {
@@ -251,6 +257,7 @@ type simEndpoint struct {
 	closed       bool
 	stalledUntil int64
 	group        int
+	deaf         bool // receives nothing but can send: see deafen
 }
 
 var errSimUnreachable = errors.New("swim: sim: unreachable")
@@ -285,7 +292,7 @@ func (e *simEndpoint) SendPacket(addr string, b []byte) error {
 	s := e.sim
 	s.MaxPacket = max(s.MaxPacket, len(b))
 	to, ok := e.reachable(addr)
-	if !ok || (s.Loss > 0 && s.rng.Float64() < s.Loss) {
+	if !ok || to.deaf || (s.Loss > 0 && s.rng.Float64() < s.Loss) {
 		s.Dropped++
 		return nil
 	}
@@ -302,7 +309,7 @@ func (e *simEndpoint) SendPacket(addr string, b []byte) error {
 func (e *simEndpoint) Request(addr string, req []byte, timeout time.Duration, done func([]byte, error)) {
 	s := e.sim
 	to, ok := e.reachable(addr)
-	if !ok {
+	if !ok || to.deaf || e.deaf {
 		s.schedule(e, s.now+int64(timeout), classPacket, func() { done(nil, fmt.Errorf("%w: %s", errSimUnreachable, addr)) })
 		return
 	}
