@@ -818,3 +818,46 @@ func TestSimPartitionHeals(t *testing.T) {
 	s.Heal()
 	require.True(t, s.RunUntil(2*time.Minute, allSee(nodes, 10)), "still split: %d and %d members", nodes[0].NumMembers(), nodes[9].NumMembers())
 }
+
+// TestSimLeaveAheadOfBusyQueues: a member leaving a 50-member cluster
+// while its queues hold other news and a backlog of user broadcasts gets
+// its leave out first: Leave completes within a few gossip rounds and every
+// member reports the leave. In Consul on large clusters the leave waited
+// behind other broadcasts until Serf's broadcast timeout, and the member
+// shut down without it and was reported failed (consul#8435); here the
+// newest, least-sent news goes first.
+func TestSimLeaveAheadOfBusyQueues(t *testing.T) {
+	s := NewSim(testSeed(t, 21))
+	cfg := DefaultLANConfig()
+	cfg.DisableCompression = true // irrelevant here, and slow under -race
+	nodes := simCluster(t, s, 50, cfg, nil)
+	s.Bootstrap(nodes...)
+	s.Run(time.Second)
+	leaver := nodes[7]
+	for range 20 { // a backlog of user broadcasts, 5 per packet
+		require.NoError(t, leaver.Broadcast("", make([]byte, 250)))
+	}
+	require.NoError(t, nodes[8].UpdateMeta([]byte("v2"))) // and membership news, spreading
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the Sim runs on this goroutine: do not wait
+	require.ErrorIs(t, leaver.Leave(ctx), context.Canceled)
+	leaver.mu.Lock()
+	done := leaver.leaveDone
+	leaver.mu.Unlock()
+	require.True(t, s.RunUntil(5*time.Second, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}), "the leave was not gossiped within 5 s")
+	require.True(t, s.RunUntil(10*time.Second, func() bool {
+		for _, n := range nodes {
+			if n != leaver && stateOf(n, leaver.cfg.Name) != StateLeft {
+				return false
+			}
+		}
+		return true
+	}), "not every member saw the leave")
+}
