@@ -1,6 +1,7 @@
 package swim
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -114,7 +115,11 @@ func (n *Node) pushPull(addr string, join bool, done func(error)) {
 				}
 			}
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			// Lasting, and it stops joins: say it where it is seen.
+			n.log.Warn("swim: push-pull: member table too large for a stream", "with", addr, "members", len(n.members), "err", err)
+		case err != nil:
 			n.log.Debug("swim: push-pull", "with", addr, "err", err)
 		}
 		if done != nil {
