@@ -17,7 +17,8 @@ import (
 
 // leaderScaler runs the auto-scaler while, and only while, this node is
 // the Raft leader: a single decision-maker for the cluster, whose state
-// (cooldown) restarts with each new leader. It scales up by starting
+// restarts with each new leader, apart from the cooldown, which runs from
+// the last change of size SWIM's list shows. It scales up by starting
 // dwnode processes through autoscale's local-process executor (children
 // of this node that join the cluster through it) and scales down by asking
 // the youngest other member to leave gracefully, so it can also remove
@@ -136,7 +137,7 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		}
 		return container.Metric(ctx, name)
 	})
-	a, err := autoscale.New(cfg, metrics, &clusterExecutor{s: s})
+	a, err := newClusterScaler(cfg, metrics, &clusterExecutor{s: s}, n.members())
 	if err != nil {
 		return err
 	}
@@ -160,6 +161,44 @@ func (s *leaderScaler) start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// newClusterScaler is the auto-scaler of a new leadership term. Its
+// cooldown runs from the cluster's last change of size that SWIM's list
+// shows (lastMembershipChange), so a new leader does not scale again right
+// after the previous one did: the HPA keeps its last scale time in the
+// object's status for the same reason.
+func newClusterScaler(cfg autoscale.Config, m autoscale.MetricProvider, e autoscale.Executor, ms []memberInfo) (*autoscale.Autoscaler, error) {
+	a, err := autoscale.New(cfg, m, e)
+	if err != nil {
+		return nil, err
+	}
+	if at := lastMembershipChange(ms); !at.IsZero() {
+		a.NoteEvent(at)
+	}
+	return a, nil
+}
+
+// lastMembershipChange is when the cluster last changed size, as far as
+// SWIM's list tells: the latest start (epoch) of a member that counts as a
+// node, and the latest graceful leave (a scale-down asks a member to
+// leave). A crash is not a scale event, and a restart counts as one (it
+// changed the capacity too).
+func lastMembershipChange(ms []memberInfo) time.Time {
+	var last time.Time
+	for _, m := range ms {
+		var at time.Time
+		switch {
+		case up(m) && m.meta.Epoch != 0:
+			at = time.Unix(0, int64(m.meta.Epoch))
+		case m.State == swim.StateLeft:
+			at = m.Since
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last
 }
 
 // scalerConfig is the auto-scaler's policy as the -scale-* flags set it.
@@ -236,24 +275,35 @@ func (s *leaderScaler) childArgs() []string {
 
 // clusterLoad sums the request rates of the members that count as nodes
 // (alive or suspect, see clusterSize): the cluster's queue depth as the
-// auto-scaler sees it (it divides by the node count). A member that does
-// not answer makes the metric unreadable, which never causes a scale-down.
+// auto-scaler sees it (it divides by the node count).
 func (s *leaderScaler) clusterLoad(ctx context.Context) (float64, error) {
-	total := s.n.load.value()
+	return sumLoad(s.n.load.value(), s.n.cfg.Name, s.n.members(), func(addr string) (float64, error) {
+		h, err := s.n.peerHealth(ctx, addr)
+		return h.Load, err
+	})
+}
+
+// sumLoad is own plus the load of every other member that counts as a
+// node, asked of it with load. Members that do not answer make the sum
+// partial (an error wrapping autoscale.ErrPartial): a lower bound, which
+// still scales up if it is already above the threshold (a node too busy to
+// answer in time must not stop the cluster from growing) and never down.
+func sumLoad(own float64, self string, ms []memberInfo, load func(httpAddr string) (float64, error)) (float64, error) {
+	total := own
 	var errs []error
-	for _, m := range s.n.members() {
-		if m.Name == s.n.cfg.Name || !up(m) || m.meta.HTTPAddr == "" {
+	for _, m := range ms {
+		if m.Name == self || !up(m) || m.meta.HTTPAddr == "" {
 			continue
 		}
-		h, err := s.n.peerHealth(ctx, m.meta.HTTPAddr)
+		l, err := load(m.meta.HTTPAddr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 			continue
 		}
-		total += h.Load
+		total += l
 	}
 	if err := errors.Join(errs...); err != nil {
-		return 0, fmt.Errorf("dwnode: cluster load: %w", err)
+		return total, fmt.Errorf("dwnode: cluster load: %w: %w", autoscale.ErrPartial, err)
 	}
 	return total, nil
 }

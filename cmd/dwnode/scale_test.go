@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dwsdk/distributed/gen/autoscalewire"
+	"github.com/dwsdk/distributed/runtime/autoscale"
 	"github.com/dwsdk/distributed/runtime/swim"
 )
 
@@ -92,5 +95,106 @@ func TestClusterSizeCountsSuspectsAndStartingNodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, clusterSize(tc.members, tc.children))
 		})
+	}
+}
+
+// TestNewLeaderKeepsThePreviousLeadersCooldown: the scaler runs on the Raft
+// leader and its state restarts with each leadership term. A new leader
+// elected 10 s after the previous one added a node (the youngest member
+// started then) must not scale again before the cooldown has passed since
+// that change; nor 10 s after the previous leader asked a member to leave.
+// A crashed member is no scale event.
+func TestNewLeaderKeepsThePreviousLeadersCooldown(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	started := func(name string, at time.Time) memberInfo {
+		m := memberInfo{Member: swim.Member{Name: name, State: swim.StateAlive, Since: at}}
+		m.meta.Epoch = uint64(at.UnixNano())
+		return m
+	}
+	gone := func(name string, s swim.State, at time.Time) memberInfo {
+		return memberInfo{Member: swim.Member{Name: name, State: s, Since: at}}
+	}
+	old := now.Add(-time.Hour)
+	for _, tc := range []struct {
+		name    string
+		members []memberInfo
+		blocked bool
+	}{
+		{"a member started 10 s ago", []memberInfo{started("a", old), started("b", now.Add(-10*time.Second))}, true},
+		{"a member left 10 s ago", []memberInfo{started("a", old), gone("c", swim.StateLeft, now.Add(-10*time.Second))}, true},
+		{"a member crashed 10 s ago", []memberInfo{started("a", old), gone("c", swim.StateDead, now.Add(-10*time.Second))}, false},
+		{"no change for an hour", []memberInfo{started("a", old), started("b", old)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := autoscale.DefaultConfig()
+			cfg.Clock = autoscale.NewManualClock(now)
+			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+			metrics := autoscale.NewStaticMetrics(map[string]float64{
+				autoscale.MetricCPU: 95, autoscale.MetricMemory: 50, autoscale.MetricQueueDepth: 0})
+			a, err := newClusterScaler(cfg, metrics, autoscale.NewRecorder(2), tc.members)
+			require.NoError(t, err)
+			d, err := a.Evaluate(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tc.blocked, autoscale.Blocked(d, autoscale.BlockCooldown), "%+v", d.Blocked)
+			require.Equal(t, tc.blocked, d.Action == autoscale.ActionNone)
+		})
+	}
+}
+
+// TestClusterLoadOfUnansweringMembersIsALowerBound: a member too busy to
+// answer its load in time (kubernetes/kubernetes#130130: pods unready at
+// peak traffic kept the HPA from scaling out) makes the cluster's load a
+// partial sum: the scaler still scales up on what the others report, and
+// never scales down on it.
+func TestClusterLoadOfUnansweringMembersIsALowerBound(t *testing.T) {
+	member := func(name, addr string, s swim.State) memberInfo {
+		m := memberInfo{Member: swim.Member{Name: name, State: s}}
+		m.meta.HTTPAddr = addr
+		return m
+	}
+	ms := []memberInfo{member("self", "a", swim.StateAlive), member("b", "b", swim.StateAlive),
+		member("c", "c", swim.StateSuspect), member("d", "d", swim.StateDead)}
+	loads := map[string]float64{"a": 1000, "b": 250, "c": 150, "d": 1000}
+	ask := func(addr string) (float64, error) { return loads[addr], nil }
+
+	total, err := sumLoad(100, "self", ms, ask)
+	require.NoError(t, err)
+	require.Equal(t, 500.0, total, "own + b + c: not itself twice, not the dead")
+
+	slow := func(addr string) (float64, error) {
+		if addr == "c" {
+			return 0, context.DeadlineExceeded
+		}
+		return loads[addr], nil
+	}
+	total, err = sumLoad(100, "self", ms, slow)
+	require.ErrorIs(t, err, autoscale.ErrPartial)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "c: ")
+	require.Equal(t, 350.0, total)
+
+	// Through the scaler, 3 nodes, queue up at 100 per node: 350 read of
+	// more is already above it, so it scales up; 150 read is not, and it
+	// holds.
+	for _, tc := range []struct {
+		b      float64
+		action autoscalewire.Action
+	}{{250, autoscale.ActionScaleUp}, {50, autoscale.ActionNone}} {
+		cfg := autoscale.DefaultConfig()
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.CPU.Disabled, cfg.Memory.Disabled = true, true
+		metrics := autoscale.MetricFunc(func(context.Context, string) (float64, error) {
+			return sumLoad(100, "self", ms, func(addr string) (float64, error) {
+				if addr == "b" {
+					return tc.b, nil
+				}
+				return slow(addr)
+			})
+		})
+		a, err := autoscale.New(cfg, metrics, autoscale.NewRecorder(3))
+		require.NoError(t, err)
+		d, err := a.Evaluate(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, tc.action, d.Action, d.Reason)
 	}
 }

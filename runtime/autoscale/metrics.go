@@ -13,11 +13,19 @@ import (
 // MetricMemory (percent), MetricQueueDepth (total queued items) and the names
 // of the configured custom metrics. An error makes the metric unreadable for
 // that evaluation: it cannot cause a scale-down. So does a value that is not
-// a finite number, or a negative CPU, memory or queue depth. Implementations
+// a finite number, or a negative CPU, memory or queue depth. A provider
+// that could read only part of a metric returns the part with an error
+// wrapping ErrPartial: a lower bound, which scales up if even it is above
+// the up threshold and otherwise counts as unreadable. Implementations
 // must be safe for concurrent use.
 type MetricProvider interface {
 	Metric(ctx context.Context, name string) (float64, error)
 }
+
+// ErrPartial is wrapped by the error of a provider that could read only
+// part of a metric: a sum over nodes some of which did not answer. The
+// value it returns with it is then the part it read, a lower bound.
+var ErrPartial = errors.New("autoscale: partial reading")
 
 // ErrUnknownMetric is returned by providers for a name they do not serve.
 var ErrUnknownMetric = errors.New("autoscale: unknown metric")

@@ -2,6 +2,8 @@ package autoscale
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -207,4 +209,113 @@ func TestPeerBugCPUCounterGoingBackwards(t *testing.T) {
 	v, err := m.Metric(context.Background(), MetricCPU)
 	require.NoError(t, err)
 	require.InDelta(t, 25, v, 1e-9, "5 s of CPU over 10 s on 2 CPUs")
+}
+
+// TestPeerBugCooldownSurvivesARestart: the HPA keeps its last scale time in
+// the object's status, so a restarted controller does not scale again at
+// once (kubernetes/kubernetes#16275 was that time being reset). A new
+// scaler (a new leader's) told of the previous one's event keeps its
+// cooldown; a later event told of moves it, an earlier one or one in the
+// future (a skewed clock) does not extend it.
+func TestPeerBugCooldownSurvivesARestart(t *testing.T) {
+	s, clock := newTestScaler(t, 4, nil)
+	s.Metrics.Set(MetricCPU, 95)
+	s.NoteEvent(t0.Add(-50 * time.Second))
+	s.NoteEvent(t0.Add(-2 * time.Minute)) // older: ignored
+	d, err := s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, ActionNone, d.Action)
+	require.True(t, Blocked(d, BlockCooldown), "%+v", d.Blocked)
+
+	clock.Advance(10 * time.Second)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int32(2), d.Delta, "60 s after the noted event")
+
+	clock.Advance(time.Minute)
+	s.NoteEvent(clock.Now().Add(time.Hour)) // a skewed clock: counts as now
+	clock.Advance(time.Minute)
+	d, err = s.Evaluate(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, ActionScaleUp, d.Action, "%+v", d.Blocked)
+}
+
+// TestPeerBugPartialMetricStillScalesUp: kubernetes/kubernetes#130130 (and
+// #51650), pods that stopped answering at peak traffic kept the HPA from
+// scaling out; the HPA counts pods without metrics at 0 % for a scale-up
+// and at 100 % of target for a scale-down, so missing pods damp a change
+// but never reverse it. A provider that could read only part of a metric
+// (a sum over nodes, some of which did not answer) returns the part with an
+// error wrapping ErrPartial: a lower bound, which scales up when even it is
+// above the up threshold, and never scales down.
+func TestPeerBugPartialMetricStillScalesUp(t *testing.T) {
+	errGone := errors.New("node-3: context deadline exceeded")
+	for _, tc := range []struct {
+		name   string
+		queue  float64 // the part read, over 4 nodes
+		action autoscalewire.Action
+		vote   autoscalewire.Vote
+	}{
+		{"the part read is already above the up threshold", 404, ActionScaleUp, VoteUp},
+		{"the part read is within the thresholds", 200, ActionNone, VoteUnreadable},
+		{"the part read is below the down threshold", 20, ActionNone, VoteUnreadable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Logger = quietLogger()
+			static := NewStaticMetrics(map[string]float64{MetricCPU: 10, MetricMemory: 20})
+			metrics := MetricFunc(func(ctx context.Context, name string) (float64, error) {
+				if name == MetricQueueDepth {
+					return tc.queue, fmt.Errorf("%w: %w", ErrPartial, errGone)
+				}
+				return static.Metric(ctx, name)
+			})
+			a, err := New(cfg, metrics, NewRecorder(4))
+			require.NoError(t, err)
+			d, err := a.Evaluate(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tc.action, d.Action, d.Reason)
+			q := d.Readings[2]
+			require.Equal(t, MetricQueueDepthPerNode, q.Name)
+			require.Equal(t, tc.vote, q.Vote, q.Reason)
+			require.Contains(t, q.Reason, "deadline exceeded")
+			if tc.vote == VoteUp {
+				require.InDelta(t, 101, q.Value, 1e-9)
+				require.Contains(t, q.Reason, "at least")
+			}
+		})
+	}
+}
+
+// TestPeerBugTrendHistoryStaysBounded: kubernetes/kubernetes#139031, the
+// HPA replaced at most one expired recommendation per sync, so after a
+// pause (a leader election, a slow API server) its slices kept growing. The
+// trend history drops every reading older than the window at each add.
+func TestPeerBugTrendHistoryStaysBounded(t *testing.T) {
+	var s series
+	at := t0
+	for range 100 {
+		s.add(at, 1, 10*time.Minute)
+		at = at.Add(15 * time.Second)
+	}
+	require.Len(t, s.v, 41, "10 minutes of 15 s readings, both ends included")
+	at = at.Add(time.Hour) // a pause
+	s.add(at, 2, 10*time.Minute)
+	require.Len(t, s.v, 1)
+	require.Len(t, s.at, 1)
+}
+
+// TestNotedEventKeepsTheMonotonicClock: an event time from elsewhere (a
+// member's start, in wall-clock nanoseconds) has no monotonic reading; kept
+// as it is, a later step back of the wall clock would stretch the cooldown
+// by the step. Noted, it is re-expressed on the scaler's clock.
+func TestNotedEventKeepsTheMonotonicClock(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Logger = quietLogger()
+	a, err := New(cfg, NewStaticMetrics(nil), NewRecorder(1))
+	require.NoError(t, err)
+	wall := time.Now().Add(-30 * time.Second).Round(0) // Round(0) strips the monotonic reading
+	a.NoteEvent(wall)
+	require.Contains(t, a.lastEvent.String(), "m=", "the noted time has a monotonic reading")
+	require.WithinDuration(t, wall, a.lastEvent, time.Second)
 }

@@ -60,6 +60,9 @@ type sample struct {
 	// unserved is a per-node metric with work (a queue) and no node at
 	// all to do it: it asks for a node whatever its up threshold.
 	unserved bool
+	// lowerBound is a partial reading (err wraps ErrPartial): value is
+	// the part read, which can only scale up.
+	lowerBound bool
 }
 
 // upValue is the value compared with the up threshold: the larger of the
@@ -86,6 +89,12 @@ func judge(s sample) MetricReading {
 	r := MetricReading{Name: s.spec.name, Value: s.value, Up: s.spec.t.Up, Down: s.spec.t.Down}
 	if s.err == nil && !finite(s.value) {
 		s.err = fmt.Errorf("read %v, not a finite number", s.value)
+	}
+	if s.err != nil && s.lowerBound && finite(s.value) && s.value > s.spec.t.Up {
+		// As the HPA counts pods without metrics at 0 % for a scale-up:
+		// what was read already asks for more nodes.
+		r.Vote, r.Reason = VoteUp, fmt.Sprintf("at least %.4g, above up threshold %.4g (partial: %v)", s.value, s.spec.t.Up, s.err)
+		return r
 	}
 	if s.err != nil {
 		r.Value, r.Vote, r.Reason = 0, VoteUnreadable, "unreadable: "+s.err.Error()

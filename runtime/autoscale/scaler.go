@@ -125,6 +125,27 @@ func (a *Autoscaler) count(d *Decision) {
 	}
 }
 
+// NoteEvent tells the scaler of a scale event it did not make (one by a
+// previous leader, before a restart, or by another controller), so that
+// the cooldown also runs from at. A time before the last event the scaler
+// knows of changes nothing; a time after now (another machine's clock)
+// counts as now. Safe for concurrent use; it waits for an evaluation in
+// progress.
+func (a *Autoscaler) NoteEvent(at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.clock.Now()
+	if at.After(now) {
+		at = now
+	}
+	// Re-expressed from now, at carries now's monotonic reading, so a
+	// later step of the wall clock does not stretch the cooldown.
+	at = now.Add(-now.Sub(at))
+	if at.After(a.lastEvent) {
+		a.lastEvent = at
+	}
+}
+
 // Config returns the configuration the scaler runs with.
 func (a *Autoscaler) Config() Config { return a.cfg }
 
@@ -175,8 +196,12 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 	for _, spec := range a.specs {
 		s := sample{spec: spec}
 		s.value, s.err = a.metrics.Metric(ctx, spec.source)
+		s.lowerBound = s.err != nil && errors.Is(s.err, ErrPartial)
 		if s.err == nil && spec.nonNegative && s.value < 0 {
 			s.err = fmt.Errorf("read %v, but %s cannot be negative", s.value, spec.source)
+		}
+		if s.lowerBound && spec.perNode {
+			s.value /= float64(max(current, 1)) // still a lower bound
 		}
 		if s.err == nil && spec.perNode {
 			s.unserved = current == 0 && s.value > 0

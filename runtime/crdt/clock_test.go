@@ -117,21 +117,21 @@ func TestLWWTieBreaksOnReplica(t *testing.T) {
 }
 
 // Two writes of one replica with the same timestamp (Set takes the caller's
-// timestamps): the first stays, and the second's delta must say so. It once
-// carried the losing value under the winner's (timestamp, writer), so a peer
-// that merged only that delta kept the other value for ever: neither write
-// is newer than the other, and anti-entropy could not repair it.
+// timestamps): the larger value stays, and the losing write's delta must say
+// so. It once carried the losing value under the winner's (timestamp,
+// writer), so a peer that merged only that delta kept the other value for
+// ever.
 func TestLWWSetThatLosesReturnsTheWinner(t *testing.T) {
 	var a, peer LWWRegister[string]
-	a.Set("a", 10, "first") // its delta is lost
-	peer.Merge(a.Set("a", 10, "second"))
-	require.Equal(t, "first", a.Get())
+	a.Set("a", 10, "second") // its delta is lost
+	peer.Merge(a.Set("a", 10, "first"))
+	require.Equal(t, "second", a.Get())
 	require.True(t, peer.Equal(&a), "peer holds %q, the writer %q", peer.Get(), a.Get())
 	// an older write's delta is the current write as well, and a losing
 	// write leaves nothing for TakeDelta
 	require.NotNil(t, a.TakeDelta())
 	d := a.Set("b", 9, "older")
-	require.Equal(t, "first", d.Get())
+	require.Equal(t, "second", d.Get())
 	require.Nil(t, a.TakeDelta())
 }
 

@@ -120,6 +120,8 @@ func requireSame[S any](t *testing.T, h harness[S], a, b *S, what string) {
 	require.Equal(t, h.value(a), h.value(b), "%s: values", what)
 	require.Equal(t, h.encode(a), h.encode(b), "%s: binary encodings", what)
 	require.Equal(t, string(h.toJSON(a)), string(h.toJSON(b)), "%s: JSON encodings", what)
+	// a decoded state counts from scratch what the other may keep counted
+	require.Equal(t, h.tombs(a), h.tombs(b), "%s: TombstoneCount", what)
 }
 
 func merged[S any](h harness[S], a, b *S) *S {
@@ -136,6 +138,11 @@ func checkLaws[S any](t *testing.T, h harness[S]) {
 		requireSame(t, h, merged(h, a, b), merged(h, b, a), "commutative")
 		requireSame(t, h, merged(h, merged(h, a, b), c), merged(h, a, merged(h, b, c)), "associative")
 		requireSame(t, h, merged(h, a, a), a, "idempotent")
+		self := h.clone(a)
+		h.merge(self, self) // aliased: one state merged into itself
+		requireSame(t, h, self, a, "merged into itself")
+		requireSame(t, h, merged(h, a, new(S)), a, "zero value is the identity")
+		requireSame(t, h, merged(h, new(S), a), a, "zero value is the identity")
 		requireSame(t, h, merged(h, merged(h, a, b), b), merged(h, a, b), "idempotent after merge")
 	})
 }
@@ -228,6 +235,9 @@ func checkConvergence[S any](t *testing.T, h harness[S]) {
 				deliver(m)
 			}
 		}
+		for _, s := range states { // out-of-order dots in the clouds
+			requireRoundTrips(t, h, s)
+		}
 		// anti-entropy: full states around the ring, twice
 		for range 2 {
 			for i := range n {
@@ -243,18 +253,26 @@ func checkConvergence[S any](t *testing.T, h harness[S]) {
 	})
 }
 
+// requireRoundTrips checks that s survives binary and JSON round trips
+// exactly, and returns its binary encoding.
+func requireRoundTrips[S any](t *testing.T, h harness[S], s *S) []byte {
+	t.Helper()
+	b := h.encode(s)
+	back, err := h.decode(b)
+	require.NoError(t, err)
+	requireSame(t, h, s, back, "binary round trip")
+	js := h.toJSON(s)
+	back, err = h.fromJS(js)
+	require.NoError(t, err, "%s", js)
+	requireSame(t, h, s, back, "JSON round trip")
+	return b
+}
+
 // checkCodecs: binary and JSON round trips preserve the state exactly.
 func checkCodecs[S any](t *testing.T, h harness[S]) {
 	forSeeds(t, 10, func(t *testing.T, rng *rand.Rand) {
 		for _, s := range randomStates(rng, h, 3, 30) {
-			b := h.encode(s)
-			back, err := h.decode(b)
-			require.NoError(t, err)
-			requireSame(t, h, s, back, "binary round trip")
-			js := h.toJSON(s)
-			back, err = h.fromJS(js)
-			require.NoError(t, err, "%s", js)
-			requireSame(t, h, s, back, "JSON round trip")
+			b := requireRoundTrips(t, h, s)
 			for cut := range b { // every truncation fails cleanly
 				_, err := h.decode(b[:cut])
 				if !h.prefixOK {
@@ -309,9 +327,15 @@ func checkPruning[S any](t *testing.T, h harness[S]) {
 		departed := envs[3].r // replica d leaves for good
 		live := []int{0, 1, 2}
 		before := h.value(states[0])
+		peer := h.clone(states[1]) // synced: equal to states[0]
 		st := h.gc(states[0], GCOptions{Self: envs[0].r, Departed: []ReplicaID{departed}})
 		require.Zero(t, st.Deferred)
 		require.Equal(t, before, h.value(states[0]), "pruning changed the value")
+		if d := h.take(states[0]); d != nil {
+			h.merge(peer, d)
+		}
+		requireSame(t, h, states[0], peer, "a peer that merged only the pruning delta")
+		requireRoundTrips(t, h, states[0]) // with pruning markers
 		syncAll(live)
 		for _, i := range live {
 			require.Equal(t, before, h.value(states[i]), "replica %d after adopting the pruning", i)

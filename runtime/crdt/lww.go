@@ -1,10 +1,15 @@
 package crdt
 
+import "cmp"
+
 // LWWRegister is a last-writer-wins register ordered by hybrid logical clock
 // timestamps; equal timestamps are ordered by the writer's ReplicaID. A
-// replica's Clock never issues the same timestamp twice, so (timestamp,
-// writer) is unique and the order total. Deltas are the register itself and
-// need no causal delivery.
+// replica's Clock never issues the same timestamp twice, but a replica
+// restarted with its wall clock stepped back, or a caller of Set with its
+// own timestamps, can write two values under one (timestamp, writer): the
+// larger value wins then (for strings, numbers and bools; other T keep the
+// write merged into), so replicas agree whatever order they merge in.
+// Deltas are the register itself and need no causal delivery.
 //
 // The zero value is an unset register. Not safe for concurrent use.
 type LWWRegister[T comparable] struct {
@@ -16,7 +21,7 @@ type LWWRegister[T comparable] struct {
 
 // Set writes v at timestamp ts on behalf of replica r and returns the delta.
 // A write that does not win over the current one (older, or with the same
-// timestamp and writer) changes nothing, and its delta is the current
+// timestamp and writer and a value not larger) changes nothing, and its delta is the current
 // write: shipping the losing value under the winner's timestamp and writer
 // would make a peer that merged only that delta keep it for ever.
 func (l *LWWRegister[T]) Set(r ReplicaID, ts Timestamp, v T) *LWWRegister[T] {
@@ -50,7 +55,42 @@ func (l *LWWRegister[T]) newer(o *LWWRegister[T]) bool {
 	if l.ts != o.ts {
 		return l.ts > o.ts
 	}
-	return l.writer > o.writer
+	if l.writer != o.writer {
+		return l.writer > o.writer
+	}
+	return compareValues(l.val, o.val) > 0
+}
+
+// compareValues orders the values of the element types crdtgen supports
+// (and Go's other ordered types), so two writes under one (timestamp,
+// writer) resolve the same way on every replica. Other types compare equal.
+func compareValues[T comparable](a, b T) int {
+	switch x := any(a).(type) {
+	case string:
+		return cmp.Compare(x, any(b).(string))
+	case int64:
+		return cmp.Compare(x, any(b).(int64))
+	case uint64:
+		return cmp.Compare(x, any(b).(uint64))
+	case bool:
+		return cmp.Compare(boolInt(x), boolInt(any(b).(bool)))
+	case int:
+		return cmp.Compare(x, any(b).(int))
+	case int32:
+		return cmp.Compare(x, any(b).(int32))
+	case uint32:
+		return cmp.Compare(x, any(b).(uint32))
+	case float64:
+		return cmp.Compare(x, any(b).(float64))
+	}
+	return 0
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Get returns the value (the zero T when unset).

@@ -198,6 +198,7 @@ func (m *ORMap[K, V]) apply(delta *ORMap[K, V]) {
 }
 
 func (m *ORMap[K, V]) join(o *ORMap[K, V]) {
+	m.countValues()
 	m.k.join(&o.k, mapOps[V]())
 	for r, n := range o.hw {
 		m.raiseHW(r, n)
@@ -248,13 +249,34 @@ func (m *ORMap[K, V]) IsZero() bool { return m.k.isZero() && len(m.hw) == 0 }
 func (m *ORMap[K, V]) SetAutoGC(a *AutoGC) { m.auto = a }
 
 // TombstoneCount returns the map's out-of-order context dots and pruning
-// markers plus the TombstoneCount of every stored value.
+// markers plus the TombstoneCount of every stored value. Once the map has
+// merged or been updated, the values' sum is kept up to date as their
+// changes go through the map, so this costs O(1), not the map's size
+// (records with AutoGC check it after every merge). It only reads the map.
 func (m *ORMap[K, V]) TombstoneCount() int {
-	n := m.k.tombstones()
+	if m.k.pcount != nil {
+		return m.k.tombstones() + m.k.ptombs
+	}
+	return m.k.tombstones() + m.sumValueTombstones()
+}
+
+func (m *ORMap[K, V]) sumValueTombstones() int {
+	n := 0
 	for _, e := range m.k.dots {
-		n += valueOf(e.val).TombstoneCount()
+		n += valueTombstones(e.val)
 	}
 	return n
+}
+
+func valueTombstones[V any](v *V) int { return valueOf(v).TombstoneCount() }
+
+// countValues starts keeping the values' TombstoneCount sum (see
+// TombstoneCount), once.
+func (m *ORMap[K, V]) countValues() {
+	if m.k.pcount == nil {
+		m.k.ptombs = m.sumValueTombstones()
+		m.k.pcount = valueTombstones[V]
+	}
 }
 
 // pruning reports whether opts prunes a replica not yet pruned here.
@@ -284,7 +306,12 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 			}
 		}
 	}
+	before := len(m.k.pruned)
 	st := m.k.gc(opts, ops, &delta.k)
+	// A replica newly pruned here is pruned (or marked) in every value too:
+	// the delta carries every value, as the full state would, or a peer
+	// merging only the delta would keep values the pruner changed.
+	fresh := len(m.k.pruned)+st.Forgotten > before
 	for x := range m.k.pruned {
 		if _, ok := m.hw[x]; ok {
 			delete(m.hw, x)
@@ -300,14 +327,20 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 			}
 			delta.hw[opts.Self] = m.hw[opts.Self]
 		}
-		if vs.Pruned > 0 {
+		if vs.Pruned > 0 || fresh {
+			// after the value's collection: a key collapsed above put
+			// the value in the delta as it was before
 			delta.k.ctx.Add(d)
-			if _, ok := delta.k.dots[d]; !ok {
+			if _, ok := delta.k.dots[d]; ok {
+				delta.k.dots[d] = kentry[K, *V]{key: e.key, val: valueOf(e.val).Clone()}
+			} else {
 				delta.k.insert(d, e.key, valueOf(e.val).Clone())
 			}
 		}
 		st = st.Add(vs)
 	}
+	// the values changed in place: count them again
+	m.k.pcount, m.k.ptombs = valueTombstones[V], m.sumValueTombstones()
 	if !delta.k.isZero() {
 		if m.delta == nil {
 			m.delta = delta

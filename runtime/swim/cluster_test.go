@@ -370,3 +370,37 @@ func TestKeyRotationNoFalseDeath(t *testing.T) {
 		require.Zero(t, n.Metrics().DroppedAuth, "%s dropped packets during rotation", n.cfg.Name)
 	}
 }
+
+// TestShutdownDuringJoinToSilentSeed: Shutdown while Join waits on a seed
+// that accepted the stream and never answers ends the Join with
+// ErrShutdown and leaves no goroutine behind (TestMain checks), instead of
+// holding both until the TCP timeout (memberlist's Shutdown does not
+// interrupt a push-pull in flight; serf#453 and others leaked around it).
+func TestShutdownDuringJoinToSilentSeed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	c := fastConfig("joiner")
+	c.TCPTimeout = time.Hour
+	n := startNode(t, c)
+	joined := make(chan error, 1)
+	go func() {
+		_, err := n.Join(context.Background(), l.Addr().String())
+		joined <- err
+	}()
+	conn := <-accepted
+	defer conn.Close()
+	require.NoError(t, n.Shutdown())
+	select {
+	case err := <-joined:
+		require.ErrorIs(t, err, ErrShutdown)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Join still waiting after Shutdown")
+	}
+}

@@ -195,7 +195,7 @@ func (n *Node) HandlePacket(from string, p []byte) {
 	// A member puts at most one ping and one indirect ping in a packet.
 	// Answering every one would make each (spoofable) datagram a
 	// reflector: a deflated packet of a few hundred bytes holds thousands.
-	var pinged, relayed bool
+	var pinged, relayed, told bool
 	for _, d := range msgs {
 		switch d.t {
 		case msgPing:
@@ -208,9 +208,43 @@ func (n *Node) HandlePacket(from string, p []byte) {
 				continue
 			}
 			relayed = true
+		case msgSuspect, msgDead:
+			if !told && n.staleAccusation(d.m) {
+				told = true
+				n.tellAlive(from)
+			}
 		}
 		n.handleMsg(from, d)
 	}
+}
+
+// staleAccusation reports whether m accuses this node at an incarnation
+// it has already refuted: whoever sent it (the prober of the buddy system,
+// or a member relaying the accusation) missed the refutation.
+func (n *Node) staleAccusation(m any) bool {
+	var node string
+	var inc uint32
+	switch m := m.(type) {
+	case *swimwire.Suspect:
+		node, inc = m.Node, m.Incarnation
+	case *swimwire.Dead:
+		node, inc = m.Node, m.Incarnation
+	default:
+		return false
+	}
+	return node == n.cfg.Name && !n.leaving && inc < n.get(n.self).inc
+}
+
+// tellAlive sends this node's alive news to addr, which holds it suspect
+// or dead at an incarnation it has refuted. The refutation is gossiped
+// like any news, so a member may miss it (dissemination is probabilistic)
+// and then waits out its suspicion timer and declares this healthy member
+// dead, while its probes, which carry the stale suspicion, are answered
+// and change nothing; memberlist ignores a stale suspicion of itself the
+// same way. Once per packet, so a forged packet of many gets one answer.
+func (n *Node) tellAlive(addr string) {
+	self := n.get(n.self)
+	n.sendCompound(addr, [][]byte{n.aliveMsg(n.cfg.Name, self.inc, self.info)})
 }
 
 func (n *Node) handleMsg(from string, d decoded) {

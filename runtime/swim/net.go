@@ -34,13 +34,26 @@ type NetTransport struct {
 	mu     sync.Mutex
 	closed bool // guards starting Requests
 	conns  tcpframe.ConnSet
+
+	inbound chan struct{} // a slot per stream being served, see maxInboundStreams
 }
+
+// maxInboundStreams bounds the streams a NetTransport serves at once;
+// more are turned away with an error at once. Each may hold up to
+// MaxStreamSize bytes being read before it can be authenticated, and each
+// push-pull waits for the Node's lock: without a bound, peers (or anyone
+// who can reach the port) stacking slow or many streams cost unbounded
+// memory and goroutines, and delay probe answers (memberlist caps
+// concurrent push-pulls at 128 the same way).
+const maxInboundStreams = 128
 
 // MaxStreamSize bounds a stream message (a push-pull of ~100,000 members).
 const MaxStreamSize = 32 << 20
 
 // ErrTransportClosed is returned after Close.
 var ErrTransportClosed = errors.New("swim: transport closed")
+
+var errBusy = fmt.Errorf("swim: transport busy: serving %d streams already, try later", maxInboundStreams)
 
 // NewNetTransport listens on bind ("host:port"; port 0 picks one free for
 // both UDP and TCP).
@@ -76,7 +89,8 @@ func NewNetTransport(bind string, log *slog.Logger) (*NetTransport, error) {
 		}
 		_ = ul.SetReadBuffer(2 << 20)
 		ctx, cancel := context.WithCancel(context.Background())
-		return &NetTransport{udp: ul, tcp: tl, addr: addr, log: log, ctx: ctx, cancel: cancel}, nil
+		return &NetTransport{udp: ul, tcp: tl, addr: addr, log: log, ctx: ctx, cancel: cancel,
+			inbound: make(chan struct{}, maxInboundStreams)}, nil
 	}
 	return nil, fmt.Errorf("swim: transport: listen udp %s: %w", bind, lastErr)
 }
@@ -243,9 +257,20 @@ func (t *NetTransport) acceptStreams() {
 // serveStream answers one stream request on c.
 func (t *NetTransport) serveStream(c net.Conn) {
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	select {
+	case t.inbound <- struct{}{}:
+		defer func() { <-t.inbound }()
+	default:
+		t.log.Debug("swim: stream turned away", "from", c.RemoteAddr(), "serving", maxInboundStreams)
+		_ = writeFrame(c, []byte{1}, []byte(errBusy.Error()))
+		return
+	}
 	req, err := readFrame(c)
 	if err != nil {
 		t.log.Debug("swim: read stream", "from", c.RemoteAddr(), "err", err)
+		if errors.Is(err, ErrMalformed) { // over MaxStreamSize: say so, not just close
+			_ = writeFrame(c, []byte{1}, []byte(err.Error()))
+		}
 		return
 	}
 	reply, err := t.h.HandleRequest(c.RemoteAddr().String(), req)
@@ -273,6 +298,11 @@ func (t *NetTransport) Request(addr string, req []byte, timeout time.Duration, d
 }
 
 func (t *NetTransport) exchange(addr string, req []byte, timeout time.Duration) ([]byte, error) {
+	if len(req) > MaxStreamSize {
+		// A push-pull of some 60,000 members with large metadata: the
+		// receiver would read it all and refuse it.
+		return nil, fmt.Errorf("swim: stream to %s: %d bytes, at most %d: %w", addr, len(req), MaxStreamSize, ErrTooLarge)
+	}
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()
 	var d net.Dialer

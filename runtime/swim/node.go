@@ -53,7 +53,7 @@ type Node struct {
 	seen  seenBroadcasts // user broadcasts delivered recently
 
 	eagerPending bool
-	remind       []string // gone members that sent stale alive news, see remindGone
+	remind       []string      // gone members that sent stale alive news, see remindGone
 	leaveDone    chan struct{} // the leave broadcast's; see Leave
 	leaveUnsent  bool          // Shutdown dropped it before it was gossiped
 
@@ -76,7 +76,7 @@ type member struct {
 	quiet bool
 	// reminded: gone, and its name is in Node.remind (see remindGone).
 	reminded bool
-	since int64 // clock time of the last state change, Unix nanoseconds
+	since    int64 // clock time of the last state change, Unix nanoseconds
 }
 
 // nodeInfo is immutable: a change of address or metadata replaces it.

@@ -138,6 +138,20 @@ func (s *Sim) Partition(group int, nodes ...*Node) {
 	}
 }
 
+// freeze pauses n entirely for d, timers included, as a long garbage
+// collection pause, a suspended VM or a SIGSTOP does: what was due
+// meanwhile runs when it ends, overdue timers first.
+func (s *Sim) freeze(n *Node, d time.Duration) {
+	ep := n.tr.(*simEndpoint)
+	ep.frozenUntil = max(ep.frozenUntil, s.now+int64(d))
+}
+
+// deafen makes n receive nothing while it can still send packets, a
+// one-way network fault (a firewall rule, a broken receive path): packets
+// to it and streams to or from it (whose replies could not reach it)
+// fail.
+func (s *Sim) deafen(n *Node) { n.tr.(*simEndpoint).deaf = true }
+
 // Heal removes all partitions.
 func (s *Sim) Heal() {
 	for _, ep := range s.eps {
@@ -166,6 +180,11 @@ func (s *Sim) RunUntil(d time.Duration, done func() bool) bool {
 		}
 		if ev.class == classPacket && ev.ep.stalledUntil > ev.at {
 			ev.at = ev.ep.stalledUntil
+			heap.Push(&s.events, ev)
+			continue
+		}
+		if ev.ep.frozenUntil > ev.at {
+			ev.at = ev.ep.frozenUntil
 			heap.Push(&s.events, ev)
 			continue
 		}
@@ -251,6 +270,8 @@ type simEndpoint struct {
 	closed       bool
 	stalledUntil int64
 	group        int
+	deaf         bool // receives nothing but can send: see deafen
+	frozenUntil  int64
 }
 
 var errSimUnreachable = errors.New("swim: sim: unreachable")
@@ -285,7 +306,7 @@ func (e *simEndpoint) SendPacket(addr string, b []byte) error {
 	s := e.sim
 	s.MaxPacket = max(s.MaxPacket, len(b))
 	to, ok := e.reachable(addr)
-	if !ok || (s.Loss > 0 && s.rng.Float64() < s.Loss) {
+	if !ok || to.deaf || (s.Loss > 0 && s.rng.Float64() < s.Loss) {
 		s.Dropped++
 		return nil
 	}
@@ -302,7 +323,7 @@ func (e *simEndpoint) SendPacket(addr string, b []byte) error {
 func (e *simEndpoint) Request(addr string, req []byte, timeout time.Duration, done func([]byte, error)) {
 	s := e.sim
 	to, ok := e.reachable(addr)
-	if !ok {
+	if !ok || to.deaf || e.deaf {
 		s.schedule(e, s.now+int64(timeout), classPacket, func() { done(nil, fmt.Errorf("%w: %s", errSimUnreachable, addr)) })
 		return
 	}

@@ -2,7 +2,9 @@
 // or StatefulSet through its scale subresource (GET and PUT
 // .../deployments/NAME/scale), so it needs no permission on the workload
 // itself and cooperates with other controllers through optimistic
-// concurrency: a conflicting update is re-read and retried.
+// concurrency: an update that conflicts with a status change is re-read and
+// retried, one that conflicts with another writer's change of the replica
+// count is not applied (ErrReplicasChanged).
 //
 // It needs this RBAC in the workload's namespace:
 //
@@ -77,6 +79,11 @@ var _ autoscale.Executor = (*Executor)(nil)
 // ErrConfig is wrapped by configuration errors.
 var ErrConfig = errors.New("k8s executor: invalid config")
 
+// ErrReplicasChanged is returned when another writer changed spec.replicas
+// while a scale request was being applied: the request, decided on the old
+// count, is not applied to the new one.
+var ErrReplicasChanged = errors.New("k8s executor: replicas changed by another writer")
+
 // New checks cfg and returns the executor; it does not contact the API.
 func New(cfg Config) (*Executor, error) {
 	switch {
@@ -137,12 +144,14 @@ func (e *Executor) ScaleDown(ctx context.Context, n int) (autoscale.Result, erro
 }
 
 // change reads the scale, sets replicas to current+delta and writes it back
-// with the resourceVersion it read; on a conflict it re-reads and retries.
-// The Result's After is spec.replicas of the Scale the API server answered
-// the update with.
+// with the resourceVersion it read; on a conflict it re-reads and retries
+// as long as spec.replicas is still what it first read (a status update
+// moved the resourceVersion), else it stops with ErrReplicasChanged rather
+// than apply a change decided on one count to another. The Result's After
+// is spec.replicas of the Scale the API server answered the update with.
 func (e *Executor) change(ctx context.Context, delta int) (autoscale.Result, error) {
 	var res autoscale.Result
-	attempts := 0
+	attempts, first := 0, -1
 	err := retry.RetryOnConflict(e.backoff, func() error {
 		attempts++
 		s, err := e.getScale(ctx)
@@ -150,8 +159,13 @@ func (e *Executor) change(ctx context.Context, delta int) (autoscale.Result, err
 			return err
 		}
 		before := int(s.Spec.Replicas)
-		after := max(before+delta, 0)
 		res = autoscale.Result{Before: before, After: before}
+		if first < 0 {
+			first = before
+		} else if before != first {
+			return fmt.Errorf("%w: from %d to %d, so a change decided on %d is not applied", ErrReplicasChanged, first, before, first)
+		}
+		after := max(before+delta, 0)
 		if after == before {
 			return nil
 		}

@@ -192,26 +192,53 @@ func TestScaleDeploymentAndStatefulSet(t *testing.T) {
 	}
 }
 
-func TestConflictIsRetried(t *testing.T) {
-	ctx := context.Background()
+// racedTo returns a Deployment of 3 replicas and its executor; just
+// before the first PUT lands, another write sets spec.replicas to r (3:
+// only the resourceVersion moves, as on a status update), so the PUT gets
+// a 409.
+func racedTo(t *testing.T, r int32) (*apiServer, *Executor) {
 	api := newAPIServer(t, Deployment, 3)
-	// Another controller sets replicas to 10 between our GET and our
-	// first PUT.
 	api.beforeUpdate = func(n int32) {
 		if n == 1 {
-			require.NoError(t, api.setReplicas(10))
+			require.NoError(t, api.setReplicas(r))
 		}
 	}
 	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: Deployment, Logger: quiet()})
 	require.NoError(t, err)
-	res, err := e.ScaleUp(ctx, 2)
+	return api, e
+}
+
+// TestConflictIsRetried: a 409 from a write that left spec.replicas as it
+// was (the workload's status moved on, which bumps the resourceVersion the
+// scale subresource carries) is re-read and retried.
+func TestConflictIsRetried(t *testing.T) {
+	api, e := racedTo(t, 3)
+	res, err := e.ScaleUp(context.Background(), 2)
 	require.NoError(t, err)
-	require.Equal(t, 10, res.Before, "re-read after the conflict")
-	require.Equal(t, 12, res.After)
+	require.Equal(t, autoscale.Result{Changed: 2, Before: 3, After: 5}, res)
 	require.Equal(t, int32(2), api.gets.Load())
 	require.Equal(t, int32(2), api.updates.Load())
 	r, _, _ := api.workload()
-	require.Equal(t, int32(12), r)
+	require.Equal(t, int32(5), r)
+}
+
+// TestConcurrentReplicaChangeIsNotRebased: another writer (kubectl scale,
+// a second autoscaler, an operator applying its manifest) changed
+// spec.replicas from 3 to 10 between our read and our write. The change was
+// decided on 3 nodes; adding it to 10 would go past the scaler's maximum
+// (5 here) and fight the other writer, the controllers fighting over
+// spec.replicas of nginx/nginx-gateway-fabric#4214 and knative/operator#1201.
+// The HPA does not re-apply a decision after a conflict either: it decides
+// again at its next sync. The executor reports the change and does nothing.
+func TestConcurrentReplicaChangeIsNotRebased(t *testing.T) {
+	api, e := racedTo(t, 10)
+	d, err := evaluate(e, func(c *autoscale.Config) { c.MaxNodes = 5 })
+	require.ErrorIs(t, err, ErrReplicasChanged)
+	require.ErrorContains(t, err, "from 3 to 10")
+	require.True(t, autoscale.Blocked(d, autoscale.BlockExecutor))
+	r, _, _ := api.workload()
+	require.Equal(t, int32(10), r, "the other writer's count stands; not 12")
+	require.Equal(t, int32(10), d.Event.After)
 }
 
 // TestResultIsWhatTheAPIServerStored: the API server may store another
@@ -236,7 +263,7 @@ func TestResultIsWhatTheAPIServerStored(t *testing.T) {
 
 func TestPersistentConflictFails(t *testing.T) {
 	api := newAPIServer(t, StatefulSet, 3)
-	api.beforeUpdate = func(int32) { require.NoError(t, api.setReplicas(7)) }
+	api.beforeUpdate = func(int32) { require.NoError(t, api.setReplicas(3)) } // status keeps moving
 	e, err := New(Config{Client: api, Namespace: ns, Name: name, Kind: StatefulSet, Logger: quiet(),
 		Backoff: &wait.Backoff{Steps: 3, Duration: time.Millisecond}})
 	require.NoError(t, err)
@@ -264,16 +291,27 @@ func TestErrors(t *testing.T) {
 	require.ErrorIs(t, err, autoscale.ErrInvalidRequest)
 }
 
-// evaluateHot runs one evaluation of the production scaler (default
-// policy) over e with the CPU above its scale-up threshold.
-func evaluateHot(t *testing.T, e *Executor) autoscale.Decision {
-	t.Helper()
+// evaluate runs one evaluation of the production scaler (default policy,
+// changed by mutate if not nil) over e with the CPU above its scale-up
+// threshold.
+func evaluate(e *Executor, mutate func(*autoscale.Config)) (autoscale.Decision, error) {
 	cfg := autoscale.DefaultConfig()
 	cfg.Logger = quiet()
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	metrics := autoscale.NewStaticMetrics(map[string]float64{autoscale.MetricCPU: 90, autoscale.MetricMemory: 50, autoscale.MetricQueueDepth: 0})
 	s, err := autoscale.New(cfg, metrics, e)
-	require.NoError(t, err)
-	d, err := s.Evaluate(context.Background())
+	if err != nil {
+		return autoscale.Decision{}, err
+	}
+	return s.Evaluate(context.Background())
+}
+
+// evaluateHot is evaluate with the default policy, which must succeed.
+func evaluateHot(t *testing.T, e *Executor) autoscale.Decision {
+	t.Helper()
+	d, err := evaluate(e, nil)
 	require.NoError(t, err)
 	return d
 }

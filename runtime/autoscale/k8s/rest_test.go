@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+
+	"github.com/dwsdk/distributed/runtime/autoscale"
 )
 
 // restServer answers the scale subresource of one workload over real HTTP
@@ -32,9 +34,13 @@ type restServer struct {
 	replicas, version int32
 	// admit changes the replicas a PUT asks for before they are stored.
 	admit func(int32) int32
-	// conflicts is how many PUTs still get a 409 (another writer won).
+	// conflicts is how many PUTs still get a 409 because the workload's
+	// status moved on (a new resourceVersion, the same replicas).
 	conflicts int
-	puts      int
+	// steal, if not 0, is the replica count another writer sets just
+	// before the next PUT lands (which then gets a 409).
+	steal int32
+	puts  int
 }
 
 func newRESTServer(t *testing.T, resource string, replicas int32) (*restServer, kubernetes.Interface) {
@@ -72,9 +78,12 @@ func (s *restServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, apierrors.NewBadRequest(err.Error()))
 			return
 		}
-		if s.conflicts > 0 { // another writer got there first
+		if s.conflicts > 0 { // a status update got there first
 			s.conflicts--
-			s.replicas, s.version = s.replicas+5, s.version+1
+			s.version++
+		}
+		if s.steal != 0 { // another writer got there first
+			s.replicas, s.version, s.steal = s.steal, s.version+1, 0
 		}
 		if in.ResourceVersion != strconv.Itoa(int(s.version)) {
 			s.fail(w, r, apierrors.NewConflict(autoscalingv1.Resource("scale"), name, errors.New("the object has been modified")))
@@ -136,8 +145,8 @@ func (s *restServer) fail(w http.ResponseWriter, r *http.Request, err *apierrors
 
 // TestRealClient drives the executor through client-go's REST client
 // against an HTTP server on loopback: scaling both kinds, a conflict
-// re-read and retried, a count the server changed on admission, and a
-// missing workload.
+// re-read and retried, a count the server changed on admission, a count
+// another writer changed (not rebased), and a missing workload.
 func TestRealClient(t *testing.T) {
 	ctx := context.Background()
 	for _, kind := range []Kind{Deployment, StatefulSet} {
@@ -147,27 +156,33 @@ func TestRealClient(t *testing.T) {
 			e := threeToFive(t, client, kind)
 
 			srv.mu.Lock()
-			srv.conflicts = 1 // replicas go to 10 before our PUT lands
+			srv.conflicts = 1 // the status moves before our PUT lands
 			srv.mu.Unlock()
 			res, err := e.ScaleDown(ctx, 1)
 			require.NoError(t, err)
-			require.Equal(t, 10, res.Before, "re-read after the 409")
-			require.Equal(t, 9, res.After)
+			require.Equal(t, autoscale.Result{Changed: 1, Before: 5, After: 4, Nodes: res.Nodes}, res, "re-read after the 409")
 
 			srv.mu.Lock()
-			srv.admit = func(r int32) int32 { return min(r, 11) }
+			srv.admit = func(r int32) int32 { return min(r, 6) }
 			srv.mu.Unlock()
 			res, err = e.ScaleUp(ctx, 4)
 			require.NoError(t, err)
-			require.Equal(t, 9, res.Before)
-			require.Equal(t, 11, res.After, "what the server stored, not the 13 asked for")
+			require.Equal(t, 4, res.Before)
+			require.Equal(t, 6, res.After, "what the server stored, not the 8 asked for")
 			require.Equal(t, 2, res.Changed)
 			if kind == StatefulSet {
-				require.Equal(t, []string{"dwnode-9", "dwnode-10"}, res.Nodes)
+				require.Equal(t, []string{"dwnode-4", "dwnode-5"}, res.Nodes)
 			}
+
 			srv.mu.Lock()
-			require.Equal(t, int32(11), srv.replicas)
-			require.Equal(t, 4, srv.puts)
+			srv.admit, srv.steal = nil, 10 // kubectl scale --replicas=10 races our PUT
+			srv.mu.Unlock()
+			res, err = e.ScaleUp(ctx, 1)
+			require.ErrorIs(t, err, ErrReplicasChanged)
+			require.Equal(t, autoscale.Result{Before: 10, After: 10}, res)
+			srv.mu.Lock()
+			require.Equal(t, int32(10), srv.replicas)
+			require.Equal(t, 5, srv.puts)
 			srv.mu.Unlock()
 
 			other, err := New(Config{Client: client, Namespace: "elsewhere", Name: name, Kind: kind, Logger: quiet()})
