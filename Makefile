@@ -22,10 +22,12 @@ check-generated: generate
 		git status --porcelain -- gen internal/codegen/testdata >&2; \
 		git --no-pager diff --stat -- gen >&2; exit 1; fi
 
-## vet: go vet both modules
+## vet: go vet both modules, and fail on a Go file gofmt would change
 vet:
 	$(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	@unformatted="$$(git ls-files '*.go' | xargs "$$($(GO) env GOROOT)/bin/gofmt" -l)"; if [ -n "$$unformatted" ]; then \
+		echo "not gofmt-clean (run gofmt -w on them):" >&2; echo "$$unformatted" >&2; exit 1; fi
 
 ## test: vet, the generated-code check, all tests with -race (fuzz seed corpora included), bench smoke run
 test: vet check-generated test-unit bench-smoke

@@ -38,6 +38,16 @@ type ProcessConfig struct {
 	// OnExit, if set, is called once per node when its process has exited,
 	// whether stopped or on its own, from the goroutine that waited for it.
 	OnExit func(Exit)
+	// StartGrace is how long a node must run before its exit no longer
+	// counts as a failed start (default 10 s). After consecutive failed
+	// starts, ScaleUp refuses with ErrStartBackoff for 1 s, doubling with
+	// each one up to 5 min, as the cluster-autoscaler backs a node group
+	// off after a failed scale-up; a node that outlives StartGrace, or
+	// exits after it, ends the backoff.
+	StartGrace time.Duration
+	// Clock tells the time for StartGrace and the backoff (nil: the
+	// system clock).
+	Clock Clock
 	// Logger receives node starts and stops (nil: slog.Default()).
 	Logger *slog.Logger
 }
@@ -68,6 +78,10 @@ type Exit struct {
 // ErrClosed is returned by executors used after Close.
 var ErrClosed = errors.New("autoscale: executor closed")
 
+// ErrStartBackoff is returned by Processes.ScaleUp while it backs off after
+// nodes that exited within StartGrace of starting.
+var ErrStartBackoff = errors.New("autoscale: backing off after failed node starts")
+
 // Processes is an Executor running each node as a local child process in its
 // own process group. Scale-down stops the newest nodes first: SIGTERM, then
 // SIGKILL after StopTimeout. A node that exits on its own stops counting.
@@ -83,10 +97,15 @@ type Processes struct {
 	next   int
 	closed bool
 	wg     sync.WaitGroup // one per started process
+	// failed counts the nodes in a row that exited within StartGrace of
+	// starting, the last one at failedAt; no node starts before retryAt.
+	failed            int
+	failedAt, retryAt time.Time
 }
 
 type procNode struct {
 	info    NodeInfo
+	started time.Time
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when Wait returned
 	stopped bool          // set under Processes.mu before signalling
@@ -101,6 +120,12 @@ func NewProcesses(cfg ProcessConfig) (*Processes, error) {
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 10 * time.Second
+	}
+	if cfg.StartGrace <= 0 {
+		cfg.StartGrace = 10 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
 	}
 	p := &Processes{cfg: cfg, log: cfg.Logger}
 	if p.log == nil {
@@ -161,6 +186,10 @@ func (p *Processes) ScaleUp(ctx context.Context, n int) (Result, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := Result{Before: p.running()}
+	if err := p.backoff(); err != nil {
+		res.After = res.Before
+		return res, fmt.Errorf("process executor: %w", err)
+	}
 	var err error
 	for range n {
 		if p.closed {
@@ -182,6 +211,33 @@ func (p *Processes) ScaleUp(ctx context.Context, n int) (Result, error) {
 		return res, fmt.Errorf("process executor: started %d of %d nodes: %w", res.Changed, n, err)
 	}
 	return res, nil
+}
+
+// Backoff after failed starts: 1 s after the first, doubling up to 5 min.
+const (
+	startBackoffMin = time.Second
+	startBackoffMax = 5 * time.Minute
+)
+
+// backoff returns ErrStartBackoff while starts back off, first ending the
+// backoff if a node started since the last failure has outlived
+// StartGrace; p.mu is held.
+func (p *Processes) backoff() error {
+	if p.failed == 0 {
+		return nil
+	}
+	now := p.cfg.Clock.Now()
+	for _, node := range p.nodes {
+		if !node.stopped && !node.started.Before(p.failedAt) && now.Sub(node.started) >= p.cfg.StartGrace {
+			p.failed = 0
+			return nil
+		}
+	}
+	if wait := p.retryAt.Sub(now); wait > 0 {
+		return fmt.Errorf("%w: %d node(s) in a row exited within %v of starting; next start in %v",
+			ErrStartBackoff, p.failed, p.cfg.StartGrace, wait)
+	}
+	return nil
 }
 
 // start launches one node; p.mu is held.
@@ -212,7 +268,7 @@ func (p *Processes) start() (*procNode, error) {
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
 	p.next++
-	node := &procNode{info: NodeInfo{NodeSpec: spec, PID: cmd.Process.Pid}, cmd: cmd, done: make(chan struct{})}
+	node := &procNode{info: NodeInfo{NodeSpec: spec, PID: cmd.Process.Pid}, started: p.cfg.Clock.Now(), cmd: cmd, done: make(chan struct{})}
 	p.nodes = append(p.nodes, node)
 	p.wg.Add(1)
 	go p.wait(node)
@@ -232,6 +288,9 @@ func (p *Processes) wait(node *procNode) {
 		}
 	}
 	exit := Exit{NodeInfo: node.info, Stopped: node.stopped, Killed: node.killed, Err: err}
+	if !exit.Stopped {
+		p.noteExit(node)
+	}
 	p.mu.Unlock()
 	close(node.done)
 	if !exit.Stopped {
@@ -240,6 +299,20 @@ func (p *Processes) wait(node *procNode) {
 	if p.cfg.OnExit != nil {
 		p.cfg.OnExit(exit)
 	}
+}
+
+// noteExit counts a node that exited on its own within StartGrace of
+// starting as a failed start and backs starts off; one that ran longer
+// ends the backoff. p.mu is held.
+func (p *Processes) noteExit(node *procNode) {
+	now := p.cfg.Clock.Now()
+	if now.Sub(node.started) >= p.cfg.StartGrace {
+		p.failed = 0
+		return
+	}
+	p.failed++
+	p.failedAt = now
+	p.retryAt = now.Add(min(startBackoffMin<<min(p.failed-1, 16), startBackoffMax))
 }
 
 // ScaleDown stops up to n nodes, newest first, and returns when they have

@@ -287,3 +287,54 @@ func TestProcessesResultCountsWhileAnotherStopIsInProgress(t *testing.T) {
 	stopSlow()
 	require.Equal(t, Result{Changed: 1, Nodes: []string{"node-1"}, Before: 2, After: 1}, <-first)
 }
+
+// TestProcessesBackOffAfterFailedStarts: kubernetes/autoscaler#198 (#185),
+// the cluster-autoscaler kept asking for nodes that never became ready
+// until it learnt to back a node group off after a failed scale-up. With a
+// node that crashes at once (a broken binary, a bad flag) and a minimum of
+// 2, the scaler restores the minimum at every evaluation, even in the
+// cooldown: without a backoff, 80 processes (and, for dwnode, 80 data
+// directories) in 10 minutes. Starts that fail in a row back off 1 s,
+// doubling up to 5 min, and the scaler reports the backoff.
+func TestProcessesBackOffAfterFailedStarts(t *testing.T) {
+	ctx := context.Background()
+	clock := NewManualClock(t0)
+	exits := make(chan Exit, 100)
+	pcfg := testNodeConfig(t, "crash", nil, exits)
+	pcfg.Clock = clock
+	p, err := NewProcesses(pcfg)
+	require.NoError(t, err)
+	defer p.Close(ctx)
+
+	cfg := DefaultConfig()
+	cfg.Clock, cfg.Logger, cfg.MinNodes = clock, quietLogger(), 2
+	s, err := New(cfg, NewStaticMetrics(quiet), p)
+	require.NoError(t, err)
+	started, backedOff := 0, 0
+	for range 40 { // 10 minutes of evaluations
+		d, err := s.Evaluate(ctx)
+		if errors.Is(err, ErrStartBackoff) {
+			backedOff++
+			require.True(t, Blocked(d, BlockExecutor))
+		}
+		if d.Event != nil {
+			for range len(d.Event.Nodes) {
+				require.False(t, (<-exits).Stopped, "crashed on its own")
+				started++
+			}
+		}
+		clock.Advance(15 * time.Second)
+	}
+	// 2 nodes each at 0, 15, 30, 75, 210 and 510 s: the failures in a row
+	// back off 2, 8, 32, 128 s and then the 5 min cap.
+	require.Equal(t, 12, started)
+	require.Equal(t, 34, backedOff)
+
+	// A node that exits after StartGrace was no failed start: it ends the
+	// backoff.
+	p.mu.Lock()
+	p.noteExit(&procNode{started: clock.Now().Add(-time.Minute)})
+	require.Zero(t, p.failed)
+	require.NoError(t, p.backoff())
+	p.mu.Unlock()
+}

@@ -286,3 +286,36 @@ func TestPeerBugPartialMetricStillScalesUp(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerBugTrendHistoryStaysBounded: kubernetes/kubernetes#139031, the
+// HPA replaced at most one expired recommendation per sync, so after a
+// pause (a leader election, a slow API server) its slices kept growing. The
+// trend history drops every reading older than the window at each add.
+func TestPeerBugTrendHistoryStaysBounded(t *testing.T) {
+	var s series
+	at := t0
+	for range 100 {
+		s.add(at, 1, 10*time.Minute)
+		at = at.Add(15 * time.Second)
+	}
+	require.Len(t, s.v, 41, "10 minutes of 15 s readings, both ends included")
+	at = at.Add(time.Hour) // a pause
+	s.add(at, 2, 10*time.Minute)
+	require.Len(t, s.v, 1)
+	require.Len(t, s.at, 1)
+}
+
+// TestNotedEventKeepsTheMonotonicClock: an event time from elsewhere (a
+// member's start, in wall-clock nanoseconds) has no monotonic reading; kept
+// as it is, a later step back of the wall clock would stretch the cooldown
+// by the step. Noted, it is re-expressed on the scaler's clock.
+func TestNotedEventKeepsTheMonotonicClock(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Logger = quietLogger()
+	a, err := New(cfg, NewStaticMetrics(nil), NewRecorder(1))
+	require.NoError(t, err)
+	wall := time.Now().Add(-30 * time.Second).Round(0) // Round(0) strips the monotonic reading
+	a.NoteEvent(wall)
+	require.Contains(t, a.lastEvent.String(), "m=", "the noted time has a monotonic reading")
+	require.WithinDuration(t, wall, a.lastEvent, time.Second)
+}

@@ -134,9 +134,13 @@ func (a *Autoscaler) count(d *Decision) {
 func (a *Autoscaler) NoteEvent(at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if now := a.clock.Now(); at.After(now) {
+	now := a.clock.Now()
+	if at.After(now) {
 		at = now
 	}
+	// Re-expressed from now, at carries now's monotonic reading, so a
+	// later step of the wall clock does not stretch the cooldown.
+	at = now.Add(-now.Sub(at))
 	if at.After(a.lastEvent) {
 		a.lastEvent = at
 	}

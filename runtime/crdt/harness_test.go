@@ -120,6 +120,8 @@ func requireSame[S any](t *testing.T, h harness[S], a, b *S, what string) {
 	require.Equal(t, h.value(a), h.value(b), "%s: values", what)
 	require.Equal(t, h.encode(a), h.encode(b), "%s: binary encodings", what)
 	require.Equal(t, string(h.toJSON(a)), string(h.toJSON(b)), "%s: JSON encodings", what)
+	// a decoded state counts from scratch what the other may keep counted
+	require.Equal(t, h.tombs(a), h.tombs(b), "%s: TombstoneCount", what)
 }
 
 func merged[S any](h harness[S], a, b *S) *S {

@@ -10,6 +10,11 @@ type kernel[K comparable, P any] struct {
 	keys   map[K]dotList
 	ctx    CausalContext
 	pruned markers
+	// pcount, when set, is the payloads' TombstoneCount, and ptombs their
+	// sum, kept up to date by insert, del and join (ORMap's values). Nil
+	// means not counted yet.
+	pcount func(P) int
+	ptombs int
 }
 
 type kentry[K comparable, P any] struct {
@@ -30,6 +35,9 @@ func (k *kernel[K, P]) insert(d Dot, key K, val P) {
 		k.keys = map[K]dotList{}
 	}
 	k.dots[d] = kentry[K, P]{key: key, val: val}
+	if k.pcount != nil {
+		k.ptombs += k.pcount(val)
+	}
 	ds := k.keys[key]
 	ds.add(d)
 	k.keys[key] = ds
@@ -41,6 +49,9 @@ func (k *kernel[K, P]) del(d Dot) {
 		return
 	}
 	delete(k.dots, d)
+	if k.pcount != nil {
+		k.ptombs -= k.pcount(e.val)
+	}
 	ds := k.keys[e.key]
 	if ds.len() <= 1 { // the common case: d is the key's only dot
 		delete(k.keys, e.key)
@@ -80,7 +91,13 @@ func (k *kernel[K, P]) join(o *kernel[K, P], ops *payloadOps[P]) {
 		if k.ctx.Contains(d) { // held already (store ⊆ context), or removed
 			if ops != nil {
 				if mine, ok := k.dots[d]; ok {
+					if k.pcount != nil {
+						k.ptombs -= k.pcount(mine.val)
+					}
 					ops.merge(mine.val, e.val)
+					if k.pcount != nil {
+						k.ptombs += k.pcount(mine.val)
+					}
 				}
 			}
 			continue
@@ -219,7 +236,7 @@ func (k *kernel[K, P]) gc(opts GCOptions, ops *payloadOps[P], delta *kernel[K, P
 func (k *kernel[K, P]) tombstones() int { return k.ctx.CloudSize() + len(k.pruned) }
 
 func (k *kernel[K, P]) clone(ops *payloadOps[P]) kernel[K, P] {
-	out := kernel[K, P]{ctx: k.ctx.Clone(), pruned: k.pruned.clone()}
+	out := kernel[K, P]{ctx: k.ctx.Clone(), pruned: k.pruned.clone(), pcount: k.pcount, ptombs: k.ptombs}
 	if len(k.dots) > 0 {
 		out.dots = make(map[Dot]kentry[K, P], len(k.dots))
 		out.keys = make(map[K]dotList, len(k.keys))

@@ -198,6 +198,7 @@ func (m *ORMap[K, V]) apply(delta *ORMap[K, V]) {
 }
 
 func (m *ORMap[K, V]) join(o *ORMap[K, V]) {
+	m.countValues()
 	m.k.join(&o.k, mapOps[V]())
 	for r, n := range o.hw {
 		m.raiseHW(r, n)
@@ -248,13 +249,34 @@ func (m *ORMap[K, V]) IsZero() bool { return m.k.isZero() && len(m.hw) == 0 }
 func (m *ORMap[K, V]) SetAutoGC(a *AutoGC) { m.auto = a }
 
 // TombstoneCount returns the map's out-of-order context dots and pruning
-// markers plus the TombstoneCount of every stored value.
+// markers plus the TombstoneCount of every stored value. Once the map has
+// merged or been updated, the values' sum is kept up to date as their
+// changes go through the map, so this costs O(1), not the map's size
+// (records with AutoGC check it after every merge). It only reads the map.
 func (m *ORMap[K, V]) TombstoneCount() int {
-	n := m.k.tombstones()
+	if m.k.pcount != nil {
+		return m.k.tombstones() + m.k.ptombs
+	}
+	return m.k.tombstones() + m.sumValueTombstones()
+}
+
+func (m *ORMap[K, V]) sumValueTombstones() int {
+	n := 0
 	for _, e := range m.k.dots {
-		n += valueOf(e.val).TombstoneCount()
+		n += valueTombstones(e.val)
 	}
 	return n
+}
+
+func valueTombstones[V any](v *V) int { return valueOf(v).TombstoneCount() }
+
+// countValues starts keeping the values' TombstoneCount sum (see
+// TombstoneCount), once.
+func (m *ORMap[K, V]) countValues() {
+	if m.k.pcount == nil {
+		m.k.ptombs = m.sumValueTombstones()
+		m.k.pcount = valueTombstones[V]
+	}
 }
 
 // pruning reports whether opts prunes a replica not yet pruned here.
@@ -317,6 +339,8 @@ func (m *ORMap[K, V]) GarbageCollect(opts GCOptions) GCStats {
 		}
 		st = st.Add(vs)
 	}
+	// the values changed in place: count them again
+	m.k.pcount, m.k.ptombs = valueTombstones[V], m.sumValueTombstones()
 	if !delta.k.isZero() {
 		if m.delta == nil {
 			m.delta = delta

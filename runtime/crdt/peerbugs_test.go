@@ -264,8 +264,8 @@ func TestPeerRiakKV761NestedRemoveIsAnUpdateOfTheField(t *testing.T) {
 	a.Update("a", "other", func(s *ORSet[string]) { s.Add("a", "o") })
 	b.Merge(&a)
 	a.Update("a", "other", func(s *ORSet[string]) { s.Add("a", "o2") }) // a's clock moves on
-	a.Remove("k")                                                      // a removes the field
-	b.Update("b", "k", func(s *ORSet[string]) { s.Remove("e1") })      // b concurrently removes e1 in it
+	a.Remove("k")                                                       // a removes the field
+	b.Update("b", "k", func(s *ORSet[string]) { s.Remove("e1") })       // b concurrently removes e1 in it
 	ab, ba := a.Clone(), b.Clone()
 	ab.Merge(&b)
 	ba.Merge(&a)

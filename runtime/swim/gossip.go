@@ -1,6 +1,7 @@
 package swim
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -61,16 +62,24 @@ func pushPullScale(interval time.Duration, n int) time.Duration {
 
 func (n *Node) pushPullTick() {
 	n.pushPullTimer = n.after(pushPullScale(n.cfg.PushPullInterval, n.live), n.pushPullTick)
-	n.pushPullRandom()
+	n.pushPullRandom(true)
 }
 
 // pushPullRandom exchanges full state with a random alive member, unless
-// this node is leaving.
-func (n *Node) pushPullRandom() {
+// this node is leaving; with orDead, with a member alive or dead (not
+// left) chosen alike, so an exchange goes to a dead one in proportion to
+// their number. That is how a partition heals: once each side has
+// declared the other dead, nothing else crosses between them (memberlist
+// has no such exchange and stays split, metallb#589; Serf reconnects to
+// failed members this way). Members are forgotten ReapTime after they
+// die, so a partition heals by itself if it lasted under about ReapTime;
+// after a longer one, Join a member of the other side. An exchange with
+// a member that is really gone costs a refused or timed-out stream.
+func (n *Node) pushPullRandom(orDead bool) {
 	if n.leaving {
 		return
 	}
-	peers := n.randomMembers(1, func(m *member) bool { return m.state == StateAlive })
+	peers := n.randomMembers(1, func(m *member) bool { return m.state == StateAlive || (orDead && m.state == StateDead) })
 	if len(peers) == 1 {
 		n.pushPull(peers[0].info.addr, false, nil)
 	}
@@ -106,7 +115,11 @@ func (n *Node) pushPull(addr string, join bool, done func(error)) {
 				}
 			}
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			// Lasting, and it stops joins: say it where it is seen.
+			n.log.Warn("swim: push-pull: member table too large for a stream", "with", addr, "members", len(n.members), "err", err)
+		case err != nil:
 			n.log.Debug("swim: push-pull", "with", addr, "err", err)
 		}
 		if done != nil {
@@ -130,7 +143,7 @@ func (n *Node) scheduleJoinSync() {
 		return
 	}
 	d := time.Duration(retransmitLimit(n.cfg.RetransmitMult, n.live)) * n.cfg.GossipInterval
-	n.joinSyncTimer = n.after(d, n.pushPullRandom)
+	n.joinSyncTimer = n.after(d, func() { n.pushPullRandom(false) })
 }
 
 // remindGone notes that m, which this node holds dead or left, is still

@@ -268,6 +268,9 @@ func (t *NetTransport) serveStream(c net.Conn) {
 	req, err := readFrame(c)
 	if err != nil {
 		t.log.Debug("swim: read stream", "from", c.RemoteAddr(), "err", err)
+		if errors.Is(err, ErrMalformed) { // over MaxStreamSize: say so, not just close
+			_ = writeFrame(c, []byte{1}, []byte(err.Error()))
+		}
 		return
 	}
 	reply, err := t.h.HandleRequest(c.RemoteAddr().String(), req)
@@ -295,6 +298,11 @@ func (t *NetTransport) Request(addr string, req []byte, timeout time.Duration, d
 }
 
 func (t *NetTransport) exchange(addr string, req []byte, timeout time.Duration) ([]byte, error) {
+	if len(req) > MaxStreamSize {
+		// A push-pull of some 60,000 members with large metadata: the
+		// receiver would read it all and refuse it.
+		return nil, fmt.Errorf("swim: stream to %s: %d bytes, at most %d: %w", addr, len(req), MaxStreamSize, ErrTooLarge)
+	}
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()
 	var d net.Dialer

@@ -178,3 +178,30 @@ func TestInboundStreamsBounded(t *testing.T) {
 	other.Request(tr.LocalAddr(), []byte{0}, time.Hour, func(_ []byte, err error) { errc <- err })
 	require.ErrorContains(t, <-errc, "transport busy")
 }
+
+// TestStreamOverMaxSizeFailsClearly: a stream message over MaxStreamSize
+// (a push-pull of some 60,000 members with large metadata) fails at once
+// with ErrTooLarge instead of being sent whole and refused by a receiver
+// that just closed the connection ("read reply: EOF"); a receiver refusing
+// one says why (memberlist#252 asked for the same about its push-pull
+// limit).
+func TestStreamOverMaxSizeFailsClearly(t *testing.T) {
+	tr, err := NewNetTransport("127.0.0.1:0", nil)
+	require.NoError(t, err)
+	require.NoError(t, tr.Start(nopHandler{}))
+	defer tr.Close()
+	errc := make(chan error, 1)
+	tr.Request(tr.LocalAddr(), make([]byte, MaxStreamSize+1), time.Minute, func(_ []byte, err error) { errc <- err })
+	require.ErrorIs(t, <-errc, ErrTooLarge)
+
+	c, err := net.Dial("tcp", tr.LocalAddr())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write(binary.BigEndian.AppendUint32(nil, MaxStreamSize+1))
+	require.NoError(t, err)
+	reply, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.NotEmpty(t, reply, "the receiver closed without a word")
+	require.Equal(t, byte(1), reply[0])
+	require.Contains(t, string(reply), fmt.Sprintf("at most %d", MaxStreamSize))
+}

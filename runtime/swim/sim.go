@@ -138,6 +138,14 @@ func (s *Sim) Partition(group int, nodes ...*Node) {
 	}
 }
 
+// freeze pauses n entirely for d, timers included, as a long garbage
+// collection pause, a suspended VM or a SIGSTOP does: what was due
+// meanwhile runs when it ends, overdue timers first.
+func (s *Sim) freeze(n *Node, d time.Duration) {
+	ep := n.tr.(*simEndpoint)
+	ep.frozenUntil = max(ep.frozenUntil, s.now+int64(d))
+}
+
 // deafen makes n receive nothing while it can still send packets, a
 // one-way network fault (a firewall rule, a broken receive path): packets
 // to it and streams to or from it (whose replies could not reach it)
@@ -172,6 +180,11 @@ func (s *Sim) RunUntil(d time.Duration, done func() bool) bool {
 		}
 		if ev.class == classPacket && ev.ep.stalledUntil > ev.at {
 			ev.at = ev.ep.stalledUntil
+			heap.Push(&s.events, ev)
+			continue
+		}
+		if ev.ep.frozenUntil > ev.at {
+			ev.at = ev.ep.frozenUntil
 			heap.Push(&s.events, ev)
 			continue
 		}
@@ -258,6 +271,7 @@ type simEndpoint struct {
 	stalledUntil int64
 	group        int
 	deaf         bool // receives nothing but can send: see deafen
+	frozenUntil  int64
 }
 
 var errSimUnreachable = errors.New("swim: sim: unreachable")

@@ -732,3 +732,132 @@ func TestSimDeafMemberAccusesNoneToDeath(t *testing.T) {
 	require.Equal(t, deaf.cfg.AwarenessMaxMultiplier-1, deaf.HealthScore())
 	require.Len(t, declared, len(nodes)-1, "the deaf member declared dead by every other")
 }
+
+// TestSimLeaveAfterDeathIsALeave: a member declared dead that then
+// announces its leave is reported as left, as by the members that heard
+// the leave first. The leave was dropped as news about a member already
+// gone, so members disagreed for good on whether it failed or left
+// (consul#3706; memberlist drops it the same way).
+func TestSimLeaveAfterDeathIsALeave(t *testing.T) {
+	s := NewSim(testSeed(t, 18))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 3, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: b.cfg.Name}))
+	require.Equal(t, StateDead, stateOf(a, c.cfg.Name))
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: c.cfg.Name}))
+	require.Equal(t, StateLeft, stateOf(a, c.cfg.Name))
+	var got []EventType
+	for _, e := range rec.events {
+		if e.Member.Name == c.cfg.Name {
+			got = append(got, e.Type)
+		}
+	}
+	require.Equal(t, []EventType{EventFailed, EventLeave}, got)
+	deliver(t, a, mustEncode(msgDead, &swimwire.Dead{Node: c.cfg.Name, From: b.cfg.Name}))
+	require.Equal(t, StateLeft, stateOf(a, c.cfg.Name), "a death does not undo a leave")
+}
+
+// TestSimPausedMemberBackOnResume: a member paused entirely (a long GC
+// pause, a suspended VM) for longer than its suspicion timeout is declared
+// dead, rightly, and is back everywhere within seconds of resuming: the
+// news of its death, gossiped to it while it was paused, waits in its
+// socket, and it refutes as soon as it reads it. The complaint against
+// memberlist and Consul is the flapping this causes (consul#1212): here
+// it costs one death and one rejoin of the paused member, and nobody else
+// is declared dead, though its probe timers fire late on waking.
+func TestSimPausedMemberBackOnResume(t *testing.T) {
+	s := NewSim(testSeed(t, 19))
+	rec := &recorder{}
+	nodes := simCluster(t, s, 10, DefaultLANConfig(), rec)
+	s.Bootstrap(nodes...)
+	s.Run(5 * time.Second)
+	p := nodes[0]
+	const pause = 40 * time.Second
+	s.freeze(p, pause)
+	s.Run(pause)
+	for _, n := range nodes[1:] {
+		require.Equal(t, StateDead, stateOf(n, p.cfg.Name))
+	}
+	require.True(t, s.RunUntil(5*time.Second, func() bool {
+		for _, n := range nodes[1:] {
+			if stateOf(n, p.cfg.Name) != StateAlive {
+				return false
+			}
+		}
+		return true
+	}), "not back within 5 s of resuming")
+	for i, e := range rec.events {
+		if e.Type == EventFailed && e.Member.Name != p.cfg.Name {
+			t.Fatalf("%s declared %s dead", rec.by[i], e.Member.Name)
+		}
+	}
+}
+
+// TestSimPartitionHeals: after a partition long enough for each side to
+// declare the other dead, the cluster becomes one again once the network
+// heals. Nothing crossed between the sides any more (probes, gossip and
+// push-pull went to live members only, and gossip to the dead stops after
+// GossipToTheDeadTime), so they stayed two clusters for good, as with
+// memberlist (metallb#589). Periodic push-pulls now go to dead members
+// too, in proportion to their number, as Serf reconnects to failed
+// members; the exchange, and the reminders it sets off (see remindGone),
+// bring both sides back: in 30 seeds with a 45 s partition, all healed
+// within 25 s. A partition longer than about ReapTime, after which the
+// members of the other side are forgotten, still needs a Join.
+func TestSimPartitionHeals(t *testing.T) {
+	s := NewSim(testSeed(t, 20))
+	nodes := simCluster(t, s, 10, DefaultLANConfig(), nil)
+	s.Bootstrap(nodes...)
+	s.Run(5 * time.Second)
+	s.Partition(1, nodes[5:]...)
+	s.Run(40 * time.Second)
+	require.Equal(t, 5, nodes[0].NumMembers(), "each side holds the other dead")
+	require.Equal(t, 5, nodes[9].NumMembers())
+	s.Heal()
+	require.True(t, s.RunUntil(2*time.Minute, allSee(nodes, 10)), "still split: %d and %d members", nodes[0].NumMembers(), nodes[9].NumMembers())
+}
+
+// TestSimLeaveAheadOfBusyQueues: a member leaving a 50-member cluster
+// while its queues hold other news and a backlog of user broadcasts gets
+// its leave out first: Leave completes within a few gossip rounds and every
+// member reports the leave. In Consul on large clusters the leave waited
+// behind other broadcasts until Serf's broadcast timeout, and the member
+// shut down without it and was reported failed (consul#8435); here the
+// newest, least-sent news goes first.
+func TestSimLeaveAheadOfBusyQueues(t *testing.T) {
+	s := NewSim(testSeed(t, 21))
+	cfg := DefaultLANConfig()
+	cfg.DisableCompression = true // irrelevant here, and slow under -race
+	nodes := simCluster(t, s, 50, cfg, nil)
+	s.Bootstrap(nodes...)
+	s.Run(time.Second)
+	leaver := nodes[7]
+	for range 20 { // a backlog of user broadcasts, 5 per packet
+		require.NoError(t, leaver.Broadcast("", make([]byte, 250)))
+	}
+	require.NoError(t, nodes[8].UpdateMeta([]byte("v2"))) // and membership news, spreading
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the Sim runs on this goroutine: do not wait
+	require.ErrorIs(t, leaver.Leave(ctx), context.Canceled)
+	leaver.mu.Lock()
+	done := leaver.leaveDone
+	leaver.mu.Unlock()
+	require.True(t, s.RunUntil(5*time.Second, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}), "the leave was not gossiped within 5 s")
+	require.True(t, s.RunUntil(10*time.Second, func() bool {
+		for _, n := range nodes {
+			if n != leaver && stateOf(n, leaver.cfg.Name) != StateLeft {
+				return false
+			}
+		}
+		return true
+	}), "not every member saw the leave")
+}

@@ -258,7 +258,11 @@ func (n *Node) deadNode(d *swimwire.Dead) {
 	if m == nil || d.Incarnation < m.inc {
 		return
 	}
-	if m.state >= StateDead {
+	left := d.From == d.Node
+	// A member declared dead that then announces its leave (it was slow,
+	// or its leave was overtaken) has left: its own word is final, and
+	// members that heard the leave first report it so (consul#3706).
+	if m.state >= StateDead && !(left && m.state == StateDead && id != n.self) {
 		n.raiseGoneInc(id, m, d.Incarnation)
 		return
 	}
@@ -273,7 +277,6 @@ func (n *Node) deadNode(d *swimwire.Dead) {
 		delete(n.susp, id)
 	}
 	m.inc = d.Incarnation
-	left := d.From == d.Node
 	if left {
 		n.setState(m, StateLeft)
 	} else {
