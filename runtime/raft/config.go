@@ -20,12 +20,16 @@ type Config struct {
 	// HeartbeatInterval is how often a leader sends each follower a heartbeat.
 	HeartbeatInterval time.Duration
 	// PreVote makes a server ask whether it could win before it disturbs the
-	// cluster with a higher term (Raft thesis 9.6). A server refuses a
-	// pre-vote while it is the leader or hears from one, CheckQuorum or not.
+	// cluster with a higher term (Raft thesis 9.6). Voters refuse it while
+	// they hear from a leader only with CheckQuorum (as in etcd raft): with
+	// PreVote alone, a server that cannot hear the leader but whose log is
+	// up to date still wins the pre-vote and deposes it.
 	PreVote bool
 	// CheckQuorum makes a leader step down when it loses contact with a
-	// quorum, and lets voters ignore vote requests, not only pre-votes, while
-	// they hear from a leader (leader lease).
+	// quorum, and lets voters ignore vote requests and pre-votes while they
+	// hear from a leader (leader lease). The two go together: a lease kept
+	// for a leader that never steps down could leave a cluster with a
+	// one-way partition leaderless.
 	CheckQuorum bool
 	// MaxAppendEntries caps the entries in one AppendEntries message and in
 	// one batch of proposals.

@@ -166,11 +166,12 @@ func (n *Node) wonVote() bool {
 }
 
 // inLease reports whether this server currently follows (or is) a live
-// leader, in which case it refuses a vote request: a pre-vote always (Raft
-// thesis 9.6: a pre-vote is granted only to replace a leader not heard
-// from), a real vote with check-quorum's lease.
-func (n *Node) inLease(now int64, preVote bool) bool {
-	if !n.cfg.CheckQuorum && !preVote {
+// leader, in which case it ignores vote requests, pre-votes included
+// (check-quorum's lease). Without CheckQuorum there is no lease: a leader
+// that never steps down could hold followers that still hear it, but can
+// no longer be heard, away from any other candidate for good.
+func (n *Node) inLease(now int64) bool {
+	if !n.cfg.CheckQuorum {
 		return false
 	}
 	if n.currentRole() == Leader {
@@ -190,7 +191,7 @@ func (n *Node) handleRequestVote(m *raftwire.Message, rv *raftwire.RequestVote) 
 		reply(term, false)
 		return
 	}
-	if rv.Term > term && !rv.LeadershipTransfer && n.inLease(nanotime(), rv.PreVote) {
+	if rv.Term > term && !rv.LeadershipTransfer && n.inLease(nanotime()) {
 		reply(term, false)
 		return
 	}

@@ -18,17 +18,14 @@ import (
 
 // TestPreVoteRefusedWhileLeaderHeard: a server that cannot hear the leader
 // (it was partitioned, or only the leader's link to it is down) asks for
-// pre-votes with an up-to-date log. Every server that hears from the leader,
-// and the leader itself, must refuse (Raft thesis 9.6): granted, the real
-// election that follows deposes a healthy leader. Pre-vote used to honour
-// this only with CheckQuorum, so PreVote alone did not protect the leader
-// (braft#366: the old leader grants a rebooted node's pre-vote; etcd-io/etcd#9333;
-// hashicorp/raft refuses pre-votes while it has a leader).
+// pre-votes with an up-to-date log. With the default PreVote and
+// CheckQuorum, every server that hears from the leader, and the leader
+// itself, must refuse (Raft thesis 9.6): granted, the real election that
+// follows deposes a healthy leader (braft#366: the old leader granted a
+// rebooted node's pre-vote; etcd-io/etcd#9333). Without CheckQuorum there
+// is no such lease, see TestOneWayPartitionWithoutCheckQuorumElects.
 func TestPreVoteRefusedWhileLeaderHeard(t *testing.T) {
-	c := newCluster(t, 3, 41, func(cfg *Config) {
-		patientElections(cfg)
-		cfg.CheckQuorum = false
-	})
+	c := newCluster(t, 3, 41, patientElections)
 	l := c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -486,4 +483,36 @@ func TestBlockedFollowerReadsQueuedHeartbeats(t *testing.T) {
 		}
 	}
 	require.Zero(t, p.n.Metrics().Elections)
+}
+
+// TestOneWayPartitionWithoutCheckQuorumElects: without CheckQuorum a leader
+// never steps down by itself. When its follower f1 still hears it but can
+// no longer answer, and the other follower f2 is cut off from it, the
+// leader commits nothing while f1 keeps hearing its heartbeats. f2 must
+// still be able to win f1's pre-vote and vote and take over: the leader
+// lease that would refuse them is part of CheckQuorum (as in etcd raft),
+// because without leaders that step down it would leave this cluster
+// without a working leader for good.
+func TestOneWayPartitionWithoutCheckQuorumElects(t *testing.T) {
+	c := newCluster(t, 3, 53, func(cfg *Config) { cfg.CheckQuorum = false })
+	l := c.leader(10 * time.Second)
+	f1 := c.follower(l)
+	f2 := ""
+	for _, id := range c.ids {
+		if id != l.ID() && id != f1 {
+			f2 = id
+		}
+	}
+	drop := func(from, to string, _ *raftwire.Message) bool {
+		return (from == f1 && to == l.ID()) || (from == f2 && to == l.ID()) || (from == l.ID() && to == f2)
+	}
+	c.net.drop.Store(&drop)
+	waitFor(t, 20*time.Second, "a leader that can commit", func() bool {
+		n := c.node(f2)
+		return n.Role() == Leader && n.Term() > l.Term()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := c.node(f2).Propose(ctx, putCmd("k", "v"))
+	require.NoError(t, err)
 }
