@@ -35,7 +35,7 @@ type Engine struct {
 	// recomputed.
 	annPruned, annForget, annForgetDigest []string
 	annDirty                              bool
-	fenceReplies                          map[string]uint64 // node -> tick+1 of the last fencing reply
+	fenceReplies                          map[string]bool // nodes sent a fencing reply this tick
 	// fenced is set once a peer announced our replica id pruned;
 	// fenceNotify until Config.OnFenced was called.
 	fenced, fenceNotify bool
@@ -101,7 +101,7 @@ func New(cfg Config) (*Engine, error) {
 		peers:        make(map[string]*peer),
 		gone:         make(map[string]goneNode),
 		departed:     make(map[string]*departure),
-		fenceReplies: make(map[string]uint64),
+		fenceReplies: make(map[string]bool),
 		notify:       make(chan struct{}, 1),
 		ackCh:        make(chan struct{}),
 	}, nil

@@ -558,10 +558,10 @@ func (e *Engine) replyFenced(from string, epoch uint64, replica string) {
 	d := e.departed[replica]
 	pruned := d != nil && d.done ||
 		d == nil && replica != "" && e.gone[from].replica == replica
-	if !pruned || e.fenceReplies[from] == e.now+1 {
+	if !pruned || e.fenceReplies[from] {
 		return
 	}
-	e.fenceReplies[from] = e.now + 1
+	e.fenceReplies[from] = true
 	e.out = append(e.out, outMsg{to: from, env: &replicawire.Envelope{
 		From: e.cfg.ID, Epoch: e.cfg.Epoch, Replica: e.cfg.Replica,
 		To: from, ToEpoch: epoch, Pruned: []string{replica},
