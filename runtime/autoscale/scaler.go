@@ -196,16 +196,13 @@ func (a *Autoscaler) read(ctx context.Context, now time.Time, current int) []sam
 	for _, spec := range a.specs {
 		s := sample{spec: spec}
 		s.value, s.err = a.metrics.Metric(ctx, spec.source)
-		s.lowerBound = s.err != nil && errors.Is(s.err, ErrPartial)
+		s.lowerBound = errors.Is(s.err, ErrPartial)
 		if s.err == nil && spec.nonNegative && s.value < 0 {
 			s.err = fmt.Errorf("read %v, but %s cannot be negative", s.value, spec.source)
 		}
-		if s.lowerBound && spec.perNode {
-			s.value /= float64(max(current, 1)) // still a lower bound
-		}
-		if s.err == nil && spec.perNode {
-			s.unserved = current == 0 && s.value > 0
-			s.value /= float64(max(current, 1))
+		if spec.perNode && (s.err == nil || s.lowerBound) {
+			s.unserved = s.err == nil && current == 0 && s.value > 0
+			s.value /= float64(max(current, 1)) // a lower bound stays one
 		}
 		if s.err != nil {
 			a.log.Warn("autoscale: metric unreadable", "metric", spec.name, "err", s.err)
