@@ -178,13 +178,13 @@ func (s *Sim) RunUntil(d time.Duration, done func() bool) bool {
 			}
 			continue
 		}
-		if ev.class == classPacket && ev.ep.stalledUntil > ev.at {
-			ev.at = ev.ep.stalledUntil
-			heap.Push(&s.events, ev)
-			continue
+		// A frozen endpoint runs nothing, a stalled one no packets: wait.
+		resume := ev.ep.frozenUntil
+		if ev.class == classPacket {
+			resume = max(resume, ev.ep.stalledUntil)
 		}
-		if ev.ep.frozenUntil > ev.at {
-			ev.at = ev.ep.frozenUntil
+		if resume > ev.at {
+			ev.at = resume
 			heap.Push(&s.events, ev)
 			continue
 		}
