@@ -106,9 +106,7 @@ func TestLWWTieBreaksOnReplica(t *testing.T) {
 	var a, b LWWRegister[string]
 	a.Set("a", 10, "from-a")
 	b.Set("b", 10, "from-b")
-	x, y := a.Clone(), b.Clone()
-	x.Merge(&b)
-	y.Merge(&a)
+	x, y := mergeBothWays(&a, &b)
 	require.Equal(t, "from-b", x.Get())
 	require.True(t, x.Equal(y))
 	// an older write loses
@@ -211,4 +209,14 @@ func TestORMapConcurrentUpdateAndRemove(t *testing.T) {
 	a.Update("a", "rows", func(c *PNCounter) { c.Add("a", 1) })
 	a.Merge(stale)
 	require.Equal(t, int64(1), a.Get("rows").Value())
+}
+
+// mergeBothWays returns a merged with b and b merged with a (a and b stay
+// as they were): registers that converge hold equal results whatever the
+// order.
+func mergeBothWays[T comparable](a, b *LWWRegister[T]) (ab, ba *LWWRegister[T]) {
+	ab, ba = a.Clone(), b.Clone()
+	ab.Merge(b)
+	ba.Merge(a)
+	return ab, ba
 }
