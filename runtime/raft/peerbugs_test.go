@@ -262,6 +262,12 @@ func TestTransferToJustPromotedVoter(t *testing.T) {
 	l := c.leader(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// A new leader refuses configuration changes until it has committed an
+	// entry of its term: wait for one, or RemoveServer can meet
+	// ErrConfigChangePending.
+	r, err := c.propose(ctx, putCmd("k", "v"))
+	require.NoError(t, err)
+	c.waitApplied(5*time.Second, r.Index)
 	f := c.follower(l)
 	require.NoError(t, l.RemoveServer(ctx, f))
 	require.NoError(t, l.AddLearner(ctx, f, f))
